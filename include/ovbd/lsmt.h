@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * LSMT: layered block map.
+ * Layout: header (4096) | data | index (16 B per entry) | trailer (4096).
+ *
+ * Usage: ovbd_lsmt_open() on header and trailer, then feed the raw index
+ * through ovbd_lsmt_index_begin/feed/end into a caller-provided segment
+ * array, merge layers with ovbd_lsmt_merge() and look up sectors with
+ * ovbd_lsmt_lookup().
+ */
+#ifndef OVBD_LSMT_H
+#define OVBD_LSMT_H
+
+#include "error.h"
+
+#define OVBD_LSMT_HDR_SIZE	4096
+#define OVBD_LSMT_ENTRY_SIZE	16
+#define OVBD_LSMT_MAX_LAYERS	255
+#define OVBD_LSMT_MAX_INDEX	(128ull << 20)	/* entries, as upstream */
+#define OVBD_LSMT_MAX_LEN	16383u		/* sectors in one entry */
+#define OVBD_LSMT_INVALID	((1ull << 50) - 1)
+#define OVBD_LSMT_UUID_LEN	37
+#define OVBD_LSMT_TAG_LEN	256
+
+#define OVBD_LSMT_FLAG_HEADER	(1u << 0)
+#define OVBD_LSMT_FLAG_DATA	(1u << 1)
+#define OVBD_LSMT_FLAG_SEALED	(1u << 2)
+#define OVBD_LSMT_FLAG_GC	(1u << 3)
+#define OVBD_LSMT_FLAG_SPARSE	(1u << 4)
+#define OVBD_LSMT_FLAG_INFO	(1u << 5)
+
+struct ovbd_lsmt_hdr {
+	u32 struct_size;
+	u32 flags;
+	u64 index_offset;	/* bytes */
+	u64 index_size;		/* entries */
+	u64 virtual_size;	/* bytes */
+	char uuid[OVBD_LSMT_UUID_LEN + 1];
+	char parent_uuid[OVBD_LSMT_UUID_LEN + 1];
+	u8 version;
+	u8 sub_version;
+	char user_tag[OVBD_LSMT_TAG_LEN + 1];
+};
+
+/*
+ * One mapping, kept in the on-disk bit layout (native endian):
+ * a: offset (bits 0..49, sector), length (50..63, sectors);
+ * b: moffset (0..54, sector in the layer file), zeroed (55), tag (56..63).
+ * After a merge the tag is the layer number, 0 at the bottom.
+ */
+struct ovbd_seg {
+	u64 a;
+	u64 b;
+};
+
+static inline u64 ovbd_seg_offset(const struct ovbd_seg *s) { return s->a & OVBD_LSMT_INVALID; }
+static inline u32 ovbd_seg_len(const struct ovbd_seg *s) { return (u32)(s->a >> 50); }
+static inline u64 ovbd_seg_end(const struct ovbd_seg *s) { return ovbd_seg_offset(s) + ovbd_seg_len(s); }
+static inline u64 ovbd_seg_moffset(const struct ovbd_seg *s) { return s->b & ((1ull << 55) - 1); }
+static inline bool ovbd_seg_zeroed(const struct ovbd_seg *s) { return (s->b >> 55) & 1; }
+static inline u8 ovbd_seg_tag(const struct ovbd_seg *s) { return (u8)(s->b >> 56); }
+
+static inline struct ovbd_seg ovbd_seg_make(u64 offset, u32 len, u64 moffset,
+					    bool zeroed, u8 tag)
+{
+	struct ovbd_seg s;
+
+	s.a = (offset & OVBD_LSMT_INVALID) | (u64)len << 50;
+	s.b = (moffset & ((1ull << 55) - 1)) | (u64)zeroed << 55 | (u64)tag << 56;
+	return s;
+}
+
+struct ovbd_lsmt_layer {
+	struct ovbd_lsmt_hdr head;
+	struct ovbd_lsmt_hdr tail;	/* authoritative index and size */
+	u64 file_size;
+	u64 data_end;			/* sector where the data area ends */
+	/* index loading state */
+	struct ovbd_seg *segs;
+	u64 nsegs;
+	u64 fed;
+	u64 prev_end;
+};
+
+/* True when buf starts with the LSMT magic. */
+bool ovbd_lsmt_magic(const u8 *buf, size_t len);
+
+int ovbd_lsmt_decode_hdr(const u8 *buf, struct ovbd_lsmt_hdr *h,
+			 struct ovbd_err *e);
+/* Write h into a 4096-byte buf, zero-filled, with magics. */
+void ovbd_lsmt_encode_hdr(const struct ovbd_lsmt_hdr *h, u8 *buf);
+/* Encode one index entry into 16 bytes. */
+void ovbd_lsmt_encode_entry(const struct ovbd_seg *s, u8 *raw);
+
+/* Validate a sealed layer file of file_size bytes from its first and last 4 KiB. */
+int ovbd_lsmt_open(struct ovbd_lsmt_layer *l, const u8 *head, const u8 *tail,
+		   u64 file_size, struct ovbd_err *e);
+
+/*
+ * Index loading: segs must hold tail.index_size entries. Invalid
+ * (padding) entries are dropped; the rest must be sorted, disjoint and
+ * inside the data area.  nsegs is the count kept.
+ */
+void ovbd_lsmt_index_begin(struct ovbd_lsmt_layer *l, struct ovbd_seg *segs);
+int ovbd_lsmt_index_feed(struct ovbd_lsmt_layer *l, const u8 *raw, size_t n,
+			 struct ovbd_err *e);
+int ovbd_lsmt_index_end(struct ovbd_lsmt_layer *l, struct ovbd_err *e);
+
+/* Merge: layers bottom first, top wins. */
+struct ovbd_merge_src {
+	const struct ovbd_seg *segs;
+	u64 n;
+};
+
+size_t ovbd_lsmt_merge_scratch_bytes(unsigned int nlayers);
+/*
+ * Merge nlayers (1..255) sorted layers into out (cap entries), tagging
+ * each piece with its layer number.  With out == NULL only *count is set,
+ * so callers size the output exactly in a first pass.
+ */
+int ovbd_lsmt_merge(const struct ovbd_merge_src *src, unsigned int nlayers,
+		    void *scratch, struct ovbd_seg *out, u64 cap, u64 *count,
+		    struct ovbd_err *e);
+
+enum ovbd_piece_kind {
+	OVBD_PIECE_HOLE,	/* no layer maps it: zeros */
+	OVBD_PIECE_ZERO,	/* a zeroed entry: zeros */
+	OVBD_PIECE_DATA,	/* data in layer at moffset */
+};
+
+struct ovbd_piece {
+	u64 sectors;
+	u64 moffset;
+	u8 kind;
+	u8 layer;
+};
+
+/*
+ * The first piece of [sector, sector + max) in a merged index.
+ * Returns the index of the segment after the piece, as a hint.
+ */
+u64 ovbd_lsmt_lookup(const struct ovbd_seg *segs, u64 n, u64 sector, u64 max,
+		     struct ovbd_piece *p);
+
+#endif /* OVBD_LSMT_H */

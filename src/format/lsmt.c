@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* LSMT parsing, index validation, layer merge and lookup. Pure: no I/O, no allocation. */
+#include <ovbd/lsmt.h>
+
+static const u8 lsmt_magic0[8] = { 'L', 'S', 'M', 'T', 0, 1, 2, 0 };
+static const u8 lsmt_magic1[16] = { 0x65, 0x7E, 0x63, 0xD2, 0x94, 0x44, 0x08, 0x4C,
+				    0xA2, 0xD2, 0xC8, 0xEC, 0x4F, 0xCF, 0xAE, 0x8A };
+
+enum {
+	LH_OFF_SIZE = 24, LH_OFF_FLAGS = 28, LH_OFF_INDEX_OFFSET = 32,
+	LH_OFF_INDEX_SIZE = 40, LH_OFF_VSIZE = 48, LH_OFF_UUID = 56,
+	LH_OFF_PARENT = 93, LH_OFF_VERSION = 132, LH_OFF_SUBVER = 133,
+	LH_OFF_TAG = 134, LH_FIELDS_END = LH_OFF_TAG + OVBD_LSMT_TAG_LEN,
+};
+
+#define LSMT_DATA_START	(OVBD_LSMT_HDR_SIZE / 512)
+
+bool ovbd_lsmt_magic(const u8 *buf, size_t len)
+{
+	return len >= 24 && !memcmp(buf, lsmt_magic0, 8) &&
+	       !memcmp(buf + 8, lsmt_magic1, 16);
+}
+
+static void copy_str(char *dst, const u8 *src, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len && src[i]; i++)
+		dst[i] = (char)src[i];
+	dst[i] = 0;
+}
+
+int ovbd_lsmt_decode_hdr(const u8 *b, struct ovbd_lsmt_hdr *h,
+			 struct ovbd_err *e)
+{
+	if (!ovbd_lsmt_magic(b, OVBD_LSMT_HDR_SIZE))
+		return ovbd_fail(e, EINVAL, "lsmt magic",
+				 "\"LSMT\\0\\1\\2\\0\" followed by magic1");
+	h->struct_size = ovbd_get_le32(b + LH_OFF_SIZE);
+	h->flags = ovbd_get_le32(b + LH_OFF_FLAGS);
+	h->index_offset = ovbd_get_le64(b + LH_OFF_INDEX_OFFSET);
+	h->index_size = ovbd_get_le64(b + LH_OFF_INDEX_SIZE);
+	h->virtual_size = ovbd_get_le64(b + LH_OFF_VSIZE);
+	copy_str(h->uuid, b + LH_OFF_UUID, OVBD_LSMT_UUID_LEN);
+	copy_str(h->parent_uuid, b + LH_OFF_PARENT, OVBD_LSMT_UUID_LEN);
+	h->version = b[LH_OFF_VERSION];
+	h->sub_version = b[LH_OFF_SUBVER];
+	copy_str(h->user_tag, b + LH_OFF_TAG, OVBD_LSMT_TAG_LEN);
+	if (h->struct_size < LH_OFF_TAG || h->struct_size > OVBD_LSMT_HDR_SIZE)
+		return ovbd_fail_val(e, EINVAL, "lsmt struct size", h->struct_size,
+				     "134..4096 (390)");
+	return 0;
+}
+
+static void put_str(u8 *dst, const char *src, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len && src[i]; i++)
+		dst[i] = (u8)src[i];
+}
+
+void ovbd_lsmt_encode_hdr(const struct ovbd_lsmt_hdr *h, u8 *b)
+{
+	memset(b, 0, OVBD_LSMT_HDR_SIZE);
+	memcpy(b, lsmt_magic0, 8);
+	memcpy(b + 8, lsmt_magic1, 16);
+	ovbd_put_le32(b + LH_OFF_SIZE, h->struct_size);
+	ovbd_put_le32(b + LH_OFF_FLAGS, h->flags);
+	ovbd_put_le64(b + LH_OFF_INDEX_OFFSET, h->index_offset);
+	ovbd_put_le64(b + LH_OFF_INDEX_SIZE, h->index_size);
+	ovbd_put_le64(b + LH_OFF_VSIZE, h->virtual_size);
+	put_str(b + LH_OFF_UUID, h->uuid, OVBD_LSMT_UUID_LEN - 1);
+	put_str(b + LH_OFF_PARENT, h->parent_uuid, OVBD_LSMT_UUID_LEN - 1);
+	b[LH_OFF_VERSION] = h->version;
+	b[LH_OFF_SUBVER] = h->sub_version;
+	put_str(b + LH_OFF_TAG, h->user_tag, OVBD_LSMT_TAG_LEN - 1);
+}
+
+void ovbd_lsmt_encode_entry(const struct ovbd_seg *s, u8 *raw)
+{
+	ovbd_put_le64(raw, s->a);
+	ovbd_put_le64(raw + 8, s->b);
+}
+
+int ovbd_lsmt_open(struct ovbd_lsmt_layer *l, const u8 *head, const u8 *tail,
+		   u64 file_size, struct ovbd_err *e)
+{
+	const struct ovbd_lsmt_hdr *t = &l->tail;
+	u64 room;
+	int ret;
+
+	memset(l, 0, sizeof(*l));
+	l->file_size = file_size;
+	if (file_size < 2 * OVBD_LSMT_HDR_SIZE)
+		return ovbd_fail_val(e, EINVAL, "lsmt file size", file_size,
+				     "at least 8192 bytes (header and trailer)");
+	ret = ovbd_lsmt_decode_hdr(head, &l->head, e);
+	if (ret)
+		return ret;
+	if (!(l->head.flags & OVBD_LSMT_FLAG_HEADER))
+		return ovbd_fail_val(e, EINVAL, "lsmt header flags", l->head.flags,
+				     "bit 0 (header) set");
+	ret = ovbd_lsmt_decode_hdr(tail, &l->tail, e);
+	if (ret) {
+		if (e)
+			e->field = "lsmt trailer magic";
+		return ret;
+	}
+	if ((t->flags & (OVBD_LSMT_FLAG_HEADER | OVBD_LSMT_FLAG_DATA |
+			 OVBD_LSMT_FLAG_SEALED)) !=
+	    (OVBD_LSMT_FLAG_DATA | OVBD_LSMT_FLAG_SEALED))
+		return ovbd_fail_val(e, EINVAL, "lsmt trailer flags", t->flags,
+				     "a sealed data file (bits 1 and 2 set, bit 0 clear)");
+	if (t->virtual_size & 511)
+		return ovbd_fail_val(e, EINVAL, "lsmt virtual_size", t->virtual_size,
+				     "a multiple of 512");
+	if ((t->virtual_size >> 9) >= OVBD_LSMT_INVALID)
+		return ovbd_fail_val(e, EINVAL, "lsmt virtual_size", t->virtual_size,
+				     "below 2^59 bytes");
+	room = file_size - OVBD_LSMT_HDR_SIZE;
+	if (t->index_offset < OVBD_LSMT_HDR_SIZE || t->index_offset > room)
+		return ovbd_fail_val(e, EINVAL, "lsmt index_offset", t->index_offset,
+				     "between the header and the trailer");
+	if (t->index_size > OVBD_LSMT_MAX_INDEX ||
+	    t->index_size > (room - t->index_offset) / OVBD_LSMT_ENTRY_SIZE)
+		return ovbd_fail_val(e, EINVAL, "lsmt index_size", t->index_size,
+				     "an index that ends before the trailer (at most 128M entries)");
+	l->data_end = t->index_offset >> 9;
+	return 0;
+}
+
+void ovbd_lsmt_index_begin(struct ovbd_lsmt_layer *l, struct ovbd_seg *segs)
+{
+	l->segs = segs;
+	l->nsegs = 0;
+	l->fed = 0;
+	l->prev_end = 0;
+}
+
+int ovbd_lsmt_index_feed(struct ovbd_lsmt_layer *l, const u8 *raw, size_t n,
+			 struct ovbd_err *e)
+{
+	u64 vsectors = l->tail.virtual_size >> 9;
+	size_t i;
+
+	if (n > l->tail.index_size - l->fed)
+		return ovbd_fail_val(e, EINVAL, "lsmt index entries", l->fed + n,
+				     "at most index_size entries");
+	for (i = 0; i < n; i++, raw += OVBD_LSMT_ENTRY_SIZE) {
+		struct ovbd_seg s = { ovbd_get_le64(raw), ovbd_get_le64(raw + 8) };
+		u64 off = ovbd_seg_offset(&s), len = ovbd_seg_len(&s);
+		u64 entry = l->fed + i;
+
+		if (off == OVBD_LSMT_INVALID)
+			continue;
+		if (ovbd_seg_tag(&s))
+			return ovbd_fail_val(e, EINVAL, "lsmt index entry tag", entry,
+					     "tag 0 on disk");
+		if (!len)
+			return ovbd_fail_val(e, EINVAL, "lsmt index entry length", entry,
+					     "a length of 1..16383 sectors");
+		if (off < l->prev_end)
+			return ovbd_fail_val(e, EINVAL, "lsmt index entry offset", entry,
+					     "entries sorted by offset, not overlapping");
+		if (vsectors && off + len > vsectors)
+			return ovbd_fail_val(e, EINVAL, "lsmt index entry offset", entry,
+					     "a range inside virtual_size");
+		if (ovbd_seg_zeroed(&s)) {
+			s = ovbd_seg_make(off, (u32)len, 0, true, 0);
+		} else if (ovbd_seg_moffset(&s) < LSMT_DATA_START ||
+			   ovbd_seg_moffset(&s) > l->data_end ||
+			   l->data_end - ovbd_seg_moffset(&s) < len) {
+			return ovbd_fail_val(e, EINVAL, "lsmt index entry moffset", entry,
+					     "data between sector 8 and index_offset");
+		}
+		l->segs[l->nsegs++] = s;
+		l->prev_end = off + len;
+	}
+	l->fed += n;
+	return 0;
+}
+
+int ovbd_lsmt_index_end(struct ovbd_lsmt_layer *l, struct ovbd_err *e)
+{
+	if (l->fed != l->tail.index_size)
+		return ovbd_fail_val(e, EINVAL, "lsmt index entries", l->fed,
+				     "index_size entries");
+	return 0;
+}
+
+/* Merge: a sweep over segment starts and ends with a min-heap of layers. */
+struct merge_state {
+	const struct ovbd_merge_src *src;
+	u64 *idx;		/* current segment of each layer */
+	u8 *heap;		/* layers with events left, keyed by next event */
+	unsigned int nheap;
+	u64 active[4];		/* layers inside their current segment */
+};
+
+static bool is_active(const struct merge_state *m, unsigned int l)
+{
+	return (m->active[l >> 6] >> (l & 63)) & 1;
+}
+
+static u64 next_event(const struct merge_state *m, unsigned int l)
+{
+	const struct ovbd_seg *s = &m->src[l].segs[m->idx[l]];
+
+	return is_active(m, l) ? ovbd_seg_end(s) : ovbd_seg_offset(s);
+}
+
+static void heap_sift_down(struct merge_state *m, unsigned int i)
+{
+	for (;;) {
+		unsigned int c = 2 * i + 1, best = i;
+		u8 tmp;
+
+		if (c < m->nheap && next_event(m, m->heap[c]) < next_event(m, m->heap[best]))
+			best = c;
+		if (c + 1 < m->nheap &&
+		    next_event(m, m->heap[c + 1]) < next_event(m, m->heap[best]))
+			best = c + 1;
+		if (best == i)
+			return;
+		tmp = m->heap[i];
+		m->heap[i] = m->heap[best];
+		m->heap[best] = tmp;
+		i = best;
+	}
+}
+
+static int top_layer(const struct merge_state *m)
+{
+	int w;
+
+	for (w = 3; w >= 0; w--) {
+		u64 v = m->active[w];
+		int bit = 63;
+
+		if (!v)
+			continue;
+		while (!((v >> bit) & 1))
+			bit--;
+		return w * 64 + bit;
+	}
+	return -1;
+}
+
+/* Apply the events of layer l at pos; false when the layer has no events left. */
+static bool layer_step(struct merge_state *m, unsigned int l, u64 pos)
+{
+	const struct ovbd_merge_src *s = &m->src[l];
+
+	if (is_active(m, l)) {
+		m->active[l >> 6] &= ~(1ull << (l & 63));
+		if (++m->idx[l] == s->n)
+			return false;
+	}
+	if (ovbd_seg_offset(&s->segs[m->idx[l]]) == pos)
+		m->active[l >> 6] |= 1ull << (l & 63);
+	return true;
+}
+
+size_t ovbd_lsmt_merge_scratch_bytes(unsigned int nlayers)
+{
+	return nlayers * (sizeof(u64) + sizeof(u8));
+}
+
+int ovbd_lsmt_merge(const struct ovbd_merge_src *src, unsigned int nlayers,
+		    void *scratch, struct ovbd_seg *out, u64 cap, u64 *count,
+		    struct ovbd_err *e)
+{
+	struct merge_state m;
+	int run_layer = -1;
+	u64 run_idx = 0, run_start = 0, n = 0;
+	unsigned int l;
+
+	if (!nlayers || nlayers > OVBD_LSMT_MAX_LAYERS)
+		return ovbd_fail_val(e, EINVAL, "lsmt layers", nlayers, "1..255 layers");
+	memset(&m, 0, sizeof(m));
+	m.src = src;
+	m.idx = scratch;
+	m.heap = (u8 *)(m.idx + nlayers);
+	for (l = 0; l < nlayers; l++) {
+		m.idx[l] = 0;
+		if (src[l].n)
+			m.heap[m.nheap++] = (u8)l;
+	}
+	for (l = m.nheap / 2; l-- > 0;)
+		heap_sift_down(&m, l);
+
+	while (m.nheap) {
+		u64 pos = next_event(&m, m.heap[0]);
+		int w;
+
+		while (m.nheap && next_event(&m, m.heap[0]) == pos) {
+			if (!layer_step(&m, m.heap[0], pos))
+				m.heap[0] = m.heap[--m.nheap];
+			heap_sift_down(&m, 0);
+		}
+		w = top_layer(&m);
+		if (w == run_layer && (w < 0 || m.idx[w] == run_idx))
+			continue;
+		if (run_layer >= 0) {
+			const struct ovbd_seg *s = &src[run_layer].segs[run_idx];
+
+			if (out) {
+				u64 moff = ovbd_seg_zeroed(s) ? 0 :
+					   ovbd_seg_moffset(s) + run_start - ovbd_seg_offset(s);
+
+				if (n >= cap)
+					return ovbd_fail_val(e, E2BIG, "lsmt merged entries",
+							     n + 1, "the counted size");
+				out[n] = ovbd_seg_make(run_start, (u32)(pos - run_start),
+						       moff, ovbd_seg_zeroed(s), (u8)run_layer);
+			}
+			n++;
+		}
+		run_layer = w;
+		run_idx = w >= 0 ? m.idx[w] : 0;
+		run_start = pos;
+	}
+	*count = n;
+	return 0;
+}
+
+u64 ovbd_lsmt_lookup(const struct ovbd_seg *segs, u64 n, u64 sector, u64 max,
+		     struct ovbd_piece *p)
+{
+	u64 lo = 0, hi = n;
+
+	while (lo < hi) {
+		u64 mid = lo + (hi - lo) / 2;
+
+		if (ovbd_seg_end(&segs[mid]) <= sector)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	p->moffset = 0;
+	p->layer = 0;
+	if (lo == n || ovbd_seg_offset(&segs[lo]) >= sector + max) {
+		p->kind = OVBD_PIECE_HOLE;
+		p->sectors = max;
+	} else if (ovbd_seg_offset(&segs[lo]) > sector) {
+		p->kind = OVBD_PIECE_HOLE;
+		p->sectors = ovbd_seg_offset(&segs[lo]) - sector;
+	} else {
+		const struct ovbd_seg *s = &segs[lo];
+		u64 left = ovbd_seg_end(s) - sector;
+
+		p->sectors = left < max ? left : max;
+		p->layer = ovbd_seg_tag(s);
+		if (ovbd_seg_zeroed(s)) {
+			p->kind = OVBD_PIECE_ZERO;
+		} else {
+			p->kind = OVBD_PIECE_DATA;
+			p->moffset = ovbd_seg_moffset(s) + sector - ovbd_seg_offset(s);
+		}
+		if (left <= max)
+			lo++;
+	}
+	return lo;
+}

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Tar wrapper detection: ustar headers, PAX size records. Pure: no I/O. */
+#include <ovbd/tar.h>
+
+enum {
+	TH_NAME = 0, TH_SIZE = 124, TH_SIZE_LEN = 12, TH_CHKSUM = 148,
+	TH_CHKSUM_LEN = 8, TH_TYPE = 156, TH_MAGIC = 257, TH_VERSION = 263,
+};
+
+/* Parse an octal (or base-256) numeric field; false when malformed. */
+static bool tar_number(const u8 *f, size_t len, u64 *out)
+{
+	u64 v = 0;
+	size_t i = 0;
+
+	if (f[0] & 0x80) {		/* base-256, big endian */
+		if (f[0] != 0x80)
+			return false;	/* negative or over 2^64 */
+		for (i = 1; i < len; i++) {
+			if (v >> 56)
+				return false;
+			v = v << 8 | f[i];
+		}
+		*out = v;
+		return true;
+	}
+	while (i < len && f[i] == ' ')
+		i++;
+	for (; i < len && f[i] >= '0' && f[i] <= '7'; i++) {
+		if (v >> 61)
+			return false;
+		v = v << 3 | (u64)(f[i] - '0');
+	}
+	for (; i < len; i++)
+		if (f[i] != ' ' && f[i] != 0)
+			return false;
+	*out = v;
+	return true;
+}
+
+static u32 tar_checksum(const u8 *b, bool sign)
+{
+	u32 sum = 0;
+	size_t i;
+
+	for (i = 0; i < OVBD_TAR_BLOCK; i++) {
+		int c = (i >= TH_CHKSUM && i < TH_CHKSUM + TH_CHKSUM_LEN) ? ' ' :
+			(sign ? (int)(signed char)b[i] : (int)b[i]);
+		sum += (u32)c;
+	}
+	return sum;
+}
+
+bool ovbd_tar_is_header(const u8 *b, size_t len)
+{
+	u64 stored;
+
+	if (len < OVBD_TAR_BLOCK || memcmp(b + TH_MAGIC, "ustar\0", 6) ||
+	    memcmp(b + TH_VERSION, "00", 2))
+		return false;
+	if (!tar_number(b + TH_CHKSUM, TH_CHKSUM_LEN, &stored))
+		return false;
+	return stored == tar_checksum(b, false) || stored == tar_checksum(b, true);
+}
+
+static bool all_zero(const u8 *b, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+/* Find "size=" in PAX records "<len> <key>=<value>\n". */
+static int pax_size(const u8 *p, u64 len, u64 *size, bool *found,
+		    struct ovbd_err *e)
+{
+	u64 pos = 0;
+
+	while (pos < len) {
+		u64 rlen = 0, i = pos, v = 0;
+
+		if (!p[pos])
+			break;		/* NUL padding */
+		while (i < len && p[i] >= '0' && p[i] <= '9' && rlen < len)
+			rlen = rlen * 10 + (p[i++] - '0');
+		if (i == pos || i >= len || p[i] != ' ' || rlen > len - pos ||
+		    rlen < i - pos + 3 || p[pos + rlen - 1] != '\n')
+			return ovbd_fail_val(e, EINVAL, "tar pax record", pos,
+					     "\"<length> <key>=<value>\\n\" records");
+		i++;
+		if (pos + rlen - i >= 6 && !memcmp(p + i, "size=", 5)) {
+			u64 j = i + 5, end = pos + rlen - 1;
+
+			if (j == end)
+				return ovbd_fail(e, EINVAL, "tar pax size", "a decimal number");
+			for (; j < end; j++) {
+				if (p[j] < '0' || p[j] > '9' || v > (~0ull - 9) / 10)
+					return ovbd_fail(e, EINVAL, "tar pax size",
+							 "a decimal number");
+				v = v * 10 + (p[j] - '0');
+			}
+			*size = v;
+			*found = true;
+		}
+		pos += rlen;
+	}
+	return 0;
+}
+
+int ovbd_tar_find_payload(const u8 *buf, size_t len, u64 blob_size,
+			  u64 *offset, u64 *size, struct ovbd_err *e)
+{
+	u64 off = 0, pax = 0;
+	bool have_pax = false;
+
+	if (!ovbd_tar_is_header(buf, len))
+		return 0;
+	for (;;) {
+		const u8 *h = buf + off;
+		u64 sz, data = off + OVBD_TAR_BLOCK;
+		int ret;
+
+		if (off + OVBD_TAR_BLOCK > len)
+			return ovbd_fail_val(e, EOPNOTSUPP, "tar headers", off,
+					     "a file entry within the first 16 KiB");
+		if (all_zero(h, OVBD_TAR_BLOCK))
+			return ovbd_fail_val(e, EINVAL, "tar entries", off,
+					     "a regular file entry before the end marker");
+		if (!ovbd_tar_is_header(h, OVBD_TAR_BLOCK))
+			return ovbd_fail_val(e, EINVAL, "tar header", off,
+					     "ustar magic, version 00 and a matching checksum");
+		if (!tar_number(h + TH_SIZE, TH_SIZE_LEN, &sz) || sz > blob_size)
+			return ovbd_fail_val(e, EINVAL, "tar size field", off,
+					     "an octal size inside the blob");
+		switch (h[TH_TYPE]) {
+		case '0': case '\0': case '7':
+			if (have_pax)
+				sz = pax;
+			if (data > blob_size || sz > blob_size - data)
+				return ovbd_fail_val(e, EINVAL, "tar payload size", sz,
+						     "a payload inside the blob");
+			*offset = data;
+			*size = sz;
+			return 1;
+		case 'x':
+			if (sz > len - data)
+				return ovbd_fail_val(e, EOPNOTSUPP, "tar pax header size", sz,
+						     "a PAX header within the first 16 KiB");
+			ret = pax_size(buf + data, sz, &pax, &have_pax, e);
+			if (ret)
+				return ret;
+			break;
+		default:	/* 'g', 'L', 'K', directories, links: skip */
+			break;
+		}
+		off = data + ((sz + OVBD_TAR_BLOCK - 1) & ~(u64)(OVBD_TAR_BLOCK - 1));
+		if (off > blob_size)
+			return ovbd_fail_val(e, EINVAL, "tar entry size", sz,
+					     "entries inside the blob");
+	}
+}
+
+void ovbd_tar_encode_header(u8 *b, const char *name, u64 size, char typeflag)
+{
+	u32 sum;
+	int i;
+
+	memset(b, 0, OVBD_TAR_BLOCK);
+	for (i = 0; i < 99 && name[i]; i++)
+		b[TH_NAME + i] = (u8)name[i];
+	memcpy(b + 100, "0000644", 7);	/* mode */
+	memcpy(b + 108, "0000000", 7);	/* uid */
+	memcpy(b + 116, "0000000", 7);	/* gid */
+	for (i = 10; i >= 0; i--, size >>= 3)
+		b[TH_SIZE + i] = (u8)('0' + (size & 7));
+	memcpy(b + 136, "00000000000", 11);	/* mtime */
+	b[TH_TYPE] = (u8)typeflag;
+	memcpy(b + TH_MAGIC, "ustar\0", 6);
+	memcpy(b + TH_VERSION, "00", 2);
+	sum = tar_checksum(b, false);
+	for (i = 5; i >= 0; i--, sum >>= 3)
+		b[TH_CHKSUM + i] = (u8)('0' + (sum & 7));
+	b[TH_CHKSUM + 6] = 0;
+	b[TH_CHKSUM + 7] = ' ';
+}

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* ovbd cat: the flattened virtual disk of a stack, or a standalone ZFile's content. */
+#include "commands.h"
+#include "stack.h"
+#include "util.h"
+#include <fcntl.h>
+#include <getopt.h>
+#include <unistd.h>
+
+#define CAT_CHUNK	(1u << 20)
+
+bool content_is_lsmt(struct blob *b)
+{
+	u8 magic[24];
+
+	return b->content_size >= sizeof(magic) &&
+	       !blob_read(b, 0, magic, sizeof(magic)) &&
+	       ovbd_lsmt_magic(magic, sizeof(magic));
+}
+
+static void cat_content(struct blob *b, int out, const char *out_name)
+{
+	u8 *buf = xmalloc(CAT_CHUNK);
+	u64 off;
+
+	for (off = 0; off < b->content_size; off += CAT_CHUNK) {
+		size_t n = b->content_size - off < CAT_CHUNK ?
+			   (size_t)(b->content_size - off) : CAT_CHUNK;
+
+		if (blob_read(b, off, buf, n))
+			die(EXIT_BAD_INPUT, "%s", b->why);
+		write_full(out, buf, n, out_name);
+	}
+	free(buf);
+}
+
+static void cat_stack(char **paths, unsigned int n, int out, const char *out_name)
+{
+	u8 *buf = xmalloc(CAT_CHUNK);
+	struct stack s;
+	u64 off;
+
+	stack_open(&s, paths, n);
+	for (off = 0; off < s.virtual_size; off += CAT_CHUNK) {
+		size_t len = s.virtual_size - off < CAT_CHUNK ?
+			     (size_t)(s.virtual_size - off) : CAT_CHUNK;
+
+		stack_read(&s, off, buf, len);
+		write_full(out, buf, len, out_name);
+	}
+	stack_close(&s);
+	free(buf);
+}
+
+int cmd_cat(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' }, { 0 } };
+	const char *out_name = NULL;
+	int c, out = STDOUT_FILENO;
+	struct blob b;
+
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		if (c == 'o')
+			out_name = optarg;
+		else
+			usage_of("cat", c == 'h' ? 0 : EXIT_USAGE);
+	}
+	if (optind == argc)
+		usage_of("cat", EXIT_USAGE);
+	if (out_name) {
+		out = open(out_name, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (out < 0)
+			die(EXIT_BAD_INPUT, "%s: %s", out_name, strerror(errno));
+	}
+	else
+		out_name = "stdout";
+	if (argc - optind == 1) {
+		if (blob_open(&b, argv[optind]))
+			die(EXIT_BAD_INPUT, "%s", b.why);
+		if (!content_is_lsmt(&b)) {
+			if (!b.zfile)
+				die(EXIT_BAD_INPUT, "%s: neither a ZFile nor an LSMT layer",
+				    argv[optind]);
+			cat_content(&b, out, out_name);
+			blob_close(&b);
+			goto done;
+		}
+		blob_close(&b);
+	}
+	cat_stack(argv + optind, (unsigned int)(argc - optind), out, out_name);
+done:
+	if (out != STDOUT_FILENO && close(out))
+		die(EXIT_BAD_INPUT, "%s: %s", out_name, strerror(errno));
+	return 0;
+}

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* ovbd zfile: compress a file into a ZFile, or (-d) decompress one. */
+#include "commands.h"
+#include "util.h"
+#include "writers.h"
+#include <fcntl.h>
+#include <getopt.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+u8 parse_algo(const char *s)
+{
+	if (!strcmp(s, "lz4"))
+		return OVBD_ZF_ALGO_LZ4;
+	if (!strcmp(s, "zstd"))
+		return OVBD_ZF_ALGO_ZSTD;
+	die(EXIT_USAGE, "--algo: expected lz4 or zstd, got '%s'", s);
+}
+
+u32 parse_block_size(const char *s)
+{
+	u64 v;
+
+	if (!parse_size(s, &v) || v < OVBD_ZF_BLOCK_MIN || v > OVBD_ZF_BLOCK_MAX ||
+	    (v & (v - 1)))
+		die(EXIT_USAGE, "--block-size: expected a power of two in 4096..65536, got '%s'", s);
+	return (u32)v;
+}
+
+static int decompress(const char *in, const char *out)
+{
+	struct blob b;
+	u8 *buf;
+	u64 off;
+	int fd;
+
+	if (blob_open(&b, in))
+		die(EXIT_BAD_INPUT, "%s", b.why);
+	if (!b.zfile)
+		die(EXIT_BAD_INPUT, "%s: not a ZFile (expected the ZFile magic)", in);
+	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		die(EXIT_BAD_INPUT, "%s: %s", out, strerror(errno));
+	buf = xmalloc(1u << 20);
+	for (off = 0; off < b.content_size; off += 1u << 20) {
+		size_t n = b.content_size - off < (1u << 20) ?
+			   (size_t)(b.content_size - off) : (1u << 20);
+
+		if (blob_read(&b, off, buf, n))
+			die(EXIT_BAD_INPUT, "%s", b.why);
+		write_full(fd, buf, n, out);
+	}
+	free(buf);
+	blob_close(&b);
+	return close(fd) ? EXIT_BAD_INPUT : 0;
+}
+
+int cmd_zfile(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "decompress", no_argument, NULL, 'd' },
+		{ "algo", required_argument, NULL, 'a' },
+		{ "block-size", required_argument, NULL, 'b' },
+		{ "no-verify", no_argument, NULL, 'n' },
+		{ "tar", no_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' }, { 0 } };
+	struct zfile_opts o = { OVBD_ZF_ALGO_LZ4, 4096, true, false };
+	bool dec = false, tar = false;
+	struct stat st;
+	int c, in, out;
+	u64 n;
+
+	while ((c = getopt_long(argc, argv, "da:b:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dec = true; break;
+		case 'a': o.algo = parse_algo(optarg); break;
+		case 'b': o.block_size = parse_block_size(optarg); break;
+		case 'n': o.verify = false; break;
+		case 't': tar = true; break;
+		default: usage_of("zfile", c == 'h' ? 0 : EXIT_USAGE);
+		}
+	}
+	if (optind != argc - 2)
+		usage_of("zfile", EXIT_USAGE);
+	if (dec)
+		return decompress(argv[optind], argv[optind + 1]);
+	in = open(argv[optind], O_RDONLY);
+	if (in < 0 || fstat(in, &st))
+		die(EXIT_BAD_INPUT, "%s: %s", argv[optind], strerror(errno));
+	out = open(argv[optind + 1], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (out < 0)
+		die(EXIT_BAD_INPUT, "%s: %s", argv[optind + 1], strerror(errno));
+	n = zfile_write(in, (u64)st.st_size, out, tar ? TAR_PAYLOAD_OFFSET : 0, &o,
+			argv[optind + 1]);
+	if (tar)
+		tar_finish(out, n, argv[optind + 1]);
+	close(in);
+	return close(out) ? EXIT_BAD_INPUT : 0;
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* ovbd: the subcommands. Each takes argc/argv from its name on and returns an exit code. */
+#ifndef OVBD_COMMANDS_H
+#define OVBD_COMMANDS_H
+
+#include "blob.h"
+
+int cmd_info(int argc, char **argv);
+int cmd_cat(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_zfile(int argc, char **argv);
+int cmd_commit(int argc, char **argv);
+int cmd_table(int argc, char **argv);
+
+/* Shared by the commands: usage text of one subcommand, and help handling. */
+void usage_of(const char *cmd, int code) __attribute__((noreturn));
+/* --algo and --block-size values; die with exit 2 when malformed. */
+u8 parse_algo(const char *s);
+u32 parse_block_size(const char *s);
+/* True when the blob's content (after tar and ZFile) is an LSMT file. */
+bool content_is_lsmt(struct blob *b);
+
+#endif /* OVBD_COMMANDS_H */

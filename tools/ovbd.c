@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* ovbd: inspect, verify and build OverlayBD images; set device stacks up and down. */
+#include "commands.h"
+#include "util.h"
+
+#ifndef OVBD_VERSION
+#define OVBD_VERSION "unknown"
+#endif
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *usage;
+};
+
+static const struct command commands[] = {
+	{ "info", cmd_info,
+	  "info BLOB [--json]\n"
+	  "  Print the kind (tar, zfile, lsmt), every header and trailer field,\n"
+	  "  and index statistics.\n" },
+	{ "cat", cmd_cat,
+	  "cat LAYER... [-o FILE]\n"
+	  "  Write the flattened virtual disk of a stack (bottom first), or the\n"
+	  "  decompressed content of one standalone ZFile, to FILE or stdout.\n" },
+	{ "verify", cmd_verify,
+	  "verify BLOB...\n"
+	  "  Check every header digest, index CRC, block CRC and block decode, and\n"
+	  "  the LSMT index. Exit 1 on the first corruption found in a blob.\n" },
+	{ "zfile", cmd_zfile,
+	  "zfile [-d] [--algo lz4|zstd] [--block-size N] [--no-verify] [--tar] IN OUT\n"
+	  "  Compress IN into the ZFile OUT (default lz4, 4096-byte blocks, with\n"
+	  "  per-block CRC32C), optionally tar-wrapped; with -d, decompress IN.\n" },
+	{ "commit", cmd_commit,
+	  "commit [--lower BLOB]... [--zfile] [--algo lz4|zstd] [--block-size N]\n"
+	  "       [--tar] [--uuid U] [--parent U] [-m MSG] RAW OUT\n"
+	  "  Write a sealed LSMT layer of the sectors of RAW that differ from the\n"
+	  "  stack of --lower layers (bottom first); zero ranges that differ become\n"
+	  "  zeroed entries. --zfile compresses it, --tar wraps it as an OCI blob.\n" },
+	{ "table", cmd_table,
+	  "table NAME LAYER...\n"
+	  "  Print the device-mapper tables that map the stack, one \"name: table\"\n"
+	  "  per line, in creation order, using the LAYER paths as devices.\n" },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+void usage_of(const char *cmd, int code)
+{
+	FILE *f = code ? stderr : stdout;
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(commands[i].name, cmd))
+			fprintf(f, "usage: ovbd %s", commands[i].usage);
+	exit(code);
+}
+
+static void usage(int code)
+{
+	FILE *f = code ? stderr : stdout;
+	size_t i;
+
+	fprintf(f, "usage: ovbd COMMAND [ARGS]   (ovbd COMMAND --help for details)\n\n");
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  ovbd %s", commands[i].usage);
+	fprintf(f, "\nExit status: 0 success, 1 bad input, 2 bad usage.\n");
+	exit(code);
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2)
+		usage(EXIT_USAGE);
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
+		usage(0);
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("ovbd %s\n", OVBD_VERSION);
+		return 0;
+	}
+	for (i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "ovbd: unknown command '%s'\n", argv[1]);
+	usage(EXIT_USAGE);
+}

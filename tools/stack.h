@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* ovbd: a stack of LSMT layers, merged; the userspace reference reader. */
+#ifndef OVBD_STACK_H
+#define OVBD_STACK_H
+
+#include "blob.h"
+
+struct stack {
+	unsigned int n;
+	struct blob *layers;		/* bottom first */
+	struct ovbd_seg *merged;
+	u64 nmerged;
+	u64 virtual_size;		/* bytes: top-most non-zero virtual_size */
+};
+
+/* Open, validate and merge layers; dies with a message on bad input. */
+void stack_open(struct stack *s, char **paths, unsigned int n);
+/* Read virtual bytes [off, off+len), sector aligned; dies on corruption. */
+void stack_read(struct stack *s, u64 off, u8 *buf, size_t len);
+void stack_close(struct stack *s);
+
+#endif /* OVBD_STACK_H */

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* ovbd: messages, exit codes and whole-buffer file I/O. */
+#include "util.h"
+#include <unistd.h>
+
+const char *ovbd_prog = "ovbd";
+
+void die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", ovbd_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(code);
+}
+
+void die_err(const char *file, const struct ovbd_err *e)
+{
+	char buf[256];
+
+	die(EXIT_BAD_INPUT, "%s: %s", file, ovbd_err_text(e, buf, sizeof(buf)));
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		die(EXIT_BAD_INPUT, "out of memory (%zu bytes)", n);
+	return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (!p)
+		die(EXIT_BAD_INPUT, "out of memory (%zu x %zu bytes)", n, size);
+	return p;
+}
+
+void pread_full(int fd, void *buf, size_t len, u64 off, const char *file)
+{
+	u8 *p = buf;
+
+	while (len) {
+		ssize_t r = pread(fd, p, len, (off_t)off);
+
+		if (r < 0)
+			die(EXIT_BAD_INPUT, "%s: read at %llu: %s", file,
+			    (unsigned long long)off, strerror(errno));
+		if (r == 0)
+			die(EXIT_BAD_INPUT, "%s: truncated: no data at byte %llu", file,
+			    (unsigned long long)off);
+		p += r;
+		off += (u64)r;
+		len -= (size_t)r;
+	}
+}
+
+void write_full(int fd, const void *buf, size_t len, const char *file)
+{
+	const u8 *p = buf;
+
+	while (len) {
+		ssize_t r = write(fd, p, len);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			die(EXIT_BAD_INPUT, "%s: write: %s", file, strerror(errno));
+		}
+		p += r;
+		len -= (size_t)r;
+	}
+}
+
+void pwrite_full(int fd, const void *buf, size_t len, u64 off, const char *file)
+{
+	const u8 *p = buf;
+
+	while (len) {
+		ssize_t r = pwrite(fd, p, len, (off_t)off);
+
+		if (r < 0)
+			die(EXIT_BAD_INPUT, "%s: write at %llu: %s", file,
+			    (unsigned long long)off, strerror(errno));
+		p += r;
+		off += (u64)r;
+		len -= (size_t)r;
+	}
+}
+
+bool parse_size(const char *s, u64 *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!*s || *s == '-')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno)
+		return false;
+	switch (*end) {
+	case 'K': case 'k': v <<= 10; end++; break;
+	case 'M': case 'm': v <<= 20; end++; break;
+	case 'G': case 'g': v <<= 30; end++; break;
+	}
+	if (*end)
+		return false;
+	*out = v;
+	return true;
+}

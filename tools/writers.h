@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* ovbd: writers of the three nested formats. */
+#ifndef OVBD_WRITERS_H
+#define OVBD_WRITERS_H
+
+#include <ovbd/lsmt.h>
+#include <ovbd/zfile.h>
+
+struct zfile_opts {
+	u8 algo;
+	u32 block_size;
+	bool verify;
+	bool overwrite_header;	/* as overlaybd-commit -z: fields in the header too */
+};
+
+/* Compress in_size bytes of in_fd into out_fd at out_off; returns bytes written. */
+u64 zfile_write(int in_fd, u64 in_size, int out_fd, u64 out_off,
+		const struct zfile_opts *o, const char *out_name);
+
+/* Tar wrapper: the payload goes at TAR_PAYLOAD_OFFSET, then tar_finish(). */
+#define TAR_PAYLOAD_OFFSET	1536
+void tar_finish(int fd, u64 payload_size, const char *out_name);
+
+struct commit_opts {
+	const char *uuid;
+	const char *parent;
+	const char *message;
+};
+
+/*
+ * Write a sealed LSMT layer to out_fd: the sectors of raw_fd (raw_size
+ * bytes) that differ from lower (NULL: all zeros).  Returns bytes written.
+ */
+struct stack;
+u64 lsmt_commit(int raw_fd, u64 raw_size, struct stack *lower, int out_fd,
+		const struct commit_opts *o, const char *out_name);
+
+#endif /* OVBD_WRITERS_H */
