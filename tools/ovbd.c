@@ -2,6 +2,7 @@
 /* ovbd: inspect, verify and build OverlayBD images; set device stacks up and down. */
 #include "commands.h"
 #include "util.h"
+#include <getopt.h>
 
 #ifndef OVBD_VERSION
 #define OVBD_VERSION "unknown"
@@ -46,20 +47,31 @@ static const struct command commands[] = {
 
 void usage_of(const char *cmd, int code)
 {
-	FILE *f = code ? stderr : stdout;
 	size_t i;
 
-	for (i = 0; i < NCOMMANDS; i++)
-		if (!strcmp(commands[i].name, cmd))
-			fprintf(f, "usage: ovbd %s", commands[i].usage);
+	for (i = 0; i < NCOMMANDS; i++) {
+		const char *u = commands[i].usage;
+
+		if (strcmp(commands[i].name, cmd))
+			continue;
+		if (!code)
+			printf("usage: ovbd %s", u);
+		else	/* one line: the synopsis */
+			fprintf(stderr, "%s: usage: ovbd %.*s (see ovbd %s --help)\n",
+				ovbd_prog, (int)strcspn(u, "\n"), u, cmd);
+	}
 	exit(code);
 }
 
 static void usage(int code)
 {
-	FILE *f = code ? stderr : stdout;
+	FILE *f = stdout;
 	size_t i;
 
+	if (code) {
+		fprintf(stderr, "%s: usage: ovbd COMMAND [ARGS] (see ovbd --help)\n", ovbd_prog);
+		exit(code);
+	}
 	fprintf(f, "usage: ovbd COMMAND [ARGS]   (ovbd COMMAND --help for details)\n\n");
 	for (i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  ovbd %s", commands[i].usage);
@@ -71,6 +83,7 @@ int main(int argc, char **argv)
 {
 	size_t i;
 
+	opterr = 0;	/* usage_of() reports bad options in one line */
 	if (argc < 2)
 		usage(EXIT_USAGE);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
@@ -82,6 +95,5 @@ int main(int argc, char **argv)
 	for (i = 0; i < NCOMMANDS; i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "ovbd: unknown command '%s'\n", argv[1]);
-	usage(EXIT_USAGE);
+	die(EXIT_USAGE, "unknown command '%s' (see ovbd --help)", argv[1]);
 }
