@@ -29,3 +29,16 @@ clean:
 	rm -rf build
 
 .PHONY: all tools module check unit fuzz-smoke clean
+
+# Build the module with W=1 against every installed kernel header set, each in
+# its own copy of the sources; any compiler warning fails the check.
+compat-check:
+	@set -e; n=0; for kdir in /lib/modules/*/build; do \
+		[ -e "$$kdir/Makefile" ] || continue; kver=$$(basename $$(dirname $$kdir)); \
+		d=build/compat/$$kver; rm -rf $$d; mkdir -p $$d; cp -r src include VERSION $$d/; \
+		$(MAKE) -s -C $$d/src KVER=$$kver KDIR=$$kdir W=1 >$$d/build.log 2>&1 || { cat $$d/build.log; exit 1; }; \
+		if grep -E "warning:|error:" $$d/build.log; then echo "compat-check: $$kver: warnings"; exit 1; fi; \
+		echo "compat-check: $$kver: ok, no warnings ($$d/src/dm-overlaybd.ko)"; n=$$((n+1)); \
+	done; [ $$n -gt 0 ] || { echo "compat-check: no kernel headers installed"; exit 1; }
+
+.PHONY: compat-check

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The compat shim: every difference between kernel versions is resolved
+ * here from compile probes (conftest.sh -> compat-probes.h), never from
+ * version numbers or distribution lists.
+ */
+#ifndef DM_OVERLAYBD_COMPAT_H
+#define DM_OVERLAYBD_COMPAT_H
+
+#include <linux/blkdev.h>
+#include <linux/bvec.h>
+#include <linux/dm-io.h>
+#include <linux/highmem.h>
+#include <linux/ioprio.h>
+#include "compat-probes.h"
+
+/* Open modes: blk_mode_t and BLK_OPEN_* replaced fmode_t for block devices. */
+#ifdef OVBD_HAVE_BLK_MODE_T
+typedef blk_mode_t ovbd_mode_t;
+#define OVBD_MODE_READ	BLK_OPEN_READ
+#define OVBD_MODE_WRITE	BLK_OPEN_WRITE
+#else
+typedef fmode_t ovbd_mode_t;
+#define OVBD_MODE_READ	FMODE_READ
+#define OVBD_MODE_WRITE	FMODE_WRITE
+#endif
+
+/* dm_io() gained an I/O priority argument. */
+static inline int ovbd_dm_io(struct dm_io_request *req, struct dm_io_region *where)
+{
+#ifdef OVBD_HAVE_DM_IO_IOPRIO
+	return dm_io(req, 1, where, NULL, IOPRIO_DEFAULT);
+#else
+	return dm_io(req, 1, where, NULL);
+#endif
+}
+
+static inline u64 ovbd_bdev_bytes(struct block_device *bdev)
+{
+#ifdef OVBD_HAVE_BDEV_NR_BYTES
+	return bdev_nr_bytes(bdev);
+#else
+	return i_size_read(bdev->bd_inode);
+#endif
+}
+
+#ifndef OVBD_HAVE_BVEC_KMAP_LOCAL
+static inline void *bvec_kmap_local(struct bio_vec *bv)
+{
+	return kmap_local_page(bv->bv_page) + bv->bv_offset;
+}
+#endif
+
+#endif /* DM_OVERLAYBD_COMPAT_H */

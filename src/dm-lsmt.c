@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The lsmt target: up to 255 LSMT layers merged, the top layer winning.
+ *
+ * Table: lsmt <dev> <bytes|-> [<dev> <bytes|->]...   (layers bottom first)
+ *
+ * The ctr loads and merges every layer's index once. The map function
+ * looks a bio's first sector up, trims the bio at the extent boundary and
+ * either remaps it to the layer's device or zero-fills it: no copy, no
+ * sleeping, no allocation.
+ */
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <ovbd/detect.h>
+#include <ovbd/lsmt.h>
+#include "dm-overlaybd.h"
+
+struct lsmt_layer {
+	struct dm_dev *dev;
+	char *bytes_arg;
+	u64 blob_bytes;
+	sector_t start;		/* first sector of the LSMT file in dev */
+	u64 entries;		/* valid index entries */
+};
+
+struct lsmt_ctx {
+	unsigned int nlayers;
+	struct lsmt_layer *layers;
+	struct ovbd_seg *merged;
+	u64 nmerged;
+	u64 vsectors;
+	atomic64_t reads, remapped, zero_filled, io_errors;
+};
+
+/* Open layer i: its payload, header and trailer, and its validated index. */
+static int load_layer(struct dm_target *ti, unsigned int i, struct lsmt_layer *layer,
+		      struct ovbd_lsmt_layer *l, struct ovbd_seg **segs, u8 *chunk)
+{
+	u64 off, size, done, per_chunk = OVBD_READ_CHUNK / OVBD_LSMT_ENTRY_SIZE;
+	struct ovbd_reader r = { 0 };
+	struct ovbd_err e = { 0 };
+	char what[32];
+	u8 *head;
+	int ret;
+
+	snprintf(what, sizeof(what), "lsmt layer %u", i);
+	ret = ovbd_reader_init(&r, layer->dev->bdev);
+	if (ret) {
+		ovbd_ti_error(ti, "%s: cannot set up reads", what);
+		return ret;
+	}
+	head = chunk;
+	ret = ovbd_find_payload(ti, &r, what, layer->blob_bytes, &off, &size);
+	if (ret)
+		goto out;
+	ret = -EINVAL;
+	if (off & (SECTOR_SIZE - 1)) {
+		ovbd_ti_error(ti, "%s: tar payload at byte %llu is not sector aligned", what, off);
+		goto out;
+	}
+	layer->start = off >> SECTOR_SHIFT;
+	if (size < 2 * OVBD_LSMT_HDR_SIZE) {
+		ovbd_ti_error(ti, "%s: %llu bytes, expected an LSMT file of at least 8192",
+			      what, size);
+		goto out;
+	}
+	ret = ovbd_read(&r, off, head, OVBD_LSMT_HDR_SIZE);
+	if (!ret)
+		ret = ovbd_read(&r, off + size - OVBD_LSMT_HDR_SIZE, head + OVBD_LSMT_HDR_SIZE,
+				OVBD_LSMT_HDR_SIZE);
+	if (ret) {
+		ovbd_ti_error(ti, "%s: read error %d in the header or trailer", what, ret);
+		goto out;
+	}
+	if (ovbd_detect(head, OVBD_LSMT_HDR_SIZE) == OVBD_KIND_ZFILE) {
+		ovbd_ti_error(ti, "%s: holds a ZFile: map it with a zfile target first", what);
+		ret = -EINVAL;
+		goto out;
+	}
+	ret = ovbd_lsmt_open(l, head, head + OVBD_LSMT_HDR_SIZE, size, &e);
+	if (ret) {
+		ovbd_ti_core_error(ti, what, &e);
+		goto out;
+	}
+	*segs = kvmalloc_array(max_t(u64, l->tail.index_size, 1), sizeof(**segs),
+			       GFP_KERNEL | __GFP_NOWARN);
+	if (!*segs) {
+		ovbd_ti_error(ti, "%s: no memory for %llu index entries", what,
+			      l->tail.index_size);
+		ret = -ENOMEM;
+		goto out;
+	}
+	ovbd_lsmt_index_begin(l, *segs);
+	for (done = 0; done < l->tail.index_size; done += per_chunk) {
+		u64 n = min(l->tail.index_size - done, per_chunk);
+
+		ret = ovbd_read(&r, off + l->tail.index_offset + done * OVBD_LSMT_ENTRY_SIZE,
+				chunk, n * OVBD_LSMT_ENTRY_SIZE);
+		if (ret) {
+			ovbd_ti_error(ti, "%s: read error %d in the index", what, ret);
+			goto out;
+		}
+		ret = ovbd_lsmt_index_feed(l, chunk, n, &e);
+		if (ret)
+			break;
+	}
+	if (!ret)
+		ret = ovbd_lsmt_index_end(l, &e);
+	if (ret)
+		ovbd_ti_core_error(ti, what, &e);
+	layer->entries = l->nsegs;
+out:
+	ovbd_reader_exit(&r);
+	return ret;
+}
+
+/* Load every layer and merge them into lc->merged. */
+static int load_stack(struct dm_target *ti, struct lsmt_ctx *lc)
+{
+	struct ovbd_merge_src *src;
+	struct ovbd_lsmt_layer *l;
+	struct ovbd_err e = { 0 };
+	void *scratch = NULL;
+	u8 *chunk;
+	unsigned int i;
+	int ret = -ENOMEM;
+
+	src = kcalloc(lc->nlayers, sizeof(*src), GFP_KERNEL);
+	l = kcalloc(1, sizeof(*l), GFP_KERNEL);
+	chunk = vmalloc(OVBD_READ_CHUNK);
+	scratch = kmalloc(ovbd_lsmt_merge_scratch_bytes(lc->nlayers), GFP_KERNEL);
+	if (!src || !l || !chunk || !scratch) {
+		ti->error = "lsmt: out of memory";
+		goto out;
+	}
+	for (i = 0; i < lc->nlayers; i++) {
+		struct ovbd_seg *segs = NULL;
+
+		ret = load_layer(ti, i, &lc->layers[i], l, &segs, chunk);
+		src[i].segs = segs;
+		src[i].n = l->nsegs;
+		if (ret)
+			goto out;
+		if (l->tail.virtual_size)
+			lc->vsectors = l->tail.virtual_size >> SECTOR_SHIFT;
+		cond_resched();
+	}
+	ret = ovbd_lsmt_merge(src, lc->nlayers, scratch, NULL, 0, &lc->nmerged, &e);
+	if (!ret) {
+		lc->merged = kvmalloc_array(max_t(u64, lc->nmerged, 1), sizeof(*lc->merged),
+					    GFP_KERNEL | __GFP_NOWARN);
+		if (!lc->merged) {
+			ovbd_ti_error(ti, "lsmt: no memory for %llu merged entries", lc->nmerged);
+			ret = -ENOMEM;
+			goto out;
+		}
+		ret = ovbd_lsmt_merge(src, lc->nlayers, scratch, lc->merged, lc->nmerged,
+				      &lc->nmerged, &e);
+	}
+	if (ret)
+		ovbd_ti_core_error(ti, "lsmt merge", &e);
+out:
+	if (src)
+		for (i = 0; i < lc->nlayers; i++)
+			kvfree(src[i].segs);
+	kfree(src);
+	kfree(l);
+	vfree(chunk);
+	kfree(scratch);
+	return ret;
+}
+
+static void lsmt_dtr(struct dm_target *ti)
+{
+	struct lsmt_ctx *lc = ti->private;
+	unsigned int i;
+
+	for (i = 0; i < lc->nlayers; i++) {
+		if (lc->layers[i].dev)
+			dm_put_device(ti, lc->layers[i].dev);
+		kfree(lc->layers[i].bytes_arg);
+	}
+	kvfree(lc->merged);
+	kfree(lc->layers);
+	kfree(lc);
+}
+
+static int lsmt_ctr(struct dm_target *ti, unsigned int argc, char **argv)
+{
+	struct lsmt_ctx *lc;
+	unsigned int i;
+	int ret;
+
+	if (argc < 2 || argc % 2 || argc / 2 > OVBD_LSMT_MAX_LAYERS) {
+		ti->error = "expected: lsmt <dev> <bytes|-> [<dev> <bytes|->]... (1..255 layers)";
+		return -EINVAL;
+	}
+	ret = ovbd_check_readonly(ti);
+	if (ret)
+		return ret;
+	lc = kzalloc(sizeof(*lc), GFP_KERNEL);
+	if (!lc) {
+		ti->error = "out of memory";
+		return -ENOMEM;
+	}
+	ti->private = lc;
+	lc->layers = kcalloc(argc / 2, sizeof(*lc->layers), GFP_KERNEL);
+	if (!lc->layers) {
+		ti->error = "out of memory";
+		ret = -ENOMEM;
+		goto bad;
+	}
+	lc->nlayers = argc / 2;
+	for (i = 0; i < lc->nlayers; i++) {
+		struct lsmt_layer *layer = &lc->layers[i];
+		char what[32];
+
+		snprintf(what, sizeof(what), "lsmt layer %u", i);
+		ret = dm_get_device(ti, argv[2 * i], OVBD_MODE_READ, &layer->dev);
+		if (ret) {
+			ovbd_ti_error(ti, "%s: cannot open device '%s'", what, argv[2 * i]);
+			goto bad;
+		}
+		layer->bytes_arg = kstrdup(argv[2 * i + 1], GFP_KERNEL);
+		if (!layer->bytes_arg) {
+			ti->error = "out of memory";
+			ret = -ENOMEM;
+			goto bad;
+		}
+		ret = ovbd_parse_blob_bytes(ti, argv[2 * i + 1], layer->dev, what,
+					    &layer->blob_bytes);
+		if (ret)
+			goto bad;
+	}
+	ret = load_stack(ti, lc);
+	if (ret)
+		goto bad;
+	if (ti->len != lc->vsectors) {
+		ovbd_ti_error(ti, "lsmt: table length %llu sectors, expected %llu (virtual_size)",
+			      (unsigned long long)ti->len, lc->vsectors);
+		ret = -EINVAL;
+		goto bad;
+	}
+	ti->num_flush_bios = 0;
+	ti->num_discard_bios = 0;
+	return 0;
+bad:
+	lsmt_dtr(ti);
+	return ret;
+}
+
+static int lsmt_map(struct dm_target *ti, struct bio *bio)
+{
+	struct lsmt_ctx *lc = ti->private;
+	sector_t sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
+	unsigned int n = bio_sectors(bio);
+	struct ovbd_piece p;
+
+	if (bio_op(bio) != REQ_OP_READ)
+		return DM_MAPIO_KILL;
+	if (!n) {
+		bio_endio(bio);
+		return DM_MAPIO_SUBMITTED;
+	}
+	atomic64_inc(&lc->reads);
+	ovbd_lsmt_lookup(lc->merged, lc->nmerged, sector, n, &p);
+	if (p.sectors < n)
+		dm_accept_partial_bio(bio, (unsigned int)p.sectors);
+	if (p.kind == OVBD_PIECE_DATA) {
+		struct lsmt_layer *layer = &lc->layers[p.layer];
+
+		atomic64_inc(&lc->remapped);
+		bio_set_dev(bio, layer->dev->bdev);
+		bio->bi_iter.bi_sector = layer->start + p.moffset;
+		return DM_MAPIO_REMAPPED;
+	}
+	atomic64_inc(&lc->zero_filled);
+	zero_fill_bio(bio);
+	bio_endio(bio);
+	return DM_MAPIO_SUBMITTED;
+}
+
+static int lsmt_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error)
+{
+	struct lsmt_ctx *lc = ti->private;
+
+	if (*error) {
+		atomic64_inc(&lc->io_errors);
+		DMERR_LIMIT("%s: lsmt: read error %d from a layer device",
+			    dm_device_name(dm_table_get_md(ti->table)),
+			    blk_status_to_errno(*error));
+	}
+	return DM_ENDIO_DONE;
+}
+
+static void lsmt_status(struct dm_target *ti, status_type_t type,
+			unsigned int status_flags, char *result, unsigned int maxlen)
+{
+	struct lsmt_ctx *lc = ti->private;
+	unsigned int sz = 0, i;
+
+	switch (type) {
+	case STATUSTYPE_INFO:
+		DMEMIT("%u %llu %llu %lld %lld %lld %lld", lc->nlayers,
+		       (unsigned long long)lc->vsectors, lc->nmerged,
+		       atomic64_read(&lc->reads), atomic64_read(&lc->remapped),
+		       atomic64_read(&lc->zero_filled), atomic64_read(&lc->io_errors));
+		break;
+	case STATUSTYPE_TABLE:
+		for (i = 0; i < lc->nlayers; i++)
+			DMEMIT("%s%s %s", i ? " " : "", lc->layers[i].dev->name,
+			       lc->layers[i].bytes_arg);
+		break;
+	case STATUSTYPE_IMA:
+		DMEMIT("target_name=%s,target_version=%u.%u.%u,layers=%u,segments=%llu;",
+		       ti->type->name, ti->type->version[0], ti->type->version[1],
+		       ti->type->version[2], lc->nlayers, lc->nmerged);
+		break;
+	}
+}
+
+static int lsmt_message(struct dm_target *ti, unsigned int argc, char **argv,
+			char *result, unsigned int maxlen)
+{
+	struct lsmt_ctx *lc = ti->private;
+
+	if (argc == 1 && !strcasecmp(argv[0], "reset_counters")) {
+		atomic64_set(&lc->reads, 0);
+		atomic64_set(&lc->remapped, 0);
+		atomic64_set(&lc->zero_filled, 0);
+		atomic64_set(&lc->io_errors, 0);
+		return 0;
+	}
+	DMERR("lsmt: unknown message; expected reset_counters");
+	return -EINVAL;
+}
+
+static int lsmt_iterate_devices(struct dm_target *ti, iterate_devices_callout_fn fn,
+				void *data)
+{
+	struct lsmt_ctx *lc = ti->private;
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < lc->nlayers && !ret; i++)
+		ret = fn(ti, lc->layers[i].dev, 0,
+			 DIV_ROUND_UP(lc->layers[i].blob_bytes, SECTOR_SIZE), data);
+	return ret;
+}
+
+static void lsmt_io_hints(struct dm_target *ti, struct queue_limits *limits)
+{
+	limits->io_min = max_t(unsigned int, limits->io_min, 4096);
+}
+
+#define LSMT_TARGET(tt_name)						\
+	{								\
+		.name = tt_name,					\
+		.version = { 1, 0, 0 },					\
+		.module = THIS_MODULE,					\
+		.ctr = lsmt_ctr,					\
+		.dtr = lsmt_dtr,					\
+		.map = lsmt_map,					\
+		.end_io = lsmt_end_io,					\
+		.status = lsmt_status,					\
+		.message = lsmt_message,				\
+		.iterate_devices = lsmt_iterate_devices,		\
+		.io_hints = lsmt_io_hints,				\
+	}
+
+struct target_type ovbd_lsmt_target = LSMT_TARGET("lsmt");
+struct target_type ovbd_lsmt_alias = LSMT_TARGET("lsmt_target");

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-overlaybd: device-mapper targets for OverlayBD images.
+ * Module registration and the helpers both targets share.
+ */
+#include <linux/module.h>
+#include <linux/vmalloc.h>
+#include <ovbd/tar.h>
+#include "dm-overlaybd.h"
+
+/* ---- ctr error messages ---- */
+
+#define ERR_SLOTS	16
+#define ERR_LEN		200
+
+static char err_ring[ERR_SLOTS][ERR_LEN];
+static atomic_t err_next = ATOMIC_INIT(0);
+
+void ovbd_ti_error(struct dm_target *ti, const char *fmt, ...)
+{
+	/* the last byte of a slot is never written: always NUL-terminated */
+	char *slot = err_ring[(unsigned int)atomic_inc_return(&err_next) % ERR_SLOTS];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(slot, ERR_LEN - 1, fmt, ap);
+	va_end(ap);
+	ti->error = slot;
+}
+
+void ovbd_ti_core_error(struct dm_target *ti, const char *what,
+			const struct ovbd_err *e)
+{
+	char buf[160];
+
+	ovbd_ti_error(ti, "%s: %s", what, ovbd_err_text(e, buf, sizeof(buf)));
+}
+
+int ovbd_check_readonly(struct dm_target *ti)
+{
+	if (dm_table_get_mode(ti->table) & OVBD_MODE_WRITE) {
+		ti->error = "read-only target: load the table with --readonly";
+		return -EROFS;
+	}
+	return 0;
+}
+
+int ovbd_parse_blob_bytes(struct dm_target *ti, const char *arg,
+			  struct dm_dev *dev, const char *what, u64 *bytes)
+{
+	u64 dev_bytes = ovbd_bdev_bytes(dev->bdev);
+
+	if (!strcmp(arg, "-")) {
+		*bytes = dev_bytes;
+		return 0;
+	}
+	if (kstrtoull(arg, 10, bytes) || !*bytes) {
+		ovbd_ti_error(ti, "%s: blob length '%s': expected a byte count or '-'",
+			      what, arg);
+		return -EINVAL;
+	}
+	if (*bytes > dev_bytes) {
+		ovbd_ti_error(ti, "%s: blob length %llu exceeds the device (%llu bytes)",
+			      what, *bytes, dev_bytes);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* ---- synchronous reads for the ctrs ---- */
+
+int ovbd_reader_init(struct ovbd_reader *r, struct block_device *bdev)
+{
+	r->bdev = bdev;
+	r->lbs = bdev_logical_block_size(bdev);
+	r->client = dm_io_client_create();
+	if (IS_ERR(r->client)) {
+		int ret = PTR_ERR(r->client);
+
+		r->client = NULL;
+		return ret;
+	}
+	r->bounce = vmalloc(OVBD_READ_CHUNK + 2 * r->lbs);
+	if (!r->bounce) {
+		dm_io_client_destroy(r->client);
+		r->client = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void ovbd_reader_exit(struct ovbd_reader *r)
+{
+	vfree(r->bounce);
+	if (r->client)
+		dm_io_client_destroy(r->client);
+	r->bounce = NULL;
+	r->client = NULL;
+}
+
+int ovbd_read(struct ovbd_reader *r, u64 off, void *buf, size_t len)
+{
+	u64 start = round_down(off, r->lbs);
+	u64 end = round_up(off + len, r->lbs);
+	struct dm_io_region where = {
+		.bdev = r->bdev,
+		.sector = start >> SECTOR_SHIFT,
+		.count = (end - start) >> SECTOR_SHIFT,
+	};
+	struct dm_io_request req = {
+		.bi_opf = REQ_OP_READ,
+		.mem.type = DM_IO_VMA,
+		.mem.ptr.vma = r->bounce,
+		.client = r->client,
+	};
+	int ret;
+
+	if (len > OVBD_READ_CHUNK)
+		return -EINVAL;
+	ret = ovbd_dm_io(&req, &where);
+	if (ret)
+		return ret;
+	memcpy(buf, r->bounce + (off - start), len);
+	return 0;
+}
+
+int ovbd_find_payload(struct dm_target *ti, struct ovbd_reader *r, const char *what,
+		      u64 blob_bytes, u64 *off, u64 *size)
+{
+	size_t n = min_t(u64, blob_bytes, OVBD_TAR_SCAN_BYTES);
+	struct ovbd_err e = { 0 };
+	u8 *scan;
+	int ret;
+
+	scan = kzalloc(OVBD_TAR_SCAN_BYTES, GFP_KERNEL);
+	if (!scan)
+		return -ENOMEM;
+	ret = ovbd_read(r, 0, scan, n);
+	if (ret) {
+		ovbd_ti_error(ti, "%s: read error %d at byte 0", what, ret);
+		goto out;
+	}
+	ret = ovbd_tar_find_payload(scan, n, blob_bytes, off, size, &e);
+	if (ret < 0) {
+		ovbd_ti_core_error(ti, what, &e);
+		goto out;
+	}
+	if (ret == 0) {
+		*off = 0;
+		*size = blob_bytes;
+	}
+	ret = 0;
+out:
+	kfree(scan);
+	return ret;
+}
+
+/* ---- registration: the targets, and the RFC's names as aliases ---- */
+
+static struct target_type *const all_targets[] = {
+	&ovbd_zfile_target, &ovbd_zfile_alias, &ovbd_lsmt_target, &ovbd_lsmt_alias,
+};
+
+static int __init dm_overlaybd_init(void)
+{
+	int i, ret;
+
+	for (i = 0; i < ARRAY_SIZE(all_targets); i++) {
+		ret = dm_register_target(all_targets[i]);
+		if (ret) {
+			DMERR("register %s: %d", all_targets[i]->name, ret);
+			while (--i >= 0)
+				dm_unregister_target(all_targets[i]);
+			return ret;
+		}
+	}
+	DMINFO("version " OVBD_VERSION ": targets zfile, lsmt");
+	return 0;
+}
+
+static void __exit dm_overlaybd_exit(void)
+{
+	int i;
+
+	for (i = ARRAY_SIZE(all_targets) - 1; i >= 0; i--)
+		dm_unregister_target(all_targets[i]);
+}
+
+module_init(dm_overlaybd_init);
+module_exit(dm_overlaybd_exit);
+
+MODULE_DESCRIPTION(DM_NAME " targets for OverlayBD images (zfile, lsmt)");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(OVBD_VERSION);
+MODULE_ALIAS("dm-zfile");
+MODULE_ALIAS("dm-lsmt");
+MODULE_ALIAS("dm-zfile_target");
+MODULE_ALIAS("dm-lsmt_target");

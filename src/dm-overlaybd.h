@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* dm-overlaybd: what the two targets share. */
+#ifndef DM_OVERLAYBD_H
+#define DM_OVERLAYBD_H
+
+#include <linux/device-mapper.h>
+#include <ovbd/error.h>
+#include "compat.h"
+
+#define DM_MSG_PREFIX "overlaybd"
+
+extern struct target_type ovbd_zfile_target, ovbd_zfile_alias;
+extern struct target_type ovbd_lsmt_target, ovbd_lsmt_alias;
+
+/*
+ * Set ti->error to a formatted message. dm core prints ti->error after a
+ * failed ctr and never frees it, so messages live in a small static ring.
+ */
+void ovbd_ti_error(struct dm_target *ti, const char *fmt, ...) __printf(2, 3);
+/* "<what>: <field> = <value>, expected <range>" from a format core error. */
+void ovbd_ti_core_error(struct dm_target *ti, const char *what,
+			const struct ovbd_err *e);
+
+/* Refuse read-write tables: both targets are read-only, as dm-verity. */
+int ovbd_check_readonly(struct dm_target *ti);
+/* Parse "<bytes>" or "-" (the device length); 0 or -EINVAL with ti->error set. */
+int ovbd_parse_blob_bytes(struct dm_target *ti, const char *arg,
+			  struct dm_dev *dev, const char *what, u64 *bytes);
+
+/* Synchronous byte-granular reads of a blob, for the ctrs. */
+struct ovbd_reader {
+	struct dm_io_client *client;
+	struct block_device *bdev;
+	unsigned int lbs;		/* logical block size of bdev */
+	u8 *bounce;			/* vmalloc'd, OVBD_READ_CHUNK + 2 * lbs */
+};
+
+#define OVBD_READ_CHUNK	(1u << 20)
+
+int ovbd_reader_init(struct ovbd_reader *r, struct block_device *bdev);
+void ovbd_reader_exit(struct ovbd_reader *r);
+/* Read len (<= OVBD_READ_CHUNK) bytes at byte offset off. */
+int ovbd_read(struct ovbd_reader *r, u64 off, void *buf, size_t len);
+
+/*
+ * Find the tar payload of a blob of blob_bytes: off and size cover the whole blob
+ * when it is not tar-wrapped. Sets ti->error (naming what) on failure.
+ */
+int ovbd_find_payload(struct dm_target *ti, struct ovbd_reader *r, const char *what,
+		      u64 blob_bytes, u64 *off, u64 *size);
+
+#endif /* DM_OVERLAYBD_H */
