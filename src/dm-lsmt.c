@@ -345,7 +345,7 @@ static int lsmt_iterate_devices(struct dm_target *ti, iterate_devices_callout_fn
 
 	for (i = 0; i < lc->nlayers && !ret; i++)
 		ret = fn(ti, lc->layers[i].dev, 0,
-			 DIV_ROUND_UP(lc->layers[i].blob_bytes, SECTOR_SIZE), data);
+			 ovbd_blob_sectors(lc->layers[i].dev, lc->layers[i].blob_bytes), data);
 	return ret;
 }
 

@@ -59,12 +59,19 @@ int ovbd_parse_blob_bytes(struct dm_target *ti, const char *arg,
 			      what, arg);
 		return -EINVAL;
 	}
-	if (*bytes > dev_bytes) {
+	/* a loop device drops a blob's partial last sector: allow that much */
+	if (*bytes >= dev_bytes + SECTOR_SIZE) {
 		ovbd_ti_error(ti, "%s: blob length %llu exceeds the device (%llu bytes)",
 			      what, *bytes, dev_bytes);
 		return -EINVAL;
 	}
 	return 0;
+}
+
+sector_t ovbd_blob_sectors(struct dm_dev *dev, u64 bytes)
+{
+	return min_t(u64, DIV_ROUND_UP(bytes, SECTOR_SIZE),
+		     ovbd_bdev_bytes(dev->bdev) >> SECTOR_SHIFT);
 }
 
 /* ---- synchronous reads for the ctrs ---- */
@@ -73,6 +80,7 @@ int ovbd_reader_init(struct ovbd_reader *r, struct block_device *bdev)
 {
 	r->bdev = bdev;
 	r->lbs = bdev_logical_block_size(bdev);
+	r->dev_bytes = ovbd_bdev_bytes(bdev);
 	r->client = dm_io_client_create();
 	if (IS_ERR(r->client)) {
 		int ret = PTR_ERR(r->client);
@@ -101,7 +109,7 @@ void ovbd_reader_exit(struct ovbd_reader *r)
 int ovbd_read(struct ovbd_reader *r, u64 off, void *buf, size_t len)
 {
 	u64 start = round_down(off, r->lbs);
-	u64 end = round_up(off + len, r->lbs);
+	u64 end = min(round_up(off + len, r->lbs), r->dev_bytes);
 	struct dm_io_region where = {
 		.bdev = r->bdev,
 		.sector = start >> SECTOR_SHIFT,
@@ -117,9 +125,15 @@ int ovbd_read(struct ovbd_reader *r, u64 off, void *buf, size_t len)
 
 	if (len > OVBD_READ_CHUNK)
 		return -EINVAL;
+	if (end <= start) {		/* wholly past the device end */
+		memset(buf, 0, len);
+		return 0;
+	}
 	ret = ovbd_dm_io(&req, &where);
 	if (ret)
 		return ret;
+	/* bytes past the device end (a cut partial sector) read as zeros */
+	memset(r->bounce + (end - start), 0, round_up(off + len, r->lbs) - end);
 	memcpy(buf, r->bounce + (off - start), len);
 	return 0;
 }
@@ -132,10 +146,19 @@ int ovbd_find_payload(struct dm_target *ti, struct ovbd_reader *r, const char *w
 	u8 *scan;
 	int ret;
 
+	*off = 0;
+	*size = blob_bytes;
+	if (blob_bytes < OVBD_TAR_BLOCK)
+		return 0;
 	scan = kzalloc(OVBD_TAR_SCAN_BYTES, GFP_KERNEL);
 	if (!scan)
 		return -ENOMEM;
-	ret = ovbd_read(r, 0, scan, n);
+	/* one block first: the rest of the scan window only for a tar header */
+	ret = ovbd_read(r, 0, scan, OVBD_TAR_BLOCK);
+	if (!ret && ovbd_tar_is_header(scan, OVBD_TAR_BLOCK))
+		ret = ovbd_read(r, 0, scan, n);
+	else
+		n = OVBD_TAR_BLOCK;
 	if (ret) {
 		ovbd_ti_error(ti, "%s: read error %d at byte 0", what, ret);
 		goto out;

@@ -23,15 +23,21 @@ void ovbd_ti_core_error(struct dm_target *ti, const char *what,
 
 /* Refuse read-write tables: both targets are read-only, as dm-verity. */
 int ovbd_check_readonly(struct dm_target *ti);
-/* Parse "<bytes>" or "-" (the device length); 0 or -EINVAL with ti->error set. */
+/*
+ * Parse "<bytes>" or "-" (the device length); 0 or -EINVAL with ti->error set.
+ * The blob may end up to 511 bytes past the device (a cut partial sector).
+ */
 int ovbd_parse_blob_bytes(struct dm_target *ti, const char *arg,
 			  struct dm_dev *dev, const char *what, u64 *bytes);
+/* Sectors of the device that a blob of bytes occupies, for iterate_devices. */
+sector_t ovbd_blob_sectors(struct dm_dev *dev, u64 bytes);
 
 /* Synchronous byte-granular reads of a blob, for the ctrs. */
 struct ovbd_reader {
 	struct dm_io_client *client;
 	struct block_device *bdev;
 	unsigned int lbs;		/* logical block size of bdev */
+	u64 dev_bytes;
 	u8 *bounce;			/* vmalloc'd, OVBD_READ_CHUNK + 2 * lbs */
 };
 
@@ -39,7 +45,11 @@ struct ovbd_reader {
 
 int ovbd_reader_init(struct ovbd_reader *r, struct block_device *bdev);
 void ovbd_reader_exit(struct ovbd_reader *r);
-/* Read len (<= OVBD_READ_CHUNK) bytes at byte offset off. */
+/*
+ * Read len (<= OVBD_READ_CHUNK) bytes at byte offset off. Bytes past the
+ * device end read as zeros: a loop device drops a blob's partial last
+ * sector, and the formats keep only padding there (header digests check it).
+ */
 int ovbd_read(struct ovbd_reader *r, u64 off, void *buf, size_t len);
 
 /*

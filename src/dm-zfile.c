@@ -40,6 +40,7 @@ struct zfile_ctx {
 	void *jump;
 	struct dm_io_client *io;
 	unsigned int lbs;
+	u64 dev_bytes;
 	struct workqueue_struct *wq;
 
 	spinlock_t lock;
@@ -101,7 +102,7 @@ static int read_run(struct zfile_ctx *zc, struct zfile_buf *b, u64 first, u64 la
 			break;
 		end = zc->payload_off + off + len;
 	}
-	end = round_up(end, zc->lbs);
+	end = min(round_up(end, zc->lbs), zc->dev_bytes);
 	where.sector = start >> SECTOR_SHIFT;
 	where.count = (end - start) >> SECTOR_SHIFT;
 	b->run_first = b->run_last = ~0ull;
@@ -113,6 +114,8 @@ static int read_run(struct zfile_ctx *zc, struct zfile_buf *b, u64 first, u64 la
 			    (unsigned long long)where.sector);
 		return -EIO;
 	}
+	/* a block may reach into a sector the device lacks: zeros, as in ovbd_read */
+	memset(b->cbuf + (end - start), 0, zc->lbs);
 	b->run_first = first;
 	b->run_last = n - 1;
 	b->run_start = start;
@@ -238,7 +241,8 @@ static int alloc_bufs(struct zfile_ctx *zc)
 {
 	unsigned int n = clamp_t(unsigned int, num_online_cpus(), 2, MAX_WORKERS);
 	size_t ws = zc->zf.h.algo == OVBD_ZF_ALGO_ZSTD ? zstd_dctx_workspace_bound() : 0;
-	size_t cbytes = max_t(size_t, RUN_BYTES, round_up(zc->zf.max_stored, zc->lbs) + 2 * zc->lbs);
+	size_t cbytes = max_t(size_t, RUN_BYTES, round_up(zc->zf.max_stored, zc->lbs) + zc->lbs) +
+			zc->lbs;
 
 	INIT_LIST_HEAD(&zc->free_bufs);
 	for (zc->nbufs = 0; zc->nbufs < n; zc->nbufs++) {
@@ -396,6 +400,7 @@ static int zfile_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	}
 	zc->lbs = r.lbs;
+	zc->dev_bytes = r.dev_bytes;
 	ret = load_zfile(ti, zc, &r);
 	ovbd_reader_exit(&r);
 	if (ret)
@@ -484,7 +489,7 @@ static int zfile_iterate_devices(struct dm_target *ti, iterate_devices_callout_f
 {
 	struct zfile_ctx *zc = ti->private;
 
-	return fn(ti, zc->dev, 0, DIV_ROUND_UP(zc->blob_bytes, SECTOR_SIZE), data);
+	return fn(ti, zc->dev, 0, ovbd_blob_sectors(zc->dev, zc->blob_bytes), data);
 }
 
 static void zfile_io_hints(struct dm_target *ti, struct queue_limits *limits)

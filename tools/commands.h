@@ -11,6 +11,9 @@ int cmd_verify(int argc, char **argv);
 int cmd_zfile(int argc, char **argv);
 int cmd_commit(int argc, char **argv);
 int cmd_table(int argc, char **argv);
+int cmd_open(int argc, char **argv);
+int cmd_close(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 /* Shared by the commands: usage text of one subcommand, and help handling. */
 void usage_of(const char *cmd, int code) __attribute__((noreturn));

@@ -41,6 +41,9 @@ void dmplan_make(struct dm_plan *p, const char *name, char **blobs, char **devs,
 		lsmt = content_is_lsmt(&b);
 		if (lsmt && blob_open_lsmt(&b))
 			die(EXIT_BAD_INPUT, "layer %u: %s", i, b.why);
+		if (b.zfile && !b.content_size)
+			die(EXIT_BAD_INPUT, "layer %u: %s: empty ZFile: nothing to map "
+			    "(device-mapper devices have at least one sector)", i, blobs[i]);
 		if (b.zfile) {
 			struct dm_dev_plan *d;
 

@@ -41,6 +41,18 @@ static const struct command commands[] = {
 	  "table NAME LAYER...\n"
 	  "  Print the device-mapper tables that map the stack, one \"name: table\"\n"
 	  "  per line, in creation order, using the LAYER paths as devices.\n" },
+	{ "open", cmd_open,
+	  "open NAME LAYER... | open NAME --config config.v1.json\n"
+	  "  Attach the layers to read-only loop devices, create a zfile device per\n"
+	  "  compressed layer and the lsmt device /dev/mapper/NAME. On failure,\n"
+	  "  roll back what was created. --config reads overlaybd-tcmu's lowers and\n"
+	  "  writes \"success\" or the reason to its resultFile. Needs dm-overlaybd.\n" },
+	{ "close", cmd_close,
+	  "close NAME\n"
+	  "  Remove the devices and loop devices that ovbd open NAME created.\n" },
+	{ "status", cmd_status,
+	  "status NAME\n"
+	  "  Show the loop devices and the targets' status lines of a stack.\n" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 const char *ovbd_prog = "ovbd";
+const char *ovbd_result_file;
 
 void die(int code, const char *fmt, ...)
 {
@@ -14,6 +15,16 @@ void die(int code, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	if (ovbd_result_file) {
+		FILE *f = fopen(ovbd_result_file, "w");
+
+		if (f) {
+			va_start(ap, fmt);
+			vfprintf(f, fmt, ap);
+			va_end(ap);
+			fclose(f);
+		}
+	}
 	exit(code);
 }
 

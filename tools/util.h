@@ -11,6 +11,8 @@
 #define EXIT_USAGE	2
 
 extern const char *ovbd_prog;
+/* When set, die() also writes its message here (config.v1.json resultFile). */
+extern const char *ovbd_result_file;
 
 /* Print "ovbd: msg" to stderr and exit with code. */
 void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));

@@ -1,0 +1,217 @@
+#!/bin/sh
+# Runs inside the QEMU guest (busybox sh), from the data disk. Prints
+# "ok - ", "not ok - ", "skip - " lines; the host counts them and scans the
+# console for kernel splats; it counts the lines, since some run in subshells.
+# QUICK=1 (kernel command line ovbd.quick) runs a subset.
+P=0 F=0 S=0
+ok() { P=$((P + 1)); echo "ok - $*"; }
+not_ok() { F=$((F + 1)); echo "not ok - $*"; }
+skip() { S=$((S + 1)); echo "skip - $*"; }
+check() {	# NAME CMD...
+	local what=$1; shift
+	if "$@" >/tmp/check.out 2>&1; then ok "$what"; else not_ok "$what: $(tail -c 400 /tmp/check.out | tr '\n' ' ')"; fi
+}
+DM="dmsetup --noudevsync"
+# busybox ash prefers its own applets to PATH: use util-linux's tools
+losetup() { /sbin/losetup "$@"; }
+blockdev() { /sbin/blockdev "$@"; }
+T=timeout
+grep -q ovbd.quick /proc/cmdline && QUICK=1
+dev_sha() { $T 300 head -c "$2" "$1" | sha256sum | cut -d' ' -f1; }
+kmsg_has() { dmesg | tail -n 20 | grep -q "$1"; }
+
+# ---- module
+check "insmod dm-overlaybd" insmod /modules/dm-overlaybd.ko
+for t in zfile lsmt zfile_target lsmt_target; do
+	check "target $t registered" sh -c "dmsetup targets | grep -q '^$t '"
+done
+
+# ---- upstream images, through ovbd open and through hand-written tables
+if [ -f shared/expected.tsv ]; then
+	row=0
+	grep -v '^#' shared/expected.tsv | while IFS='	' read -r kind layers bytes digest; do
+		files=$(echo "$layers" | tr , ' ')
+		set --; for f in $files; do set -- "$@" "shared/$f"; done
+		if [ "$bytes" = 0 ]; then
+			check "ovbd open $kind $layers: a 0-byte image is refused with a message" \
+				sh -c "! ovbd open img$row $* 2>/tmp/e && grep -q 'nothing to map' /tmp/e"
+			row=$((row + 1)); continue
+		fi
+		if ovbd open "img$row" "$@" >/tmp/open.out 2>&1; then
+			got=$(dev_sha "/dev/mapper/img$row" "$bytes")
+			[ "$got" = "$digest" ] && ok "ovbd open $kind $layers: sha256" ||
+				not_ok "ovbd open $kind $layers: sha256 $got"
+			check "ovbd close img$row" ovbd close "img$row"
+		else
+			not_ok "ovbd open $kind $layers: $(cat /tmp/open.out)"
+		fi
+		# the same with dmsetup and the RFC's target names
+		i=0; loops=""
+		for f in $files; do
+			src=shared/$f; sz=$(stat -c %s "$src")
+			if [ $((sz % 512)) -gt 416 ]; then	# trailer fields in the sector a loop drops
+				cp "$src" "/tmp/$f"; truncate -s $(( (sz + 511) / 512 * 512 )) "/tmp/$f"; src=/tmp/$f
+			fi
+			l=$(losetup -r -f --show "$src"); loops="$loops $l"
+			eval "L$i=$l"; i=$((i + 1))
+		done
+		made=""; good=1
+		while IFS='	' read -r r name table; do
+			[ "$r" = "$row" ] || continue
+			for j in 0 1 2 3; do eval "table=\$(echo \"\$table\" | sed \"s#@$j#\$L$j#g\")"; done
+			if $DM create --readonly "$name" --table "$table"; then made="$name $made"; else good=0; fi
+			$DM mknodes "$name"
+		done <shared/tables.txt
+		top=${made%% *}
+		if [ $good = 1 ] && [ -n "$top" ]; then
+			got=$(dev_sha "/dev/mapper/$top" "$bytes")
+			[ "$got" = "$digest" ] && ok "dmsetup tables $kind $layers: sha256" ||
+				not_ok "dmsetup tables $kind $layers: sha256 $got"
+		else
+			not_ok "dmsetup tables $kind $layers: create failed"
+		fi
+		for d in $made; do $DM remove "$d"; done
+		for l in $loops; do losetup -d "$l"; done
+		rm -f /tmp/*.zfile
+		row=$((row + 1))
+	done
+else
+	skip "upstream images: ../shared is absent"
+fi
+
+# ---- ovbd-made ext4 stacks: 2 and 10 layers, and 255 layers
+E=stacks/ext4
+check_tree() {	# NAME LAYERS TREE_MANIFEST DISK_SHA
+	local name=$1 n=$2 tree=$3 disk=$4
+	set --; for f in $(ls $E/L* | head -n "$n"); do set -- "$@" "$f"; done
+	if ! ovbd open "$name" "$@" >/tmp/open.out 2>&1; then
+		not_ok "$name: ovbd open: $(cat /tmp/open.out)"; return
+	fi
+	got=$(dev_sha "/dev/mapper/$name" $((48 << 20)))
+	[ "$got" = "$(cat "$disk")" ] && ok "$name: device sha256" || not_ok "$name: device sha256 $got"
+	mkdir -p "/mnt/$name"
+	if mount -t ext4 -o ro,noload "/dev/mapper/$name" "/mnt/$name"; then
+		(cd "/mnt/$name" && find . -type f | LC_ALL=C sort | xargs sha256sum) >/tmp/tree.sha256
+		check "$name: ext4 mounted read-only, every file's sha256 matches" cmp /tmp/tree.sha256 "$tree"
+		umount "/mnt/$name"
+	else
+		not_ok "$name: mount ext4"
+	fi
+	check "$name: ovbd status" sh -c "ovbd status $name | grep -q lsmt"
+	check "$name: ovbd close" ovbd close "$name"
+}
+check_tree ext4x2 2 $E/tree-2.sha256 $E/disk-2.sha256
+check_tree ext4x10 10 $E/tree-10.sha256 $E/disk-10.sha256
+
+if [ -z "$QUICK" ]; then
+	set --; for f in stacks/s255/S*; do set -- "$@" "$f"; done
+	if ovbd open s255 "$@" >/tmp/open.out 2>&1; then
+		ok "255 layers: ovbd open"
+		got=$(dev_sha /dev/mapper/s255 $((2 << 20)))
+		[ "$got" = "$(cat stacks/s255/disk.sha256)" ] && ok "255 layers: sha256" || not_ok "255 layers: sha256 $got"
+		check "255 layers: ovbd close" ovbd close s255
+	else
+		not_ok "255 layers: ovbd open: $(cat /tmp/open.out)"
+	fi
+fi
+
+# ---- concurrency: 8 readers at random offsets, every block verified
+set --; for f in $E/L*; do set -- "$@" "$f"; done
+ovbd open conc "$@" >/dev/null
+check "8 concurrent readers for 20 s, every block verified" $T 120 blkprobe stress /dev/mapper/conc $E/ref.raw 8 20
+ovbd close conc
+
+# ---- refusals and runtime faults
+l=$(losetup -r -f --show bad/truncated.zfile)
+if $DM create badz --table "0 2048 zfile $l -" 2>/dev/null; then not_ok "read-write table refused"; $DM remove badz
+else check "read-write table refused with a message" kmsg_has "read-only target"; fi
+if $DM create --readonly badz --table "0 2048 zfile $l -" 2>/dev/null; then not_ok "truncated zfile refused"; $DM remove badz
+else check "truncated zfile refused, naming the field" kmsg_has "zfile trailer magic"; fi
+losetup -d "$l"
+l=$(losetup -r -f --show bad/overlap.lsmt)
+if $DM create --readonly badl --table "0 2048 lsmt $l -" 2>/dev/null; then not_ok "overlapping index refused"; $DM remove badl
+else check "overlapping index refused, naming layer and field" kmsg_has "lsmt layer 0: lsmt index entry offset"; fi
+losetup -d "$l"
+check "ovbd open of a bad layer fails cleanly and rolls back" sh -c \
+	"! ovbd open badopen stacks/ext4/L00 bad/overlap.lsmt 2>/tmp/e && grep -q 'ovbd: ' /tmp/e && ! dmsetup info badopen-z000 >/dev/null 2>&1 && [ -z \"\$(losetup -a)\" ]"
+
+# status field N of device D is at least 1 (no device: no line: a failure)
+counted() { dmsetup status "$1" | awk -v f="$2" '{n = $f} END {exit !(n >= 1)}'; }
+ovbd open flip bad/flip.zfile >/dev/null
+$T 120 blkprobe errors /dev/mapper/flip 4096 >/tmp/ranges
+check "CRC mismatch: EIO on exactly the damaged block" cmp /tmp/ranges bad/flip.expect
+check "CRC mismatch counted in status" counted flip 9
+ovbd close flip
+
+# I/O errors under the layers: dm-error over the data area
+read zidx zorig <bad/ioerr.zfile.layout
+l=$(losetup -r -f --show bad/ioerr.zfile); s=$(( $(blockdev --getsz "$l") ))
+d0=$((zidx / 512 - 1))
+printf '0 1 linear %s 0\n1 %s error\n%s %s linear %s %s\n' "$l" $((d0 - 1)) "$d0" $((s - d0)) "$l" "$d0" |
+	$DM create --readonly under
+$DM mknodes
+if $DM create --readonly ioz --table "0 $(( (zorig + 511) / 512 )) zfile /dev/mapper/under $(stat -c %s bad/ioerr.zfile)"; then
+	$DM mknodes
+	$T 120 blkprobe errors /dev/mapper/ioz 65536 >/tmp/ranges; rc=$?
+	check "dm-error under a zfile device: EIO, no hang" [ $rc = 1 ]
+	check "I/O errors counted in status" counted ioz 11
+	$DM remove ioz
+else
+	not_ok "zfile over dm-error: create"
+fi
+$DM remove under; losetup -d "$l"
+ioff=$(cat bad/ioerr.lsmt.layout)
+l=$(losetup -r -f --show bad/ioerr.lsmt); s=$(( $(blockdev --getsz "$l") ))
+printf '0 8 linear %s 0\n8 %s error\n%s %s linear %s %s\n' "$l" $((ioff / 512 - 8)) \
+	$((ioff / 512)) $((s - ioff / 512)) "$l" $((ioff / 512)) | $DM create --readonly under
+$DM mknodes
+if $DM create --readonly iol --table "0 2048 lsmt /dev/mapper/under $(stat -c %s bad/ioerr.lsmt)"; then
+	$DM mknodes
+	$T 120 blkprobe errors /dev/mapper/iol 65536 >/tmp/ranges; rc=$?
+	check "dm-error under an lsmt layer: EIO, no hang" [ $rc = 1 ]
+	check "lsmt I/O errors counted in status" counted iol 10
+	$DM remove iol
+else
+	not_ok "lsmt over dm-error: create"
+fi
+$DM remove under; losetup -d "$l"
+
+# ---- generated variants: refused with a message, or mapped with clean reads/EIO
+losetup -D; refused=0 mapped=0 eio=0 bad=0 total=0
+for v in variants/v*; do
+	[ -n "$QUICK" ] && [ $total -ge 100 ] && break
+	total=$((total + 1))
+	if ovbd open var "$v" >/tmp/open.out 2>&1; then
+		mapped=$((mapped + 1))
+		$T 60 blkprobe errors /dev/mapper/var 65536 >/dev/null; rc=$?
+		[ $rc = 1 ] && eio=$((eio + 1))
+		[ $rc -gt 1 ] && { bad=$((bad + 1)); echo "# $v: read exit $rc"; }
+		ovbd close var || { bad=$((bad + 1)); echo "# $v: close failed"; }
+	else
+		refused=$((refused + 1))
+		grep -q '^ovbd: ' /tmp/open.out || { bad=$((bad + 1)); echo "# $v: $(cat /tmp/open.out)"; }
+	fi
+	[ -z "$(losetup -a)" ] || { bad=$((bad + 1)); echo "# $v: loop devices left"; losetup -D; }
+done
+check "$total variants: $refused refused with a message, $mapped mapped ($eio with EIO), $bad bad" [ $bad = 0 ]
+
+# ---- lifecycle
+ovbd open life stacks/ext4/L00 >/dev/null
+check "rmmod refused while a device exists" sh -c "! rmmod dm_overlaybd 2>/dev/null"
+ovbd close life
+mem() { awk '/^(SUnreclaim|VmallocUsed):/ {s += $2} END {print s}' /proc/meminfo; }
+rounds=100; [ -n "$QUICK" ] && rounds=10
+ovbd open life stacks/ext4/L00 stacks/ext4/L01 >/dev/null && head -c 1048576 /dev/mapper/life >/dev/null && ovbd close life
+sync; echo 3 >/proc/sys/vm/drop_caches; before=$(mem)
+fails=0
+for i in $(seq 1 $rounds); do
+	{ ovbd open life stacks/ext4/L00 stacks/ext4/L01 >/dev/null &&
+	  head -c 1048576 /dev/mapper/life >/dev/null && ovbd close life; } || fails=$((fails + 1))
+done
+sync; echo 3 >/proc/sys/vm/drop_caches; after=$(mem)
+check "$rounds rounds of open, read, close: all succeeded" [ $fails = 0 ]
+check "no leak over $rounds rounds (slab+vmalloc $before -> $after KiB)" [ $((after - before)) -lt 2048 ]
+check "rmmod after the rounds" rmmod dm_overlaybd
+check "insmod again" insmod /modules/dm-overlaybd.ko
+check "works after reload" sh -c "ovbd open again stacks/ext4/L00 >/dev/null && head -c 4096 /dev/mapper/again >/dev/null && ovbd close again"
+echo "guest: tests finished"

@@ -1,0 +1,133 @@
+#!/bin/bash
+# Make the guest's data disk contents: fixtures built with ovbd, their
+# expected digests, and the guest test script. Usage: mkdata.sh OUTDIR
+set -eu
+OUT=$1
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+OVBD=${OVBD:-$TOP/tools/build/ovbd}
+SHARED_IMAGES=${SHARED_IMAGES:-$TOP/../shared/images}
+VARIANTS=${VARIANTS:-1000}
+rm -rf "$OUT"; mkdir -p "$OUT"/{shared,stacks,bad,variants}
+cp "$HERE/guest-tests.sh" "$OUT/"
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+size() { stat -c %s "$1"; }
+
+# ---- shared upstream images: rows, and hand-written tables with the RFC names
+# tables.txt lines: ROW<TAB>dm-name<TAB>table, where @i is layer i's loop device
+if [ -f "$SHARED_IMAGES/expected.tsv" ]; then
+	cp "$SHARED_IMAGES"/*.zfile "$SHARED_IMAGES"/*.lsmt "$SHARED_IMAGES/expected.tsv" "$OUT/shared/"
+	row=0
+	while IFS=$'\t' read -r kind layers bytes digest; do
+		[[ $kind == \#* || -z $kind ]] && continue
+		IFS=, read -r -a files <<<"$layers"
+		args=""
+		for i in "${!files[@]}"; do
+			f=$SHARED_IMAGES/${files[$i]}
+			info=$("$OVBD" info --json "$f")
+			content=$(echo "$info" | sed -n 's/.*"original_size": \([0-9]*\).*/\1/p' | tail -1)
+			if echo "$info" | grep -q '"zfile_index"'; then
+				printf '%s\th%sz%s\t0 %s zfile_target @%s %s\n' "$row" "$row" "$i" \
+					$(( (content + 511) / 512 )) "$i" "$(size "$f")" >>"$OUT/shared/tables.txt"
+				args+=" /dev/mapper/h${row}z$i $content"
+			else
+				args+=" @$i $(size "$f")"
+			fi
+		done
+		if [ "$kind" = stack ]; then
+			printf '%s\th%s\t0 %s lsmt_target%s\n' "$row" "$row" $((bytes / 512)) "$args" >>"$OUT/shared/tables.txt"
+		fi
+		row=$((row + 1))
+	done <"$SHARED_IMAGES/expected.tsv"
+fi
+
+# ---- ext4 stacks made by ovbd commit: files added, changed and deleted per layer
+tree=$work/tree; mkdir -p "$tree/etc" "$tree/docs" "$tree/bin"
+cp -r /usr/share/common-licenses/. "$tree/docs/"
+cp /bin/busybox "$tree/bin/"
+for i in $(seq 1 40); do head -c $((i * 3001)) /dev/urandom >"$tree/etc/file$i"; done
+mkfs.ext4 -q -F -O ^has_journal -b 4096 -d "$tree" "$work/disk.raw" 48M
+manifest() { (cd "$tree" && find . -type f | LC_ALL=C sort | xargs sha256sum) >"$1"; }
+
+layer_opts=("--zfile --tar" "" "--zfile --algo zstd --block-size 16384" "--tar" "--zfile"
+	    "--zfile --algo zstd" "" "--zfile --tar --algo zstd" "--zfile --block-size 65536" "--tar")
+mkdir -p "$OUT/stacks/ext4"
+lowers=()
+for i in $(seq 0 9); do
+	if [ "$i" -gt 0 ]; then	# change the tree and the image the same way
+		cmds=$work/cmds; : >"$cmds"
+		head -c $((i * 20000)) /dev/urandom >"$work/new$i"
+		cp "$work/new$i" "$tree/etc/new$i"; echo "write $work/new$i /etc/new$i" >>"$cmds"
+		rm "$tree/etc/file$i"; echo "rm /etc/file$i" >>"$cmds"
+		head -c 5000 /dev/urandom >"$work/chg$i"
+		cp "$work/chg$i" "$tree/etc/file$((i + 20))"
+		echo "rm /etc/file$((i + 20))" >>"$cmds"; echo "write $work/chg$i /etc/file$((i + 20))" >>"$cmds"
+		debugfs -w -f "$cmds" "$work/disk.raw" >/dev/null 2>&1
+	fi
+	name=$(printf 'L%02d' "$i")
+	# shellcheck disable=SC2086
+	"$OVBD" commit ${layer_opts[$i]} ${lowers[@]/#/--lower=} -m "ext4 layer $i" \
+		"$work/disk.raw" "$OUT/stacks/ext4/$name"
+	lowers+=("$OUT/stacks/ext4/$name")
+	if [ "$i" = 1 ] || [ "$i" = 9 ]; then
+		manifest "$OUT/stacks/ext4/tree-$((i + 1)).sha256"
+		sha "$work/disk.raw" >"$OUT/stacks/ext4/disk-$((i + 1)).sha256"
+	fi
+done
+cp "$work/disk.raw" "$OUT/stacks/ext4/ref.raw"	# for the concurrent readers
+
+# 255 layers over a small disk, every third one compressed
+mkdir -p "$OUT/stacks/s255"; truncate -s 2M "$work/small"; lowers=()
+for i in $(seq 1 255); do
+	printf 'layer %03d %0500d' "$i" 0 | dd of="$work/small" bs=512 seek=$(( (i * 13) % 4096 )) conv=notrunc status=none
+	head -c 4096 /dev/urandom | dd of="$work/small" bs=4096 seek=$(( (i * 7) % 512 )) conv=notrunc status=none
+	o=""; [ $((i % 3)) = 0 ] && o="--zfile"; [ $((i % 15)) = 0 ] && o="--zfile --tar --algo zstd"
+	name=$(printf 'S%03d' "$i")
+	# shellcheck disable=SC2086
+	"$OVBD" commit $o ${lowers[@]/#/--lower=} "$work/small" "$OUT/stacks/s255/$name"
+	lowers+=("$OUT/stacks/s255/$name")
+done
+sha "$work/small" >"$OUT/stacks/s255/disk.sha256"
+
+# ---- bad images: the ctr refuses them, or reads fail on exactly the damage
+raw=$work/bad.raw; truncate -s 1M "$raw"
+head -c 700000 /dev/urandom | dd of="$raw" conv=notrunc status=none
+"$OVBD" commit "$raw" "$work/bad.lsmt"
+"$OVBD" zfile "$work/bad.lsmt" "$work/bad.zfile"
+head -c $(( $(size "$work/bad.zfile") - 100 )) "$work/bad.zfile" >"$OUT/bad/truncated.zfile"
+cp "$work/bad.lsmt" "$OUT/bad/overlap.lsmt"
+ls=$(size "$work/bad.lsmt")
+ioff=$(od -An -tu8 -j $((ls - 4096 + 32)) -N 8 "$work/bad.lsmt" | tr -d ' ')
+dd if="$work/bad.lsmt" of="$OUT/bad/overlap.lsmt" bs=1 skip="$ioff" seek=$((ioff + 16)) count=8 conv=notrunc status=none
+# a standalone ZFile with block 5 damaged: EIO on bytes [20480, 24576) only
+"$OVBD" zfile "$raw" "$OUT/bad/flip.zfile"
+printf '\xff' | dd of="$OUT/bad/flip.zfile" bs=1 seek=$((512 + 5 * 4096 / 2 + 100)) conv=notrunc status=none
+b5=$( ("$OVBD" verify "$OUT/bad/flip.zfile" 2>&1 || true) | grep -o "block crc = [0-9]*" | grep -o "[0-9]*$")
+echo "$((b5 * 4096))-$(((b5 + 1) * 4096))" >"$OUT/bad/flip.expect"
+# a zfile whose data area will sit on dm-error: header, index and trailer readable
+zsz=$(size "$work/bad.zfile")
+zidx=$(od -An -tu8 -j $((zsz - 512 + 40)) -N 8 "$work/bad.zfile" | tr -d ' ')
+cp "$work/bad.zfile" "$OUT/bad/ioerr.zfile"; cp "$work/bad.lsmt" "$OUT/bad/ioerr.lsmt"
+echo "$zidx $(( $("$OVBD" info --json "$work/bad.zfile" | sed -n 's/.*"original_size": \([0-9]*\).*/\1/p' | tail -1) ))" >"$OUT/bad/ioerr.zfile.layout"
+echo "$ioff" >"$OUT/bad/ioerr.lsmt.layout"
+
+# ---- generated variants of a small compressed layer
+truncate -s 256K "$work/v.raw"; head -c 60000 /dev/urandom | dd of="$work/v.raw" bs=4096 seek=3 conv=notrunc status=none
+yes variant | head -c 50000 | dd of="$work/v.raw" bs=4096 seek=40 conv=notrunc status=none
+"$OVBD" commit --zfile "$work/v.raw" "$work/v.zfile"
+"$OVBD" commit "$work/v.raw" "$work/v.lsmt"
+for ((v = 0; v < VARIANTS; v++)); do
+	if [ $((v % 2)) = 0 ]; then src=$work/v.zfile; else src=$work/v.lsmt; fi
+	f=$OUT/variants/$(printf 'v%04d' "$v"); cp "$src" "$f"; s=$(size "$f")
+	case $((v % 5)) in
+	0) pos=$((RANDOM % 512));;				# header
+	1) pos=$((s - 1 - RANDOM % 4096));;			# trailer
+	2) pos=$((s - 4096 - RANDOM % 8192));;			# index
+	*) pos=$(( (RANDOM * 32768 + RANDOM) % s ));;		# anywhere
+	esac
+	[ "$pos" -ge 0 ] || pos=0
+	printf "\\x$(printf %02x $((RANDOM % 256)))" | dd of="$f" bs=1 seek="$pos" conv=notrunc status=none
+	[ $((v % 7)) = 3 ] && truncate -s $(( (RANDOM * 32768 + RANDOM) % s + 1 )) "$f"
+done
+echo "mkdata: $(du -sh "$OUT" | cut -f1) of fixtures, $VARIANTS variants"

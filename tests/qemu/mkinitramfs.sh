@@ -1,0 +1,43 @@
+#!/bin/bash
+# Build the guest initramfs for kernel KVER: busybox, dmsetup, losetup, ovbd
+# and their libraries, the kernel's own modules that the tests use (loaded
+# in dependency order by /init) and dm-overlaybd.ko built for that kernel.
+# Usage: mkinitramfs.sh KVER MODULE_KO OVBD_BIN OUT.cpio.gz
+set -euo pipefail
+KVER=$1 KO=$2 OVBD=$3 OUT=$4
+HERE=$(cd "$(dirname "$0")" && pwd)
+root=$(mktemp -d); trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,sbin,lib,lib64,dev,proc,sys,run,tmp,data,mnt,modules,etc}
+
+copy_bin() {	# PATH [DEST]: a binary and the shared libraries it needs
+	local src=$1 dest=${2:-$root/bin/$(basename "$1")} lib
+	cp -L "$src" "$dest"
+	for lib in $(ldd "$src" 2>/dev/null | grep -oE '/[^ ]+' || true); do
+		mkdir -p "$root$(dirname "$lib")"
+		[ -e "$root$lib" ] || cp -L "$lib" "$root$lib"
+	done
+}
+cp /bin/busybox "$root/bin/busybox"
+# util-linux and lvm2 tools go to /sbin, ahead of busybox's applets in PATH
+for t in dmsetup losetup blockdev; do copy_bin "/sbin/$t" "$root/sbin/$t"; done
+copy_bin "$OVBD" "$root/bin/ovbd"
+cp "${BLKPROBE:-$HERE/../../build/blkprobe}" "$root/bin/blkprobe"
+
+# Kernel modules, in load order, decompressed for busybox insmod.
+: >"$root/modules/order"
+for m in loop virtio_blk virtio_pci dm-mod dm-flakey crc32c_generic crc32c-intel \
+	 libcrc32c ext4 erofs; do
+	modprobe -S "$KVER" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" {print $2}'
+done | awk '!seen[$0]++' | while read -r ko; do
+	name=$(basename "$ko"); name=${name%.xz}; name=${name%.zst}
+	case "$ko" in
+	*.xz) xz -dc "$ko" >"$root/modules/$name";;
+	*.zst) zstd -qdc "$ko" >"$root/modules/$name";;
+	*) cp "$ko" "$root/modules/$name";;
+	esac
+	echo "$name" >>"$root/modules/order"
+done
+cp "$KO" "$root/modules/dm-overlaybd.ko"
+cp "$HERE/guest-init" "$root/init"
+chmod +x "$root/init"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$OUT"

@@ -1,0 +1,57 @@
+#!/bin/bash
+# End-to-end tests in a QEMU guest booting Debian's kernel for SERIES (6.1 or
+# 6.12) under TCG: builds dm-overlaybd.ko for that kernel, the initramfs and
+# the data disk, boots once, counts the guest's ok/not ok lines and fails on
+# any kernel splat. OVBD_QEMU_KVM=1 uses KVM (hangs on some hosts, so opt-in).
+# QUICK=1 runs a subset.
+. "$(dirname "$0")/../lib.sh"
+SERIES=${1:?usage: run.sh 6.1|6.12}
+B=$TOP/build/qemu; mkdir -p "$B"
+kver=$(ls /lib/modules | grep -E "^${SERIES//./\\.}[.-]" | sort -V | tail -1)
+if [ -z "$kver" ] || [ ! -e "/boot/vmlinuz-$kver" ] || [ ! -e "/lib/modules/$kver/build/Makefile" ]; then
+	not_ok "qemu $SERIES: kernel image and headers not installed (tools/install-deps.sh)"
+	summary; exit 1
+fi
+
+# the module for exactly this kernel, in its own copy of the sources
+mod=$B/module-$kver; rm -rf "$mod"; mkdir -p "$mod"
+cp -r "$TOP/src" "$TOP/include" "$TOP/VERSION" "$mod/"
+if make -s -C "$mod/src" KVER="$kver" W=1 >"$B/module-$kver.log" 2>&1 && ! grep -q "warning:" "$B/module-$kver.log"; then
+	ok "module builds for $kver with W=1 and no warnings"
+else
+	not_ok "module build for $kver: $(grep -m3 -E 'warning|error' "$B/module-$kver.log")"
+	summary; exit 1
+fi
+gcc -O2 -static -o "$TOP/build/preader" "$TOP/tests/qemu/blkprobe.c" 2>/dev/null
+cp "$TOP/build/preader" "$TOP/build/blkprobe"
+# the data disk is the same for both kernels: build it once per tree state
+stamp=$(cat "$TOP"/tests/qemu/{mkdata.sh,guest-tests.sh} "$OVBD" | sha256sum | cut -c1-16)
+if [ ! -f "$B/data-$stamp.img" ]; then
+	rm -f "$B"/data-*.img
+	"$TOP/tests/qemu/mkdata.sh" "$B/data" >"$B/mkdata.log" 2>&1 || { not_ok "fixtures: $(tail -3 "$B/mkdata.log")"; summary; exit 1; }
+	mkfs.ext4 -q -F -O ^has_journal -d "$B/data" "$B/data-$stamp.img" "$(( $(du -sm "$B/data" | cut -f1) * 3 / 2 + 64 ))M"
+fi
+initrd=$B/initrd-$kver.cpio.gz
+BLKPROBE=$TOP/build/blkprobe "$TOP/tests/qemu/mkinitramfs.sh" "$kver" "$mod/src/dm-overlaybd.ko" "$OVBD" "$initrd"
+
+accel="-accel tcg"; [ "${OVBD_QEMU_KVM:-0}" = 1 ] && accel="-accel kvm -cpu host"
+append="console=ttyS0 panic=-1 loglevel=4 ${QUICK:+ovbd.quick}"
+log=$B/console-$kver.log
+start=$(date +%s)
+timeout "${QEMU_TIMEOUT:-2400}" qemu-system-x86_64 $accel -m 2048 -smp 2 -nographic -no-reboot \
+	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" -append "$append" \
+	-drive "file=$B/data-$stamp.img,if=virtio,format=raw,readonly=on" >"$log" 2>&1 </dev/null
+rc=$?
+echo "# qemu $kver: exit $rc after $(( $(date +%s) - start )) s; console in $log"
+tr -d '\r' <"$log" | grep -E '^(ok|not ok|skip) - ' | sed "s/^\(ok\|not ok\|skip\) - /\1 - [$SERIES] /" >"$B/results-$kver.txt"
+while IFS= read -r line; do
+	case $line in
+	"ok - "*) ok "${line#ok - }";;
+	"not ok - "*) not_ok "${line#not ok - }";;
+	"skip - "*) skip "${line#skip - }";;
+	esac
+done <"$B/results-$kver.txt"
+check "[$SERIES] guest ran to the end" grep -q "=== guest done" "$log"
+splats=$(tr -d '\r' <"$log" | grep -nE 'BUG:|WARNING:|Oops|general protection fault|KASAN|UBSAN|hung task|soft lockup|Call Trace' | head -5)
+check "[$SERIES] no kernel splat on the console${splats:+: $splats}" [ -z "$splats" ]
+summary
