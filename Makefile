@@ -17,6 +17,9 @@ module:
 check: tools
 	tests/run-all
 
+demo:
+	tools/demo.sh
+
 unit: tools
 	tests/run-all unit unit-asan
 
@@ -28,7 +31,27 @@ clean:
 	-$(MAKE) -C src clean
 	rm -rf build
 
-.PHONY: all tools module check unit fuzz-smoke clean
+# Packages. make deb writes build/deb/*.deb; make rpm writes build/rpm/**.rpm.
+DIST := build/dist/dm-overlaybd-$(VERSION).tar.gz
+
+dist:
+	@mkdir -p build/dist
+	git ls-files | tar -czf $(DIST) --transform 's,^,dm-overlaybd-$(VERSION)/,' -T -
+	@echo $(DIST)
+
+deb:
+	rm -rf build/deb && mkdir -p build/deb/src
+	git ls-files | tar -cf - -T - | tar -xf - -C build/deb/src
+	cd build/deb/src && dpkg-buildpackage -us -uc -b >../build.log 2>&1 || { tail -30 ../build.log; exit 1; }
+	@ls build/deb/*.deb
+
+rpm: dist
+	rm -rf build/rpm && mkdir -p build/rpm/SOURCES
+	cp $(DIST) build/rpm/SOURCES/
+	rpmbuild -bb --nodeps --define "_topdir $(CURDIR)/build/rpm" rpm/dm-overlaybd.spec >build/rpm/build.log 2>&1 || { tail -30 build/rpm/build.log; exit 1; }
+	@find build/rpm/RPMS -name '*.rpm'
+
+.PHONY: all tools module check demo unit fuzz-smoke clean dist deb rpm
 
 # Build the module with W=1 against every installed kernel header set, each in
 # its own copy of the sources; any compiler warning fails the check.

@@ -4,7 +4,18 @@
 set -e
 export DEBIAN_FRONTEND=noninteractive
 [ "$(id -u)" = 0 ] || { echo "install-deps: run as root" >&2; exit 1; }
-pkgs=(build-essential clang libclang-rt-14-dev liblz4-dev libzstd-dev python3)
+pkgs=(
+	# ovbd, unit tests, fuzzers
+	build-essential clang libclang-rt-14-dev liblz4-dev libzstd-dev python3
+	# the module, for both Debian 12 kernels, and KUnit on UML
+	linux-headers-amd64 linux-headers-6.12.107+deb12-amd64 linux-source-6.1
+	bc bison flex libelf-dev libssl-dev xz-utils kmod
+	# the QEMU guests
+	qemu-system-x86 linux-image-amd64 linux-image-6.12.107+deb12-amd64-unsigned
+	busybox-static dmsetup util-linux e2fsprogs cpio gzip
+	# packaging
+	dkms dh-dkms debhelper dpkg-dev fakeroot lintian rpm rpmlint man-db
+)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

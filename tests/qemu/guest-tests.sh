@@ -17,6 +17,7 @@ losetup() { /sbin/losetup "$@"; }
 blockdev() { /sbin/blockdev "$@"; }
 T=timeout
 grep -q ovbd.quick /proc/cmdline && QUICK=1
+grep -q ovbd.smoke /proc/cmdline && SMOKE=1	# load the module, map one image, stop
 dev_sha() { $T 300 head -c "$2" "$1" | sha256sum | cut -d' ' -f1; }
 kmsg_has() { dmesg | tail -n 20 | grep -q "$1"; }
 
@@ -30,6 +31,7 @@ done
 if [ -f shared/expected.tsv ]; then
 	row=0
 	grep -v '^#' shared/expected.tsv | while IFS='	' read -r kind layers bytes digest; do
+		[ -n "$SMOKE" ] && [ "$row" -gt 0 ] && break
 		files=$(echo "$layers" | tr , ' ')
 		set --; for f in $files; do set -- "$@" "shared/$f"; done
 		if [ "$bytes" = 0 ]; then
@@ -45,6 +47,7 @@ if [ -f shared/expected.tsv ]; then
 		else
 			not_ok "ovbd open $kind $layers: $(cat /tmp/open.out)"
 		fi
+		[ -n "$SMOKE" ] && break
 		# the same with dmsetup and the RFC's target names
 		i=0; loops=""
 		for f in $files; do
@@ -101,6 +104,7 @@ check_tree() {	# NAME LAYERS TREE_MANIFEST DISK_SHA
 	check "$name: ovbd close" ovbd close "$name"
 }
 check_tree ext4x2 2 $E/tree-2.sha256 $E/disk-2.sha256
+[ -n "$SMOKE" ] && { echo "guest: smoke tests finished"; exit 0; }
 check_tree ext4x10 10 $E/tree-10.sha256 $E/disk-10.sha256
 
 if [ -z "$QUICK" ]; then

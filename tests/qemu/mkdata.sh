@@ -9,7 +9,7 @@ OVBD=${OVBD:-$TOP/tools/build/ovbd}
 SHARED_IMAGES=${SHARED_IMAGES:-$TOP/../shared/images}
 VARIANTS=${VARIANTS:-1000}
 rm -rf "$OUT"; mkdir -p "$OUT"/{shared,stacks,bad,variants}
-cp "$HERE/guest-tests.sh" "$OUT/"
+cp "$HERE/guest-tests.sh" "$OUT/guest.sh"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 size() { stat -c %s "$1"; }

@@ -1,0 +1,91 @@
+#!/bin/bash
+# make demo: build the module and ovbd, make a 3-layer OverlayBD image of an
+# ext4 tree with ovbd commit (upper layers add, change and delete files; lz4
+# and zstd; the base tar-wrapped), map it with ovbd open in a QEMU guest
+# running Debian's 6.1 kernel, mount it and compare every file's sha256
+# with the source tree. HOST=1 maps it on this machine instead (the module
+# must be loadable here: installed with DKMS, or build it with make).
+set -eu
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+cd "$TOP"
+OVBD=$TOP/tools/build/ovbd
+W=$TOP/build/demo
+say() { printf '\n== %s\n' "$*"; }
+
+if [ "${SKIP_DEPS:-0}" != 1 ]; then say "installing what the demo needs (apt-get)"; tools/install-deps.sh; fi
+say "building ovbd"
+make -s -C tools
+rm -rf "$W"; mkdir -p "$W/data" "$W/tree"
+
+say "making the source tree and its ext4 image"
+tree=$W/tree
+mkdir -p "$tree/etc" "$tree/docs" "$tree/bin"
+cp /usr/share/common-licenses/GPL-2 /usr/share/common-licenses/Apache-2.0 "$tree/docs/"
+cp /bin/busybox "$tree/bin/"
+printf 'hostname=demo\n' >"$tree/etc/config"
+for i in 1 2 3 4 5; do head -c $((i * 40000)) /dev/urandom >"$tree/etc/blob$i"; done
+mkfs.ext4 -q -F -O ^has_journal -b 4096 -d "$tree" "$W/disk.raw" 32M
+L1=$W/data/layer1.tar L2=$W/data/layer2 L3=$W/data/layer3
+"$OVBD" commit --zfile --algo lz4 --tar -m "base" "$W/disk.raw" "$L1"
+
+say "layer 2 (zstd): add docs/NEWS, change etc/config, delete etc/blob1"
+printf 'dm-overlaybd demo: layer 2 was here\n' >"$tree/docs/NEWS"
+printf 'hostname=demo\nlayer=2\n' >"$tree/etc/config"
+rm "$tree/etc/blob1"
+debugfs -w -f - "$W/disk.raw" >/dev/null 2>&1 <<CMDS
+write $tree/docs/NEWS /docs/NEWS
+rm /etc/config
+write $tree/etc/config /etc/config
+rm /etc/blob1
+CMDS
+"$OVBD" commit --lower "$L1" --zfile --algo zstd --block-size 16384 -m "layer 2" "$W/disk.raw" "$L2"
+
+say "layer 3 (lz4): add etc/blob6, change etc/blob2, delete docs/Apache-2.0"
+head -c 300000 /dev/urandom >"$tree/etc/blob6"
+head -c 7777 /dev/urandom >"$tree/etc/blob2"
+rm "$tree/docs/Apache-2.0"
+debugfs -w -f - "$W/disk.raw" >/dev/null 2>&1 <<CMDS
+write $tree/etc/blob6 /etc/blob6
+rm /etc/blob2
+write $tree/etc/blob2 /etc/blob2
+rm /docs/Apache-2.0
+CMDS
+"$OVBD" commit --lower "$L1" --lower "$L2" --zfile --algo lz4 -m "layer 3" "$W/disk.raw" "$L3"
+(cd "$tree" && find . -type f | LC_ALL=C sort | xargs sha256sum) >"$W/data/tree.sha256"
+for l in "$L1" "$L2" "$L3"; do
+	printf '  %-8s %8d bytes  %s\n' "$(basename "$l")" "$(stat -c %s "$l")" "$("$OVBD" info "$l" | awk '$1 == "kind" {print $2}')"
+done
+"$OVBD" verify "$L1" "$L2" "$L3"
+cp tests/qemu/demo-common.sh "$W/data/"
+
+if [ "${HOST:-0}" = 1 ]; then
+	say "mapping on this machine (HOST=1)"
+	modprobe dm-overlaybd 2>/dev/null || insmod "$TOP/src/dm-overlaybd.ko"
+	cd "$W/data"
+	PATH=$TOP/tools/build:$PATH
+	. ./demo-common.sh
+	demo_map_and_check "$W/mnt"
+	exit
+fi
+
+kver=$(ls /lib/modules | grep -E '^6\.1\.' | sort -V | tail -1)
+say "building dm-overlaybd.ko for $kver"
+rm -rf "$W/module"; mkdir -p "$W/module"; cp -r src include VERSION "$W/module/"
+make -s -C "$W/module/src" KVER="$kver" >/dev/null
+cp tests/qemu/demo-guest.sh "$W/data/guest.sh"
+mkfs.ext4 -q -F -O ^has_journal -d "$W/data" "$W/data.img" 64M
+gcc -O2 -static -o "$W/blkprobe" tests/qemu/blkprobe.c
+BLKPROBE=$W/blkprobe tests/qemu/mkinitramfs.sh "$kver" "$W/module/src/dm-overlaybd.ko" "$OVBD" "$W/initrd.gz"
+
+say "booting Debian's $kver in QEMU (TCG) and mapping the image there"
+accel="-accel tcg"; [ "${OVBD_QEMU_KVM:-0}" = 1 ] && accel="-accel kvm -cpu host"
+timeout 600 qemu-system-x86_64 $accel -m 1024 -smp 2 -nographic -no-reboot \
+	-kernel "/boot/vmlinuz-$kver" -initrd "$W/initrd.gz" \
+	-append "console=ttyS0 panic=-1 loglevel=4" \
+	-drive "file=$W/data.img,if=virtio,format=raw,readonly=on" </dev/null 2>&1 |
+	tr -d '\r' | tee "$W/console.log" | sed -n '/^demo:\|^DEMO\|^  same\|^  DIFF\|^loop\|^dm  \|^\.\|^total\|^-\|^d\|^\//p'
+if grep -qE 'BUG:|WARNING:|Oops|general protection fault|KASAN|UBSAN|hung task|soft lockup' "$W/console.log"; then
+	echo "demo: FAILED: kernel splat on the console ($W/console.log)"; exit 1
+fi
+grep -q '^DEMO: PASS' "$W/console.log" || { echo "demo: FAILED ($W/console.log)"; exit 1; }
+echo "demo: PASSED: every file of the mounted 3-layer image matches the source tree"
