@@ -106,21 +106,28 @@ void ovbd_reader_exit(struct ovbd_reader *r)
 	r->client = NULL;
 }
 
-int ovbd_read(struct ovbd_reader *r, u64 off, void *buf, size_t len)
+int ovbd_io_read(struct dm_io_client *client, struct block_device *bdev, u64 start,
+		 u64 end, void *vbuf)
 {
-	u64 start = round_down(off, r->lbs);
-	u64 end = min(round_up(off + len, r->lbs), r->dev_bytes);
 	struct dm_io_region where = {
-		.bdev = r->bdev,
+		.bdev = bdev,
 		.sector = start >> SECTOR_SHIFT,
 		.count = (end - start) >> SECTOR_SHIFT,
 	};
 	struct dm_io_request req = {
 		.bi_opf = REQ_OP_READ,
 		.mem.type = DM_IO_VMA,
-		.mem.ptr.vma = r->bounce,
-		.client = r->client,
+		.mem.ptr.vma = vbuf,
+		.client = client,
 	};
+
+	return ovbd_dm_io(&req, &where);
+}
+
+int ovbd_read(struct ovbd_reader *r, u64 off, void *buf, size_t len)
+{
+	u64 start = round_down(off, r->lbs);
+	u64 end = min(round_up(off + len, r->lbs), r->dev_bytes);
 	int ret;
 
 	if (len > OVBD_READ_CHUNK)
@@ -129,7 +136,7 @@ int ovbd_read(struct ovbd_reader *r, u64 off, void *buf, size_t len)
 		memset(buf, 0, len);
 		return 0;
 	}
-	ret = ovbd_dm_io(&req, &where);
+	ret = ovbd_io_read(r->client, r->bdev, start, end, r->bounce);
 	if (ret)
 		return ret;
 	/* bytes past the device end (a cut partial sector) read as zeros */

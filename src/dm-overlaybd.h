@@ -32,6 +32,10 @@ int ovbd_parse_blob_bytes(struct dm_target *ti, const char *arg,
 /* Sectors of the device that a blob of bytes occupies, for iterate_devices. */
 sector_t ovbd_blob_sectors(struct dm_dev *dev, u64 bytes);
 
+/* Read device bytes [start, end), sector aligned, into a vmalloc'd buffer. */
+int ovbd_io_read(struct dm_io_client *client, struct block_device *bdev, u64 start,
+		 u64 end, void *vbuf);
+
 /* Synchronous byte-granular reads of a blob, for the ctrs. */
 struct ovbd_reader {
 	struct dm_io_client *client;

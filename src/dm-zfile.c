@@ -84,13 +84,6 @@ static int read_run(struct zfile_ctx *zc, struct zfile_buf *b, u64 first, u64 la
 {
 	u64 start, end, off, n;
 	u32 len;
-	struct dm_io_region where = { .bdev = zc->dev->bdev };
-	struct dm_io_request req = {
-		.bi_opf = REQ_OP_READ,
-		.mem.type = DM_IO_VMA,
-		.mem.ptr.vma = b->cbuf,
-		.client = zc->io,
-	};
 	int ret;
 
 	ovbd_zfile_block_extent(&zc->zf, first, &off, &len);
@@ -103,15 +96,13 @@ static int read_run(struct zfile_ctx *zc, struct zfile_buf *b, u64 first, u64 la
 		end = zc->payload_off + off + len;
 	}
 	end = min(round_up(end, zc->lbs), zc->dev_bytes);
-	where.sector = start >> SECTOR_SHIFT;
-	where.count = (end - start) >> SECTOR_SHIFT;
 	b->run_first = b->run_last = ~0ull;
-	ret = ovbd_dm_io(&req, &where);
+	ret = ovbd_io_read(zc->io, zc->dev->bdev, start, end, b->cbuf);
 	if (ret) {
 		atomic64_inc(&zc->io_errors);
 		DMERR_LIMIT("%s: zfile: read error %d at sector %llu",
 			    dm_device_name(dm_table_get_md(zc->ti->table)), ret,
-			    (unsigned long long)where.sector);
+			    (unsigned long long)(start >> SECTOR_SHIFT));
 		return -EIO;
 	}
 	/* a block may reach into a sector the device lacks: zeros, as in ovbd_read */

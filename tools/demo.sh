@@ -81,7 +81,7 @@ say "booting Debian's $kver in QEMU (TCG) and mapping the image there"
 accel="-accel tcg"; [ "${OVBD_QEMU_KVM:-0}" = 1 ] && accel="-accel kvm -cpu host"
 timeout 600 qemu-system-x86_64 $accel -m 1024 -smp 2 -nographic -no-reboot \
 	-kernel "/boot/vmlinuz-$kver" -initrd "$W/initrd.gz" \
-	-append "console=ttyS0 panic=-1 loglevel=4" \
+	-append "console=ttyS0 panic=-1 loglevel=4 log_buf_len=16M" \
 	-drive "file=$W/data.img,if=virtio,format=raw,readonly=on" </dev/null 2>&1 |
 	tr -d '\r' | tee "$W/console.log" | sed -n '/^demo:\|^DEMO\|^  same\|^  DIFF\|^loop\|^dm  \|^\.\|^total\|^-\|^d\|^\//p'
 if grep -qE 'BUG:|WARNING:|Oops|general protection fault|KASAN|UBSAN|hung task|soft lockup' "$W/console.log"; then

@@ -117,6 +117,7 @@ truncate -s 256K "$work/v.raw"; head -c 60000 /dev/urandom | dd of="$work/v.raw"
 yes variant | head -c 50000 | dd of="$work/v.raw" bs=4096 seek=40 conv=notrunc status=none
 "$OVBD" commit --zfile "$work/v.raw" "$work/v.zfile"
 "$OVBD" commit "$work/v.raw" "$work/v.lsmt"
+echo $(( ($(stat -c %s "$work/v.lsmt") + 511) / 512 )) >"$OUT/variants/zfile.sectors"
 for ((v = 0; v < VARIANTS; v++)); do
 	if [ $((v % 2)) = 0 ]; then src=$work/v.zfile; else src=$work/v.lsmt; fi
 	f=$OUT/variants/$(printf 'v%04d' "$v"); cp "$src" "$f"; s=$(size "$f")

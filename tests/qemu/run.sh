@@ -42,7 +42,7 @@ initrd=$B/initrd-$kver.cpio.gz
 BLKPROBE=$TOP/build/blkprobe "$TOP/tests/qemu/mkinitramfs.sh" "$kver" "$ko" "$OVBD" "$initrd"
 
 accel="-accel tcg"; [ "${OVBD_QEMU_KVM:-0}" = 1 ] && accel="-accel kvm -cpu host"
-append="console=ttyS0 panic=-1 loglevel=4 ${QUICK:+ovbd.quick} ${SMOKE:+ovbd.smoke}"
+append="console=ttyS0 panic=-1 loglevel=4 log_buf_len=16M ${QUICK:+ovbd.quick} ${SMOKE:+ovbd.smoke}"
 tag=$SERIES${SMOKE:+ smoke}
 log=$B/console-$kver.log
 start=$(date +%s)
