@@ -20,6 +20,9 @@ check: tools
 demo:
 	tools/demo.sh
 
+bench:
+	bench/run.sh
+
 unit: tools
 	tests/run-all unit unit-asan
 
@@ -51,7 +54,7 @@ rpm: dist
 	rpmbuild -bb --nodeps --define "_topdir $(CURDIR)/build/rpm" rpm/dm-overlaybd.spec >build/rpm/build.log 2>&1 || { tail -30 build/rpm/build.log; exit 1; }
 	@find build/rpm/RPMS -name '*.rpm'
 
-.PHONY: all tools module check demo unit fuzz-smoke clean dist deb rpm
+.PHONY: all tools module check demo bench unit fuzz-smoke clean dist deb rpm
 
 # Build the module with W=1 against every installed kernel header set, each in
 # its own copy of the sources; any compiler warning fails the check.

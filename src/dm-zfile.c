@@ -17,6 +17,7 @@
 #include "dm-overlaybd.h"
 
 #define RUN_BYTES	(512u << 10)	/* compressed bytes read in one go */
+#define READAHEAD_BYTES	(128u << 10)	/* extra compressed bytes for sequential streams */
 #define MAX_WORKERS	16
 
 struct zfile_buf {
@@ -49,6 +50,7 @@ struct zfile_ctx {
 	struct zfile_buf bufs[MAX_WORKERS];
 	unsigned int nbufs;
 
+	atomic64_t next_seq;		/* byte after the last bio: a stream continues here */
 	atomic64_t reads, decoded, crc_errors, decode_errors, io_errors;
 };
 
@@ -79,19 +81,26 @@ static void put_buf(struct zfile_ctx *zc, struct zfile_buf *b)
 	wake_up(&zc->buf_wait);
 }
 
-/* Read the compressed run of blocks first.. (at most last) into b->cbuf. */
-static int read_run(struct zfile_ctx *zc, struct zfile_buf *b, u64 first, u64 last)
+/*
+ * Read the compressed run of blocks first.. (at most last) into b->cbuf;
+ * with ra, also up to READAHEAD_BYTES of the blocks after last.
+ */
+static int read_run(struct zfile_ctx *zc, struct zfile_buf *b, u64 first, u64 last,
+		    bool ra)
 {
-	u64 start, end, off, n;
+	u64 start, end, off, n, ra_end = 0;
 	u32 len;
 	int ret;
 
 	ovbd_zfile_block_extent(&zc->zf, first, &off, &len);
 	start = round_down(zc->payload_off + off, zc->lbs);
 	end = zc->payload_off + off + len;
-	for (n = first + 1; n <= last; n++) {
+	for (n = first + 1; n < zc->zf.nblocks; n++) {
 		ovbd_zfile_block_extent(&zc->zf, n, &off, &len);
-		if (round_up(zc->payload_off + off + len, zc->lbs) - start > RUN_BYTES)
+		if (n > last && !ra_end)
+			ra_end = ra ? end + READAHEAD_BYTES : end;
+		if (round_up(zc->payload_off + off + len, zc->lbs) - start > RUN_BYTES ||
+		    (ra_end && zc->payload_off + off + len > ra_end))
 			break;
 		end = zc->payload_off + off + len;
 	}
@@ -114,7 +123,8 @@ static int read_run(struct zfile_ctx *zc, struct zfile_buf *b, u64 first, u64 la
 }
 
 /* Make b->dbuf hold block blk, decoding it (and reading its run) as needed. */
-static int load_block(struct zfile_ctx *zc, struct zfile_buf *b, u64 blk, u64 last)
+static int load_block(struct zfile_ctx *zc, struct zfile_buf *b, u64 blk, u64 last,
+		      bool ra)
 {
 	struct ovbd_err e = { 0 };
 	u64 off;
@@ -124,7 +134,7 @@ static int load_block(struct zfile_ctx *zc, struct zfile_buf *b, u64 blk, u64 la
 	if (blk == b->cached_blk)
 		return 0;
 	if (blk < b->run_first || blk > b->run_last) {
-		ret = read_run(zc, b, blk, last);
+		ret = read_run(zc, b, blk, last, ra);
 		if (ret)
 			return ret;
 	}
@@ -151,7 +161,10 @@ static blk_status_t read_bio(struct zfile_ctx *zc, struct zfile_buf *b, struct b
 	const struct ovbd_zfile *zf = &zc->zf;
 	u64 pos = (u64)dm_target_offset(zc->ti, bio->bi_iter.bi_sector) << SECTOR_SHIFT;
 	u64 size = zf->h.original_size;
-	u64 last = (min(pos + bio->bi_iter.bi_size, size) - 1) >> zf->block_shift;
+	u64 end = pos + bio->bi_iter.bi_size;
+	u64 last = (min(end, size) - 1) >> zf->block_shift;
+	/* a bio that starts where the previous one ended: read ahead */
+	bool ra = atomic64_xchg(&zc->next_seq, end) == pos;
 	struct bvec_iter iter;
 	struct bio_vec bv;
 
@@ -167,7 +180,7 @@ static blk_status_t read_bio(struct zfile_ctx *zc, struct zfile_buf *b, struct b
 				memset(dst + done, 0, bv.bv_len - done);
 				break;
 			}
-			if (load_block(zc, b, blk, last)) {
+			if (load_block(zc, b, blk, last, ra)) {
 				kunmap_local(dst);
 				return BLK_STS_IOERR;
 			}

@@ -4,6 +4,7 @@
  *   blkprobe errors DEV BS        print the byte ranges whose O_DIRECT reads fail
  *   blkprobe stress DEV REF N SEC N readers at random 4 KiB offsets for SEC seconds,
  *                                 every block compared with the file REF
+ *   blkprobe now                  monotonic time in seconds, with nanoseconds
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -102,8 +103,15 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc == 4 && !strcmp(argv[1], "errors"))
 		return errors(argv[2], (unsigned int)atoi(argv[3]));
+	if (argc == 2 && !strcmp(argv[1], "now")) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		printf("%lld.%09ld\n", (long long)ts.tv_sec, ts.tv_nsec);
+		return 0;
+	}
 	if (argc == 6 && !strcmp(argv[1], "stress"))
 		return stress(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]));
-	fprintf(stderr, "usage: blkprobe errors DEV BS | stress DEV REF N SECONDS\n");
+	fprintf(stderr, "usage: blkprobe errors DEV BS | stress DEV REF N SECONDS | now\n");
 	return 2;
 }

@@ -1,0 +1,47 @@
+#!/bin/bash
+# Turn a bench console log's "BENCH key value" lines into the results table.
+# Usage: report.sh CONSOLE_LOG TREE_MIB
+set -eu
+LOG=$1 MIB=$2
+declare -A V
+while read -r _ k v; do V[$k]=$v; done < <(grep '^BENCH ' "$LOG")
+r() { awk -v a="${V[$1]:-0}" -v b="${V[$2]:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "n/a" }'; }
+meets() { awk -v x="$1" -v op="$2" -v t="$3" 'BEGIN { if (x == "n/a") print "?"; else if ((op == ">=" && x >= t) || (op == "<=" && x <= t) || (op == "<" && x < t)) print "met"; else print "missed" }'; }
+seq_d=$(r seq_MBps_d lz4_decompress_MBps); seq_e=$(r seq_MBps_e zstd_decompress_MBps)
+bps=$(awk -v m="${V[lsmt_mem_KiB]:-0}" -v s="${V[lsmt_segments]:-0}" 'BEGIN { if (s > 0) printf "%.1f", m * 1024 / s; else print "n/a" }')
+bpb=$(awk -v m="${V[zfile_mem_KiB]:-0}" -v s="${V[zfile_blocks]:-0}" 'BEGIN { if (s > 0) printf "%.2f", m * 1024 / s; else print "n/a" }')
+cat <<MD
+# dm-overlaybd benchmark
+
+$(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo unknown),
+one Debian 6.1 guest under QEMU TCG with 2 vCPUs, a ${MIB} MiB tree of /usr/share and /usr/lib files in ext4.
+Every figure is a ratio of two measurements taken in the same boot, cold (caches dropped before each).
+
+(a) raw image through dm-linear, (b) one uncompressed LSMT layer, (c) the same over 10 layers,
+(d) ZFile LZ4 4 KiB blocks, (e) ZFile zstd 16 KiB blocks, (f) EROFS lz4hc.
+
+| figure | ratio | target | |
+|---|---|---|---|
+| sequential read (b) / (a) | $(r seq_MBps_b seq_MBps_a) | >= 0.9 | $(meets "$(r seq_MBps_b seq_MBps_a)" ">=" 0.9) |
+| sequential read (c) / (a) | $(r seq_MBps_c seq_MBps_a) | >= 0.9 | $(meets "$(r seq_MBps_c seq_MBps_a)" ">=" 0.9) |
+| random 4K read (b) / (a) | $(r rand_iops_b rand_iops_a) | >= 0.9 | $(meets "$(r rand_iops_b rand_iops_a)" ">=" 0.9) |
+| random 4K read (c) / (a) | $(r rand_iops_c rand_iops_a) | >= 0.9 | $(meets "$(r rand_iops_c rand_iops_a)" ">=" 0.9) |
+| sequential read (d) / (a) | $(r seq_MBps_d seq_MBps_a) | | |
+| sequential read (e) / (a) | $(r seq_MBps_e seq_MBps_a) | | |
+| random 4K read (d) / (a) | $(r rand_iops_d rand_iops_a) | | |
+| random 4K read (e) / (a) | $(r rand_iops_e rand_iops_a) | | |
+| full-tree read time (d) / EROFS (f) | $(r tree_s_d tree_s_f) | <= 1.0 | $(meets "$(r tree_s_d tree_s_f)" "<=" 1.0) |
+| full-tree read time (a) / (f), (b) / (f), (c) / (f), (e) / (f) | $(r tree_s_a tree_s_f), $(r tree_s_b tree_s_f), $(r tree_s_c tree_s_f), $(r tree_s_e tree_s_f) | | |
+| zfile lz4 sequential / in-guest lz4 -b decompression | $seq_d | >= 0.5 | $(meets "$seq_d" ">=" 0.5) |
+| zfile zstd sequential / in-guest zstd -b decompression | $seq_e | >= 0.5 | $(meets "$seq_e" ">=" 0.5) |
+| ctr of 255 layers x 10 000 segments (s) | ${V[ctr_255x10k_s]:-n/a} | < 1 | $(meets "${V[ctr_255x10k_s]:-n/a}" "<" 1) |
+| kernel memory per merged segment (bytes) | $bps | <= 16 | $(meets "$bps" "<=" 16) |
+| kernel memory per ZFile block (bytes, 4 KiB blocks) | $bpb | 2-3 (jump table) | |
+
+## Raw numbers
+
+| key | value |
+|---|---|
+$(for k in $(printf '%s\n' "${!V[@]}" | sort); do echo "| $k | ${V[$k]} |"; done)
+
+MD

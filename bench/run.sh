@@ -1,0 +1,70 @@
+#!/bin/bash
+# make bench: package one real file tree six ways, run every workload on all
+# of them in one Debian 6.1 guest (TCG, 2 vCPUs), and print ratios measured
+# side by side. Writes bench/results/latest.md (table, raw numbers, date,
+# commit). BENCH_MIB sets the tree size (default 280 MiB of files).
+set -eu
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+cd "$TOP"
+B=$TOP/build/bench D=$TOP/build/bench/data
+MIB=${BENCH_MIB:-280}
+OVBD=$TOP/tools/build/ovbd
+say() { printf '== %s\n' "$*"; }
+copy_bin() {	# BIN DIR: the binary, its libraries and the loader
+	mkdir -p "$2"; cp -L "$1" "$2/"
+	ldd "$1" | grep -oE '/[^ ]+\.so[^ ]*' | while read -r lib; do cp -L "$lib" "$2/"; done
+}
+
+[ "${SKIP_DEPS:-0}" = 1 ] || tools/install-deps.sh
+make -s -C tools
+rm -rf "$B"; mkdir -p "$D/c" "$D/stack" "$B/tree"
+
+say "the tree: $MIB MiB of files from /usr/share and /usr/lib"
+find /usr/share /usr/lib -type f -size -16M -printf '%s %p\n' 2>/dev/null | LC_ALL=C sort -k2 |
+	awk -v max=$((MIB << 20)) '{ if (t >= max) exit; t += $1; print $2 }' >"$B/files"
+tar -cf - -T "$B/files" 2>/dev/null | tar -xf - -C "$B/tree"
+size=$(du -sm "$B/tree" | cut -f1)
+mkfs.ext4 -q -F -O ^has_journal -b 4096 -d "$B/tree" "$D/raw.img" "$((size * 5 / 4 + 64))M"
+
+say "(b) one uncompressed layer, (d) lz4 4 KiB, (e) zstd 16 KiB"
+"$OVBD" commit "$D/raw.img" "$D/b.lsmt"
+"$OVBD" commit --zfile --algo lz4 --block-size 4096 "$D/raw.img" "$D/d.zfile"
+"$OVBD" commit --zfile --algo zstd --block-size 16384 "$D/raw.img" "$D/e.zfile"
+say "(c) the same content over 10 uncompressed layers"
+bytes=$(stat -c %s "$D/raw.img"); lowers=()
+for k in $(seq 1 10); do
+	part=$(( (bytes / 10 * k) / 4096 * 4096 )); [ "$k" = 10 ] && part=$bytes
+	head -c "$part" "$D/raw.img" >"$B/part.img"; truncate -s "$bytes" "$B/part.img"
+	name=$(printf 'L%02d' "$k")
+	"$OVBD" commit ${lowers[@]/#/--lower=} "$B/part.img" "$D/c/$name"
+	lowers+=("$D/c/$name")
+done
+rm "$B/part.img"
+say "(f) EROFS lz4hc of the same tree"
+mkfs.erofs -zlz4hc "$D/f.erofs" "$B/tree" >/dev/null
+say "255 layers of 10 000 segments"
+gcc -O2 -I"$TOP/include" -o "$B/mkstack" bench/mkstack.c "$TOP/tools/build/libovbd.a" -llz4 -lzstd 2>/dev/null ||
+	{ make -s -C tools build/libovbd.a; gcc -O2 -I"$TOP/include" -o "$B/mkstack" bench/mkstack.c "$TOP/tools/build/libovbd.a" -llz4 -lzstd; }
+"$B/mkstack" "$D/stack" 255 10000
+
+copy_bin "$(command -v fio)" "$D/fio"
+copy_bin "$(command -v lz4)" "$D/bin"; copy_bin "$(command -v zstd)" "$D/bin"
+cp bench/guest.sh "$D/guest.sh"
+ls -l "$D" | sed 's/^/  /'
+mkfs.ext4 -q -F -O ^has_journal -d "$D" "$B/data.img" "$(( $(du -sm "$D" | cut -f1) * 11 / 10 + 128 ))M"
+rm -rf "$B/tree"
+
+kver=$(ls /lib/modules | grep -E '^6\.1\.' | sort -V | tail -1)
+rm -rf "$B/module"; mkdir -p "$B/module"; cp -r src include VERSION "$B/module/"
+make -s -C "$B/module/src" KVER="$kver" >/dev/null
+gcc -O2 -static -o "$B/blkprobe" tests/qemu/blkprobe.c
+BLKPROBE=$B/blkprobe tests/qemu/mkinitramfs.sh "$kver" "$B/module/src/dm-overlaybd.ko" "$OVBD" "$B/initrd.gz"
+
+say "one guest: Debian $kver, TCG, 2 vCPUs"
+timeout 1800 qemu-system-x86_64 -accel tcg -m 3072 -smp 2 -nographic -no-reboot \
+	-kernel "/boot/vmlinuz-$kver" -initrd "$B/initrd.gz" \
+	-append "console=ttyS0 panic=-1 loglevel=4 log_buf_len=16M" \
+	-drive "file=$B/data.img,if=virtio,format=raw,readonly=on" </dev/null 2>&1 |
+	tr -d '\r' | tee "$B/console.log" | grep -E '^(bench|BENCH)'
+grep -q '^bench: done' "$B/console.log" || { echo "bench: the guest did not finish ($B/console.log)"; exit 1; }
+bench/report.sh "$B/console.log" "$MIB" | tee bench/results/latest.md
