@@ -16,6 +16,8 @@
 #include <ovbd/lsmt.h>
 #include "dm-overlaybd.h"
 
+enum { LC_READS, LC_REMAPPED, LC_ZERO_FILLED, LC_IO_ERRORS, LC_NR };
+
 struct lsmt_layer {
 	struct dm_dev *dev;
 	char *bytes_arg;
@@ -30,7 +32,7 @@ struct lsmt_ctx {
 	struct ovbd_seg *merged;
 	u64 nmerged;
 	u64 vsectors;
-	atomic64_t reads, remapped, zero_filled, io_errors;
+	atomic64_t ctr[LC_NR];		/* status counters */
 };
 
 /* Open layer i: its payload, header and trailer, and its validated index. */
@@ -263,19 +265,19 @@ static int lsmt_map(struct dm_target *ti, struct bio *bio)
 		bio_endio(bio);
 		return DM_MAPIO_SUBMITTED;
 	}
-	atomic64_inc(&lc->reads);
+	atomic64_inc(&lc->ctr[LC_READS]);
 	ovbd_lsmt_lookup(lc->merged, lc->nmerged, sector, n, &p);
 	if (p.sectors < n)
 		dm_accept_partial_bio(bio, (unsigned int)p.sectors);
 	if (p.kind == OVBD_PIECE_DATA) {
 		struct lsmt_layer *layer = &lc->layers[p.layer];
 
-		atomic64_inc(&lc->remapped);
+		atomic64_inc(&lc->ctr[LC_REMAPPED]);
 		bio_set_dev(bio, layer->dev->bdev);
 		bio->bi_iter.bi_sector = layer->start + p.moffset;
 		return DM_MAPIO_REMAPPED;
 	}
-	atomic64_inc(&lc->zero_filled);
+	atomic64_inc(&lc->ctr[LC_ZERO_FILLED]);
 	zero_fill_bio(bio);
 	bio_endio(bio);
 	return DM_MAPIO_SUBMITTED;
@@ -286,7 +288,7 @@ static int lsmt_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *erro
 	struct lsmt_ctx *lc = ti->private;
 
 	if (*error) {
-		atomic64_inc(&lc->io_errors);
+		atomic64_inc(&lc->ctr[LC_IO_ERRORS]);
 		DMERR_LIMIT("%s: lsmt: read error %d from a layer device",
 			    dm_device_name(dm_table_get_md(ti->table)),
 			    blk_status_to_errno(*error));
@@ -304,8 +306,8 @@ static void lsmt_status(struct dm_target *ti, status_type_t type,
 	case STATUSTYPE_INFO:
 		DMEMIT("%u %llu %llu %lld %lld %lld %lld", lc->nlayers,
 		       (unsigned long long)lc->vsectors, lc->nmerged,
-		       atomic64_read(&lc->reads), atomic64_read(&lc->remapped),
-		       atomic64_read(&lc->zero_filled), atomic64_read(&lc->io_errors));
+		       atomic64_read(&lc->ctr[LC_READS]), atomic64_read(&lc->ctr[LC_REMAPPED]),
+		       atomic64_read(&lc->ctr[LC_ZERO_FILLED]), atomic64_read(&lc->ctr[LC_IO_ERRORS]));
 		break;
 	case STATUSTYPE_TABLE:
 		for (i = 0; i < lc->nlayers; i++)
@@ -325,15 +327,7 @@ static int lsmt_message(struct dm_target *ti, unsigned int argc, char **argv,
 {
 	struct lsmt_ctx *lc = ti->private;
 
-	if (argc == 1 && !strcasecmp(argv[0], "reset_counters")) {
-		atomic64_set(&lc->reads, 0);
-		atomic64_set(&lc->remapped, 0);
-		atomic64_set(&lc->zero_filled, 0);
-		atomic64_set(&lc->io_errors, 0);
-		return 0;
-	}
-	DMERR("lsmt: unknown message; expected reset_counters");
-	return -EINVAL;
+	return ovbd_counters_message(argc, argv, lc->ctr, LC_NR, "lsmt");
 }
 
 static int lsmt_iterate_devices(struct dm_target *ti, iterate_devices_callout_fn fn,

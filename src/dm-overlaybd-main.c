@@ -36,6 +36,20 @@ void ovbd_ti_core_error(struct dm_target *ti, const char *what,
 	ovbd_ti_error(ti, "%s: %s", what, ovbd_err_text(e, buf, sizeof(buf)));
 }
 
+int ovbd_counters_message(unsigned int argc, char **argv, atomic64_t *ctr,
+			  unsigned int n, const char *target)
+{
+	unsigned int i;
+
+	if (argc != 1 || strcasecmp(argv[0], "reset_counters")) {
+		DMERR("%s: unknown message; expected reset_counters", target);
+		return -EINVAL;
+	}
+	for (i = 0; i < n; i++)
+		atomic64_set(&ctr[i], 0);
+	return 0;
+}
+
 int ovbd_check_readonly(struct dm_target *ti)
 {
 	if (dm_table_get_mode(ti->table) & OVBD_MODE_WRITE) {

@@ -21,6 +21,10 @@ void ovbd_ti_error(struct dm_target *ti, const char *fmt, ...) __printf(2, 3);
 void ovbd_ti_core_error(struct dm_target *ti, const char *what,
 			const struct ovbd_err *e);
 
+/* The targets' one message, "reset_counters": zero n status counters. */
+int ovbd_counters_message(unsigned int argc, char **argv, atomic64_t *ctr,
+			  unsigned int n, const char *target);
+
 /* Refuse read-write tables: both targets are read-only, as dm-verity. */
 int ovbd_check_readonly(struct dm_target *ti);
 /*

@@ -20,6 +20,8 @@
 #define READAHEAD_BYTES	(128u << 10)	/* extra compressed bytes for sequential streams */
 #define MAX_WORKERS	16
 
+enum { ZC_READS, ZC_DECODED, ZC_CRC_ERRORS, ZC_DECODE_ERRORS, ZC_IO_ERRORS, ZC_NR };
+
 struct zfile_buf {
 	struct list_head node;
 	u8 *cbuf;			/* a run of compressed blocks */
@@ -51,7 +53,7 @@ struct zfile_ctx {
 	unsigned int nbufs;
 
 	atomic64_t next_seq;		/* byte after the last bio: a stream continues here */
-	atomic64_t reads, decoded, crc_errors, decode_errors, io_errors;
+	atomic64_t ctr[ZC_NR];		/* status counters */
 };
 
 struct zfile_io {
@@ -108,7 +110,7 @@ static int read_run(struct zfile_ctx *zc, struct zfile_buf *b, u64 first, u64 la
 	b->run_first = b->run_last = ~0ull;
 	ret = ovbd_io_read(zc->io, zc->dev->bdev, start, end, b->cbuf);
 	if (ret) {
-		atomic64_inc(&zc->io_errors);
+		atomic64_inc(&zc->ctr[ZC_IO_ERRORS]);
 		DMERR_LIMIT("%s: zfile: read error %d at sector %llu",
 			    dm_device_name(dm_table_get_md(zc->ti->table)), ret,
 			    (unsigned long long)(start >> SECTOR_SHIFT));
@@ -144,14 +146,14 @@ static int load_block(struct zfile_ctx *zc, struct zfile_buf *b, u64 blk, u64 la
 				      b->cbuf + (zc->payload_off + off - b->run_start),
 				      len, b->dbuf, b->dctx, &e);
 	if (ret) {
-		atomic64_inc(ret == -EBADMSG ? &zc->crc_errors : &zc->decode_errors);
+		atomic64_inc(&zc->ctr[ret == -EBADMSG ? ZC_CRC_ERRORS : ZC_DECODE_ERRORS]);
 		DMERR_LIMIT("%s: zfile: block %llu: %s",
 			    dm_device_name(dm_table_get_md(zc->ti->table)),
 			    (unsigned long long)blk,
 			    ret == -EBADMSG ? "CRC32C mismatch" : "decode failed");
 		return -EIO;
 	}
-	atomic64_inc(&zc->decoded);
+	atomic64_inc(&zc->ctr[ZC_DECODED]);
 	b->cached_blk = blk;
 	return 0;
 }
@@ -218,7 +220,7 @@ static int zfile_map(struct dm_target *ti, struct bio *bio)
 		bio_endio(bio);
 		return DM_MAPIO_SUBMITTED;
 	}
-	atomic64_inc(&zc->reads);
+	atomic64_inc(&zc->ctr[ZC_READS]);
 	io = dm_per_bio_data(bio, sizeof(*io));
 	io->zc = zc;
 	io->bio = bio;
@@ -455,9 +457,10 @@ static void zfile_status(struct dm_target *ti, status_type_t type,
 		DMEMIT("%s %u %llu %lld %lld %lld %lld %lld",
 		       zc->zf.h.algo == OVBD_ZF_ALGO_LZ4 ? "lz4" : "zstd",
 		       zc->zf.h.block_size, zc->zf.nblocks,
-		       atomic64_read(&zc->reads), atomic64_read(&zc->decoded),
-		       atomic64_read(&zc->crc_errors), atomic64_read(&zc->decode_errors),
-		       atomic64_read(&zc->io_errors));
+		       atomic64_read(&zc->ctr[ZC_READS]), atomic64_read(&zc->ctr[ZC_DECODED]),
+		       atomic64_read(&zc->ctr[ZC_CRC_ERRORS]),
+		       atomic64_read(&zc->ctr[ZC_DECODE_ERRORS]),
+		       atomic64_read(&zc->ctr[ZC_IO_ERRORS]));
 		break;
 	case STATUSTYPE_TABLE:
 		DMEMIT("%s %s", zc->dev->name, zc->bytes_arg);
@@ -476,16 +479,7 @@ static int zfile_message(struct dm_target *ti, unsigned int argc, char **argv,
 {
 	struct zfile_ctx *zc = ti->private;
 
-	if (argc == 1 && !strcasecmp(argv[0], "reset_counters")) {
-		atomic64_set(&zc->reads, 0);
-		atomic64_set(&zc->decoded, 0);
-		atomic64_set(&zc->crc_errors, 0);
-		atomic64_set(&zc->decode_errors, 0);
-		atomic64_set(&zc->io_errors, 0);
-		return 0;
-	}
-	DMERR("zfile: unknown message; expected reset_counters");
-	return -EINVAL;
+	return ovbd_counters_message(argc, argv, zc->ctr, ZC_NR, "zfile");
 }
 
 static int zfile_iterate_devices(struct dm_target *ti, iterate_devices_callout_fn fn,

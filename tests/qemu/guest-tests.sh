@@ -101,6 +101,9 @@ check_tree() {	# NAME LAYERS TREE_MANIFEST DISK_SHA
 		not_ok "$name: mount ext4"
 	fi
 	check "$name: ovbd status" sh -c "ovbd status $name | grep -q lsmt"
+	check "$name: reset_counters zeroes the read counter" sh -c \
+		"dmsetup message $name 0 reset_counters && dmsetup status $name | awk '{n = \$7; seen = 1} END {exit !(seen && n == 0)}'"
+	check "$name: an unknown message is refused" sh -c "! dmsetup message $name 0 frobnicate 2>/dev/null"
 	check "$name: ovbd close" ovbd close "$name"
 }
 check_tree ext4x2 2 $E/tree-2.sha256 $E/disk-2.sha256
