@@ -332,7 +332,7 @@ static void lsmt_merge_limits(struct kunit *test)
 {
 	struct ovbd_merge_src src[1] = { { NULL, 0 } };
 	struct ovbd_err e;
-	u8 scratch[16];
+	u64 scratch[3];		/* ovbd_lsmt_merge_scratch_bytes(1) */
 	u64 count;
 
 	KUNIT_EXPECT_EQ(test, ovbd_lsmt_merge(src, 0, scratch, NULL, 0, &count, &e), -EINVAL);

@@ -37,25 +37,20 @@ struct lsmt_ctx {
 
 /* Open layer i: its payload, header and trailer, and its validated index. */
 static int load_layer(struct dm_target *ti, unsigned int i, struct lsmt_layer *layer,
-		      struct ovbd_lsmt_layer *l, struct ovbd_seg **segs, u8 *chunk)
+		      struct ovbd_lsmt_layer *l, struct ovbd_seg **segs,
+		      struct ovbd_reader *r, u8 *chunk)
 {
 	u64 off, size, done, per_chunk = OVBD_READ_CHUNK / OVBD_LSMT_ENTRY_SIZE;
-	struct ovbd_reader r = { 0 };
 	struct ovbd_err e = { 0 };
 	char what[32];
-	u8 *head;
+	u8 *head = chunk;
 	int ret;
 
 	snprintf(what, sizeof(what), "lsmt layer %u", i);
-	ret = ovbd_reader_init(&r, layer->dev->bdev);
-	if (ret) {
-		ovbd_ti_error(ti, "%s: cannot set up reads", what);
-		return ret;
-	}
-	head = chunk;
-	ret = ovbd_find_payload(ti, &r, what, layer->blob_bytes, &off, &size);
+	ovbd_reader_set_dev(r, layer->dev->bdev);
+	ret = ovbd_find_payload(ti, r, what, layer->blob_bytes, &off, &size);
 	if (ret)
-		goto out;
+		return ret;
 	ret = -EINVAL;
 	if (off & (SECTOR_SIZE - 1)) {
 		ovbd_ti_error(ti, "%s: tar payload at byte %llu is not sector aligned", what, off);
@@ -67,9 +62,9 @@ static int load_layer(struct dm_target *ti, unsigned int i, struct lsmt_layer *l
 			      what, size);
 		goto out;
 	}
-	ret = ovbd_read(&r, off, head, OVBD_LSMT_HDR_SIZE);
+	ret = ovbd_read(r, off, head, OVBD_LSMT_HDR_SIZE);
 	if (!ret)
-		ret = ovbd_read(&r, off + size - OVBD_LSMT_HDR_SIZE, head + OVBD_LSMT_HDR_SIZE,
+		ret = ovbd_read(r, off + size - OVBD_LSMT_HDR_SIZE, head + OVBD_LSMT_HDR_SIZE,
 				OVBD_LSMT_HDR_SIZE);
 	if (ret) {
 		ovbd_ti_error(ti, "%s: read error %d in the header or trailer", what, ret);
@@ -97,7 +92,7 @@ static int load_layer(struct dm_target *ti, unsigned int i, struct lsmt_layer *l
 	for (done = 0; done < l->tail.index_size; done += per_chunk) {
 		u64 n = min(l->tail.index_size - done, per_chunk);
 
-		ret = ovbd_read(&r, off + l->tail.index_offset + done * OVBD_LSMT_ENTRY_SIZE,
+		ret = ovbd_read(r, off + l->tail.index_offset + done * OVBD_LSMT_ENTRY_SIZE,
 				chunk, n * OVBD_LSMT_ENTRY_SIZE);
 		if (ret) {
 			ovbd_ti_error(ti, "%s: read error %d in the index", what, ret);
@@ -113,13 +108,13 @@ static int load_layer(struct dm_target *ti, unsigned int i, struct lsmt_layer *l
 		ovbd_ti_core_error(ti, what, &e);
 	layer->entries = l->nsegs;
 out:
-	ovbd_reader_exit(&r);
 	return ret;
 }
 
 /* Load every layer and merge them into lc->merged. */
 static int load_stack(struct dm_target *ti, struct lsmt_ctx *lc)
 {
+	struct ovbd_reader r = { 0 };
 	struct ovbd_merge_src *src;
 	struct ovbd_lsmt_layer *l;
 	struct ovbd_err e = { 0 };
@@ -136,10 +131,15 @@ static int load_stack(struct dm_target *ti, struct lsmt_ctx *lc)
 		ti->error = "lsmt: out of memory";
 		goto out;
 	}
+	ret = ovbd_reader_init(&r, lc->layers[0].dev->bdev);
+	if (ret) {
+		ti->error = "lsmt: cannot set up reads";
+		goto out;
+	}
 	for (i = 0; i < lc->nlayers; i++) {
 		struct ovbd_seg *segs = NULL;
 
-		ret = load_layer(ti, i, &lc->layers[i], l, &segs, chunk);
+		ret = load_layer(ti, i, &lc->layers[i], l, &segs, &r, chunk);
 		src[i].segs = segs;
 		src[i].n = l->nsegs;
 		if (ret)
@@ -163,6 +163,7 @@ static int load_stack(struct dm_target *ti, struct lsmt_ctx *lc)
 	if (ret)
 		ovbd_ti_core_error(ti, "lsmt merge", &e);
 out:
+	ovbd_reader_exit(&r);
 	if (src)
 		for (i = 0; i < lc->nlayers; i++)
 			kvfree(src[i].segs);

@@ -90,11 +90,16 @@ sector_t ovbd_blob_sectors(struct dm_dev *dev, u64 bytes)
 
 /* ---- synchronous reads for the ctrs ---- */
 
-int ovbd_reader_init(struct ovbd_reader *r, struct block_device *bdev)
+void ovbd_reader_set_dev(struct ovbd_reader *r, struct block_device *bdev)
 {
 	r->bdev = bdev;
 	r->lbs = bdev_logical_block_size(bdev);
 	r->dev_bytes = ovbd_bdev_bytes(bdev);
+}
+
+int ovbd_reader_init(struct ovbd_reader *r, struct block_device *bdev)
+{
+	ovbd_reader_set_dev(r, bdev);
 	r->client = dm_io_client_create();
 	if (IS_ERR(r->client)) {
 		int ret = PTR_ERR(r->client);
@@ -102,7 +107,7 @@ int ovbd_reader_init(struct ovbd_reader *r, struct block_device *bdev)
 		r->client = NULL;
 		return ret;
 	}
-	r->bounce = vmalloc(OVBD_READ_CHUNK + 2 * r->lbs);
+	r->bounce = vmalloc(OVBD_READ_CHUNK + 2 * PAGE_SIZE);	/* lbs <= PAGE_SIZE */
 	if (!r->bounce) {
 		dm_io_client_destroy(r->client);
 		r->client = NULL;

@@ -46,12 +46,14 @@ struct ovbd_reader {
 	struct block_device *bdev;
 	unsigned int lbs;		/* logical block size of bdev */
 	u64 dev_bytes;
-	u8 *bounce;			/* vmalloc'd, OVBD_READ_CHUNK + 2 * lbs */
+	u8 *bounce;			/* vmalloc'd, OVBD_READ_CHUNK + 2 pages */
 };
 
 #define OVBD_READ_CHUNK	(1u << 20)
 
 int ovbd_reader_init(struct ovbd_reader *r, struct block_device *bdev);
+/* Point an initialized reader at another device (the lsmt ctr's layers). */
+void ovbd_reader_set_dev(struct ovbd_reader *r, struct block_device *bdev);
 void ovbd_reader_exit(struct ovbd_reader *r);
 /*
  * Read len (<= OVBD_READ_CHUNK) bytes at byte offset off. Bytes past the

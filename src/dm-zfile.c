@@ -124,16 +124,19 @@ static int read_run(struct zfile_ctx *zc, struct zfile_buf *b, u64 first, u64 la
 	return 0;
 }
 
-/* Make b->dbuf hold block blk, decoding it (and reading its run) as needed. */
+/*
+ * Decode block blk into dst, or with dst NULL make b->dbuf hold it; read its
+ * run (up to last, with readahead if ra) when b->cbuf lacks it.
+ */
 static int load_block(struct zfile_ctx *zc, struct zfile_buf *b, u64 blk, u64 last,
-		      bool ra)
+		      bool ra, u8 *dst)
 {
 	struct ovbd_err e = { 0 };
 	u64 off;
 	u32 len;
 	int ret;
 
-	if (blk == b->cached_blk)
+	if (!dst && blk == b->cached_blk)
 		return 0;
 	if (blk < b->run_first || blk > b->run_last) {
 		ret = read_run(zc, b, blk, last, ra);
@@ -141,10 +144,13 @@ static int load_block(struct zfile_ctx *zc, struct zfile_buf *b, u64 blk, u64 la
 			return ret;
 	}
 	ovbd_zfile_block_extent(&zc->zf, blk, &off, &len);
-	b->cached_blk = ~0ull;
+	if (!dst) {
+		b->cached_blk = ~0ull;
+		dst = b->dbuf;
+	}
 	ret = ovbd_zfile_decode_block(&zc->zf, blk,
 				      b->cbuf + (zc->payload_off + off - b->run_start),
-				      len, b->dbuf, b->dctx, &e);
+				      len, dst, b->dctx, &e);
 	if (ret) {
 		atomic64_inc(&zc->ctr[ret == -EBADMSG ? ZC_CRC_ERRORS : ZC_DECODE_ERRORS]);
 		DMERR_LIMIT("%s: zfile: block %llu: %s",
@@ -154,7 +160,8 @@ static int load_block(struct zfile_ctx *zc, struct zfile_buf *b, u64 blk, u64 la
 		return -EIO;
 	}
 	atomic64_inc(&zc->ctr[ZC_DECODED]);
-	b->cached_blk = blk;
+	if (dst == b->dbuf)
+		b->cached_blk = blk;
 	return 0;
 }
 
@@ -169,11 +176,12 @@ static blk_status_t read_bio(struct zfile_ctx *zc, struct zfile_buf *b, struct b
 	bool ra = atomic64_xchg(&zc->next_seq, end) == pos;
 	struct bvec_iter iter;
 	struct bio_vec bv;
+	u8 *dst;
 
 	bio_for_each_segment(bv, bio, iter) {
-		u8 *dst = bvec_kmap_local(&bv);
 		u32 done = 0;
 
+		dst = bvec_kmap_local(&bv);
 		while (done < bv.bv_len) {
 			u64 blk = pos >> zf->block_shift;
 			u32 in = pos & (zf->h.block_size - 1), n;
@@ -182,19 +190,27 @@ static blk_status_t read_bio(struct zfile_ctx *zc, struct zfile_buf *b, struct b
 				memset(dst + done, 0, bv.bv_len - done);
 				break;
 			}
-			if (load_block(zc, b, blk, last, ra)) {
-				kunmap_local(dst);
-				return BLK_STS_IOERR;
+			n = ovbd_zfile_block_bytes(zf, blk);
+			if (!in && blk != b->cached_blk && bv.bv_len - done >= n) {
+				/* the whole block fits: decode it in place */
+				if (load_block(zc, b, blk, last, ra, dst + done))
+					goto fail;
+			} else {
+				if (load_block(zc, b, blk, last, ra, NULL))
+					goto fail;
+				n = min3(n - in, bv.bv_len - done,
+					 (u32)min_t(u64, size - pos, U32_MAX));
+				memcpy(dst + done, b->dbuf + in, n);
 			}
-			n = min3(zf->h.block_size - in, bv.bv_len - done,
-				 (u32)min_t(u64, size - pos, U32_MAX));
-			memcpy(dst + done, b->dbuf + in, n);
 			done += n;
 			pos += n;
 		}
 		kunmap_local(dst);
 	}
 	return BLK_STS_OK;
+fail:
+	kunmap_local(dst);
+	return BLK_STS_IOERR;
 }
 
 static void zfile_work(struct work_struct *work)

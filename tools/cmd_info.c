@@ -36,7 +36,7 @@ static void zfile_info(struct blob *b)
 	pread_full(b->fd, raw, sizeof(raw), b->payload_off, b->path);
 	if (ovbd_zfile_decode_hdr(raw, &head, NULL) == 0)
 		zfile_hdr("zfile_header", &head);
-	if (!zf->from_header) {
+	if (b->payload_size >= 2 * sizeof(raw)) {	/* the trailer, also when not needed */
 		struct ovbd_zfile_hdr tail;
 
 		pread_full(b->fd, raw, sizeof(raw),

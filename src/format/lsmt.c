@@ -190,10 +190,15 @@ int ovbd_lsmt_index_end(struct ovbd_lsmt_layer *l, struct ovbd_err *e)
 }
 
 /* Merge: a sweep over segment starts and ends with a min-heap of layers. */
+struct heap_entry {
+	u64 key;		/* the layer's next event */
+	u64 layer;
+};
+
 struct merge_state {
 	const struct ovbd_merge_src *src;
 	u64 *idx;		/* current segment of each layer */
-	u8 *heap;		/* layers with events left, keyed by next event */
+	struct heap_entry *heap;	/* layers with events left, by next event */
 	unsigned int nheap;
 	u64 active[4];		/* layers inside their current segment */
 };
@@ -212,22 +217,21 @@ static u64 next_event(const struct merge_state *m, unsigned int l)
 
 static void heap_sift_down(struct merge_state *m, unsigned int i)
 {
-	for (;;) {
-		unsigned int c = 2 * i + 1, best = i;
-		u8 tmp;
+	struct heap_entry moving = m->heap[i];
 
-		if (c < m->nheap && next_event(m, m->heap[c]) < next_event(m, m->heap[best]))
-			best = c;
-		if (c + 1 < m->nheap &&
-		    next_event(m, m->heap[c + 1]) < next_event(m, m->heap[best]))
-			best = c + 1;
-		if (best == i)
-			return;
-		tmp = m->heap[i];
-		m->heap[i] = m->heap[best];
-		m->heap[best] = tmp;
-		i = best;
+	for (;;) {
+		unsigned int c = 2 * i + 1;
+
+		if (c >= m->nheap)
+			break;
+		if (c + 1 < m->nheap && m->heap[c + 1].key < m->heap[c].key)
+			c++;
+		if (m->heap[c].key >= moving.key)
+			break;
+		m->heap[i] = m->heap[c];
+		i = c;
 	}
+	m->heap[i] = moving;
 }
 
 static int top_layer(const struct merge_state *m)
@@ -264,7 +268,7 @@ static bool layer_step(struct merge_state *m, unsigned int l, u64 pos)
 
 size_t ovbd_lsmt_merge_scratch_bytes(unsigned int nlayers)
 {
-	return nlayers * (sizeof(u64) + sizeof(u8));
+	return nlayers * (sizeof(u64) + sizeof(struct heap_entry));
 }
 
 int ovbd_lsmt_merge(const struct ovbd_merge_src *src, unsigned int nlayers,
@@ -281,21 +285,27 @@ int ovbd_lsmt_merge(const struct ovbd_merge_src *src, unsigned int nlayers,
 	memset(&m, 0, sizeof(m));
 	m.src = src;
 	m.idx = scratch;
-	m.heap = (u8 *)(m.idx + nlayers);
+	m.heap = (struct heap_entry *)(m.idx + nlayers);
 	for (l = 0; l < nlayers; l++) {
 		m.idx[l] = 0;
-		if (src[l].n)
-			m.heap[m.nheap++] = (u8)l;
+		if (src[l].n) {
+			m.heap[m.nheap].layer = l;
+			m.heap[m.nheap++].key = ovbd_seg_offset(&src[l].segs[0]);
+		}
 	}
 	for (l = m.nheap / 2; l-- > 0;)
 		heap_sift_down(&m, l);
 
 	while (m.nheap) {
-		u64 pos = next_event(&m, m.heap[0]);
+		u64 pos = m.heap[0].key;
 		int w;
 
-		while (m.nheap && next_event(&m, m.heap[0]) == pos) {
-			if (!layer_step(&m, m.heap[0], pos))
+		while (m.nheap && m.heap[0].key == pos) {
+			unsigned int top = (unsigned int)m.heap[0].layer;
+
+			if (layer_step(&m, top, pos))
+				m.heap[0].key = next_event(&m, top);
+			else
 				m.heap[0] = m.heap[--m.nheap];
 			heap_sift_down(&m, 0);
 		}

@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	struct ovbd_merge_src src[4];
 	struct ovbd_seg *segs[4] = { 0 }, *merged = NULL;
 	unsigned int n, i;
-	u8 scratch[4 * 9];
+	u64 scratch[4 * 3];	/* ovbd_lsmt_merge_scratch_bytes(4), u64-aligned */
 	struct ovbd_err e;
 	u64 count, c2, s, end = 0;
 	size_t part;

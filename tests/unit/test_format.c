@@ -593,8 +593,10 @@ static int test_lsmt_merge_limits(void)
 	struct ovbd_merge_src src[1] = { { NULL, 0 } };
 	struct ovbd_err e;
 	u64 count;
-	u8 scratch[16];
+	u64 scratch[3];		/* ovbd_lsmt_merge_scratch_bytes(1) */
 
+	CHECK(ovbd_lsmt_merge_scratch_bytes(1) <= sizeof(scratch));
+	CHECK(ovbd_lsmt_merge_scratch_bytes(4) <= 4 * 3 * sizeof(u64));	/* fuzz_lsmt.c */
 	CHECK(ovbd_lsmt_merge(src, 0, scratch, NULL, 0, &count, &e) == -EINVAL);
 	CHECK(ovbd_lsmt_merge(src, 256, scratch, NULL, 0, &count, &e) == -EINVAL);
 	CHECK(ovbd_lsmt_merge(src, 1, scratch, NULL, 0, &count, &e) == 0 && count == 0);
