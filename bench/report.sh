@@ -44,4 +44,5 @@ Every figure is a ratio of two measurements taken in the same boot, cold (caches
 |---|---|
 $(for k in $(printf '%s\n' "${!V[@]}" | sort); do echo "| $k | ${V[$k]} |"; done)
 
+$(cat "$(dirname "$0")/analysis.md")
 MD

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #define CHUNK_SECTORS	2048u
+#define BLOCK_SECTORS	8u	/* compare and store 4 KiB blocks, as file systems write */
 #define MAX_EXTENT	16320u	/* sectors, as upstream */
 #define DATA_START	(OVBD_LSMT_HDR_SIZE / 512)
 
@@ -117,13 +118,17 @@ u64 lsmt_commit(int raw_fd, u64 raw_size, struct stack *lower, int out_fd,
 		if (s < lower_sectors)
 			stack_read(lower, s << 9, low,
 				   (size_t)((lower_sectors - s < n ? lower_sectors - s : n) << 9));
-		for (i = 0; i < n; i++) {
+		/* a block that differs anywhere is stored whole: sector-sized
+		 * holes inside file data would split extents, and reads with them */
+		for (i = 0; i < n; i += BLOCK_SECTORS) {
+			u64 bs = n - i < BLOCK_SECTORS ? n - i : BLOCK_SECTORS, j;
 			const u8 *r = raw + (i << 9);
 			enum run_kind k = RUN_NONE;
 
-			if (memcmp(r, low + (i << 9), 512))
-				k = is_zero(r, 512) ? RUN_ZERO : RUN_DATA;
-			add_sector(&c, s + i, k, r);
+			if (memcmp(r, low + (i << 9), bs << 9))
+				k = is_zero(r, bs << 9) ? RUN_ZERO : RUN_DATA;
+			for (j = 0; j < bs; j++)
+				add_sector(&c, s + i + j, k, r + (j << 9));
 		}
 	}
 	end_run(&c);

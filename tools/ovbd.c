@@ -34,9 +34,9 @@ static const struct command commands[] = {
 	{ "commit", cmd_commit,
 	  "commit [--lower BLOB]... [--zfile] [--algo lz4|zstd] [--block-size N]\n"
 	  "       [--tar] [--uuid U] [--parent U] [-m MSG] RAW OUT\n"
-	  "  Write a sealed LSMT layer of the sectors of RAW that differ from the\n"
-	  "  stack of --lower layers (bottom first); zero ranges that differ become\n"
-	  "  zeroed entries. --zfile compresses it, --tar wraps it as an OCI blob.\n" },
+	  "  Write a sealed LSMT layer of the 4 KiB blocks of RAW that differ from\n"
+	  "  the stack of --lower layers (bottom first); zero blocks that differ\n"
+	  "  become zeroed entries. --zfile compresses it, --tar wraps it as an OCI blob.\n" },
 	{ "table", cmd_table,
 	  "table NAME LAYER...\n"
 	  "  Print the device-mapper tables that map the stack, one \"name: table\"\n"
