@@ -92,7 +92,7 @@ fi
 [ -n "$OVBD_RPM" ] && check "rpm: ovbd ships the tool and man page" sh -c \
 	"rpm -qpl '$OVBD_RPM' 2>/dev/null | grep -q /usr/sbin/ovbd && rpm -qpl '$OVBD_RPM' 2>/dev/null | grep -q ovbd.8"
 if command -v rpmlint >/dev/null; then
-	rpmlint "$DKMS_RPM" "$OVBD_RPM" >"$TOP/build/rpmlint.log" 2>&1
+	rpmlint -r rpm/dm-overlaybd.rpmlintrc "$DKMS_RPM" "$OVBD_RPM" >"$TOP/build/rpmlint.log" 2>&1
 	errs=$(grep -cE ' E: ' "$TOP/build/rpmlint.log")
 	check "rpmlint: no errors ($(grep -cE ' W: ' "$TOP/build/rpmlint.log") warnings, see README)" [ "$errs" -eq 0 ]
 else
