@@ -23,7 +23,6 @@ struct lsmt_layer {
 	char *bytes_arg;
 	u64 blob_bytes;
 	sector_t start;		/* first sector of the LSMT file in dev */
-	u64 entries;		/* valid index entries */
 };
 
 struct lsmt_ctx {
@@ -106,7 +105,6 @@ static int load_layer(struct dm_target *ti, unsigned int i, struct lsmt_layer *l
 		ret = ovbd_lsmt_index_end(l, &e);
 	if (ret)
 		ovbd_ti_core_error(ti, what, &e);
-	layer->entries = l->nsegs;
 out:
 	return ret;
 }

@@ -194,11 +194,7 @@ int ovbd_find_payload(struct dm_target *ti, struct ovbd_reader *r, const char *w
 		ovbd_ti_core_error(ti, what, &e);
 		goto out;
 	}
-	if (ret == 0) {
-		*off = 0;
-		*size = blob_bytes;
-	}
-	ret = 0;
+	ret = 0;	/* 0 (not tar) keeps the whole blob set above */
 out:
 	kfree(scan);
 	return ret;

@@ -56,7 +56,6 @@ struct ovbd_zfile_hdr {
 
 struct ovbd_zfile {
 	struct ovbd_zfile_hdr h;	/* the authoritative fields */
-	u64 head_flags;			/* flags of the header proper */
 	u64 blob_size;			/* bytes of the ZFile, 0 if unknown */
 	u64 nblocks;
 	u64 data_offset;		/* first compressed block */
@@ -72,7 +71,6 @@ struct ovbd_zfile {
 	u64 loaded;
 	u64 data_end;
 	u32 crc;
-	u32 max_seen;
 };
 
 /* True when buf starts with the ZFile magic. */

@@ -165,7 +165,6 @@ int ovbd_zfile_open(struct ovbd_zfile *zf, const u8 *head, const u8 *tail,
 	if (!(hh.flags & OVBD_ZF_FLAG_HEADER))
 		return ovbd_fail_val(e, EINVAL, "zfile header flags", hh.flags,
 				     "bit 0 (header) set");
-	zf->head_flags = hh.flags;
 	zf->from_header = hh.flags & OVBD_ZF_FLAG_OVERWRITE;
 	if (zf->from_header) {
 		zf->h = hh;
@@ -216,7 +215,6 @@ void ovbd_zfile_index_begin(struct ovbd_zfile *zf, void *mem)
 	zf->loaded = 0;
 	zf->data_end = zf->data_offset;
 	zf->crc = 0;
-	zf->max_seen = 0;
 }
 
 int ovbd_zfile_index_feed(struct ovbd_zfile *zf, const u8 *raw, size_t n,
@@ -245,8 +243,6 @@ int ovbd_zfile_index_feed(struct ovbd_zfile *zf, const u8 *raw, size_t n,
 		if (zf->data_end > zf->h.index_offset)
 			return ovbd_fail_val(e, EINVAL, "zfile index entry", blk,
 					     "blocks that end before index_offset");
-		if (len > zf->max_seen)
-			zf->max_seen = len;
 	}
 	zf->crc = ovbd_crc32c(zf->crc, raw, 4 * n);
 	zf->loaded += n;
