@@ -62,15 +62,25 @@ struct zfile_io {
 	struct bio *bio;
 };
 
-static struct zfile_buf *get_buf(struct zfile_ctx *zc)
+/*
+ * A free buffer: the one whose run or decoded block holds blk if any, else
+ * the least recently used, so that a stream's next bio finds its readahead.
+ */
+static struct zfile_buf *get_buf(struct zfile_ctx *zc, u64 blk)
 {
-	struct zfile_buf *b = NULL;
+	struct zfile_buf *b = NULL, *it;
 
 	spin_lock(&zc->lock);
-	if (!list_empty(&zc->free_bufs)) {
-		b = list_first_entry(&zc->free_bufs, struct zfile_buf, node);
-		list_del(&b->node);
+	list_for_each_entry(it, &zc->free_bufs, node) {
+		if ((blk >= it->run_first && blk <= it->run_last) || blk == it->cached_blk) {
+			b = it;
+			break;
+		}
 	}
+	if (!b && !list_empty(&zc->free_bufs))
+		b = list_last_entry(&zc->free_bufs, struct zfile_buf, node);
+	if (b)
+		list_del(&b->node);
 	spin_unlock(&zc->lock);
 	return b;
 }
@@ -217,9 +227,10 @@ static void zfile_work(struct work_struct *work)
 {
 	struct zfile_io *io = container_of(work, struct zfile_io, work);
 	struct zfile_ctx *zc = io->zc;
+	u64 pos = (u64)dm_target_offset(zc->ti, io->bio->bi_iter.bi_sector) << SECTOR_SHIFT;
 	struct zfile_buf *b;
 
-	wait_event(zc->buf_wait, (b = get_buf(zc)) != NULL);
+	wait_event(zc->buf_wait, (b = get_buf(zc, pos >> zc->zf.block_shift)) != NULL);
 	io->bio->bi_status = read_bio(zc, b, io->bio);
 	put_buf(zc, b);
 	bio_endio(io->bio);
@@ -261,7 +272,8 @@ static void free_bufs(struct zfile_ctx *zc)
 
 static int alloc_bufs(struct zfile_ctx *zc)
 {
-	unsigned int n = clamp_t(unsigned int, num_online_cpus(), 2, MAX_WORKERS);
+	/* two per CPU: one decodes while the other waits for its read */
+	unsigned int n = clamp_t(unsigned int, 2 * num_online_cpus(), 4, MAX_WORKERS);
 	size_t ws = zc->zf.h.algo == OVBD_ZF_ALGO_ZSTD ? zstd_dctx_workspace_bound() : 0;
 	size_t cbytes = max_t(size_t, RUN_BYTES, round_up(zc->zf.max_stored, zc->lbs) + zc->lbs) +
 			zc->lbs;
