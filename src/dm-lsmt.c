@@ -109,45 +109,13 @@ out:
 	return ret;
 }
 
-/*
- * Merge in one pass into a buffer of the upper bound, then keep only what
- * the merge filled: a transient 2x of memory instead of a second pass.
- */
-static int merge_stack(struct dm_target *ti, struct lsmt_ctx *lc,
-		       const struct ovbd_merge_src *src, void *scratch)
-{
-	u64 cap = max_t(u64, ovbd_lsmt_merge_bound(src, lc->nlayers), 1);
-	struct ovbd_err e = { 0 };
-	struct ovbd_seg *big;
-	int ret;
-
-	big = kvmalloc_array(cap, sizeof(*big), GFP_KERNEL | __GFP_NOWARN);
-	if (!big)
-		goto nomem;
-	ret = ovbd_lsmt_merge(src, lc->nlayers, scratch, big, cap, &lc->nmerged, &e);
-	if (ret) {
-		kvfree(big);
-		ovbd_ti_core_error(ti, "lsmt merge", &e);
-		return ret;
-	}
-	lc->merged = kvmalloc_array(max_t(u64, lc->nmerged, 1), sizeof(*big),
-				    GFP_KERNEL | __GFP_NOWARN);
-	if (lc->merged)
-		memcpy(lc->merged, big, lc->nmerged * sizeof(*big));
-	kvfree(big);
-	if (lc->merged)
-		return 0;
-nomem:
-	ovbd_ti_error(ti, "lsmt: no memory for %llu merged entries", cap);
-	return -ENOMEM;
-}
-
 /* Load every layer and merge them into lc->merged. */
 static int load_stack(struct dm_target *ti, struct lsmt_ctx *lc)
 {
 	struct ovbd_reader r = { 0 };
 	struct ovbd_merge_src *src;
 	struct ovbd_lsmt_layer *l;
+	struct ovbd_err e = { 0 };
 	void *scratch = NULL;
 	u8 *chunk;
 	unsigned int i;
@@ -178,7 +146,20 @@ static int load_stack(struct dm_target *ti, struct lsmt_ctx *lc)
 			lc->vsectors = l->tail.virtual_size >> SECTOR_SHIFT;
 		cond_resched();
 	}
-	ret = merge_stack(ti, lc, src, scratch);
+	ret = ovbd_lsmt_merge(src, lc->nlayers, scratch, NULL, 0, &lc->nmerged, &e);
+	if (!ret) {
+		lc->merged = kvmalloc_array(max_t(u64, lc->nmerged, 1), sizeof(*lc->merged),
+					    GFP_KERNEL | __GFP_NOWARN);
+		if (!lc->merged) {
+			ovbd_ti_error(ti, "lsmt: no memory for %llu merged entries", lc->nmerged);
+			ret = -ENOMEM;
+			goto out;
+		}
+		ret = ovbd_lsmt_merge(src, lc->nlayers, scratch, lc->merged, lc->nmerged,
+				      &lc->nmerged, &e);
+	}
+	if (ret)
+		ovbd_ti_core_error(ti, "lsmt merge", &e);
 out:
 	ovbd_reader_exit(&r);
 	if (src)

@@ -7,10 +7,8 @@ void stack_open(struct stack *s, char **paths, unsigned int n)
 {
 	struct ovbd_merge_src *src;
 	struct ovbd_err e = { 0 };
-	struct ovbd_seg *shrunk;
 	void *scratch;
 	unsigned int i;
-	u64 cap;
 
 	if (!n || n > OVBD_LSMT_MAX_LAYERS)
 		die(EXIT_USAGE, "a stack has 1..255 layers, not %u", n);
@@ -29,14 +27,11 @@ void stack_open(struct stack *s, char **paths, unsigned int n)
 			s->virtual_size = b->layer.tail.virtual_size;
 	}
 	scratch = xmalloc(ovbd_lsmt_merge_scratch_bytes(n));
-	/* one pass into the upper bound, then give back what it did not fill */
-	cap = ovbd_lsmt_merge_bound(src, n);
-	s->merged = xmalloc(cap * sizeof(*s->merged));
-	if (ovbd_lsmt_merge(src, n, scratch, s->merged, cap, &s->nmerged, &e))
+	if (ovbd_lsmt_merge(src, n, scratch, NULL, 0, &s->nmerged, &e))
 		die_err(paths[0], &e);
-	shrunk = realloc(s->merged, (s->nmerged ? s->nmerged : 1) * sizeof(*s->merged));
-	if (shrunk)
-		s->merged = shrunk;
+	s->merged = xcalloc(s->nmerged, sizeof(*s->merged));
+	if (ovbd_lsmt_merge(src, n, scratch, s->merged, s->nmerged, &s->nmerged, &e))
+		die_err(paths[0], &e);
 	free(scratch);
 	free(src);
 }

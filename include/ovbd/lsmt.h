@@ -114,14 +114,9 @@ struct ovbd_merge_src {
 
 size_t ovbd_lsmt_merge_scratch_bytes(unsigned int nlayers);
 /*
- * At most this many merged entries: pieces end only at input segment ends,
- * so 2 per input segment. A buffer this large takes the merge in one pass.
- */
-u64 ovbd_lsmt_merge_bound(const struct ovbd_merge_src *src, unsigned int nlayers);
-/*
  * Merge nlayers (1..255) sorted layers into out (cap entries), tagging
  * each piece with its layer number.  With out == NULL only *count is set,
- * so callers can size the output exactly in a first pass.
+ * so callers size the output exactly in a first pass.
  */
 int ovbd_lsmt_merge(const struct ovbd_merge_src *src, unsigned int nlayers,
 		    void *scratch, struct ovbd_seg *out, u64 cap, u64 *count,

@@ -271,16 +271,6 @@ size_t ovbd_lsmt_merge_scratch_bytes(unsigned int nlayers)
 	return nlayers * (sizeof(u64) + sizeof(struct heap_entry));
 }
 
-u64 ovbd_lsmt_merge_bound(const struct ovbd_merge_src *src, unsigned int nlayers)
-{
-	u64 n = 0;
-	unsigned int l;
-
-	for (l = 0; l < nlayers; l++)
-		n += src[l].n;
-	return 2 * n;
-}
-
 int ovbd_lsmt_merge(const struct ovbd_merge_src *src, unsigned int nlayers,
 		    void *scratch, struct ovbd_seg *out, u64 cap, u64 *count,
 		    struct ovbd_err *e)

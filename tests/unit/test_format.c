@@ -533,8 +533,6 @@ static int merge_check(unsigned int nlayers, u64 vsect, unsigned int per_layer)
 	}
 	if (ovbd_lsmt_merge(src, nlayers, scratch, NULL, 0, &count, &e))
 		goto out;
-	if (count > ovbd_lsmt_merge_bound(src, nlayers))
-		goto out;
 	merged = malloc((count + 1) * sizeof(*merged));
 	if (ovbd_lsmt_merge(src, nlayers, scratch, merged, count, &count2, &e) ||
 	    count2 != count)
