@@ -238,16 +238,9 @@ static int top_layer(const struct merge_state *m)
 {
 	int w;
 
-	for (w = 3; w >= 0; w--) {
-		u64 v = m->active[w];
-		int bit = 63;
-
-		if (!v)
-			continue;
-		while (!((v >> bit) & 1))
-			bit--;
-		return w * 64 + bit;
-	}
+	for (w = 3; w >= 0; w--)
+		if (m->active[w])	/* the highest set bit: one instruction */
+			return w * 64 + 63 - __builtin_clzll(m->active[w]);
 	return -1;
 }
 
