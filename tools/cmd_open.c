@@ -19,7 +19,6 @@
 
 #define STATE_DIR	"/run/ovbd"
 #define MAX_ITEMS	(2 * OVBD_LSMT_MAX_LAYERS + 2)
-#define SECTOR		512u
 #define ITEM_MAX	300	/* a device name or a state file path */
 
 #define MAX_ITEMS_ALL	(MAX_ITEMS + 3 * OVBD_LSMT_MAX_LAYERS)
@@ -164,27 +163,17 @@ static bool make_nodes(const char *dev)
  * a 512-byte file instead of a copy of the blob. Sets dev to what to map.
  */
 static int attach_tail(struct state *s, const char *name, unsigned int i,
-		       const char *blob, const char *loop, char *dev, size_t devlen,
+		       const struct dmplan_layer *l, const char *loop, char *dev, size_t devlen,
 		       char *why, size_t whylen)
 {
 	char path[ITEM_MAX], tloop[64], table[DMPLAN_NAME_MAX + 8], out[512];
-	u8 sector[SECTOR] = { 0 };
-	struct blob b;
-	u64 rem, whole;
+	u64 whole = l->file_size / DMPLAN_SECTOR * DMPLAN_SECTOR;
 	FILE *f;
 	int fd;
 
 	snprintf(dev, devlen, "%s", loop);
-	if (blob_open(&b, blob))
-		return 0;	/* dmplan_make() already validated it */
-	rem = b.file_size % SECTOR;
-	whole = b.file_size - rem;
-	if (!b.zfile || b.zf.from_header || rem <= SECTOR - OVBD_ZF_FIELDS_SIZE) {
-		blob_close(&b);
+	if (!l->tail)
 		return 0;
-	}
-	pread_full(b.fd, sector, rem, whole, blob);
-	blob_close(&b);
 	snprintf(path, sizeof(path), STATE_DIR "/%s.tail%03u", name, i);
 	mkdir(STATE_DIR, 0700);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -192,7 +181,7 @@ static int attach_tail(struct state *s, const char *name, unsigned int i,
 		snprintf(why, whylen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	write_full(fd, sector, sizeof(sector), path);
+	write_full(fd, l->tail_sector, sizeof(l->tail_sector), path);
 	close(fd);
 	state_add(s, 'f', path);
 	{
@@ -210,8 +199,9 @@ static int attach_tail(struct state *s, const char *name, unsigned int i,
 		snprintf(why, whylen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	fprintf(f, "0 %llu linear %s 0\n%llu 1 linear %s 0\n", (unsigned long long)(whole / SECTOR),
-		loop, (unsigned long long)(whole / SECTOR), tloop);
+	fprintf(f, "0 %llu linear %s 0\n%llu 1 linear %s 0\n",
+		(unsigned long long)(whole / DMPLAN_SECTOR), loop,
+		(unsigned long long)(whole / DMPLAN_SECTOR), tloop);
 	fclose(f);
 	snprintf(table, sizeof(table), "%s-t%03u", name, i);
 	{
@@ -241,8 +231,7 @@ static int open_stack(const char *name, char **blobs, unsigned int n, char *why,
 	struct state s = { 0 };
 	unsigned int i;
 
-	dmplan_make(&plan, name, blobs, blobs, n);	/* validates before creating */
-	dmplan_free(&plan);
+	dmplan_probe(&plan, name, blobs, n);	/* validates before creating */
 	for (i = 0; i < n; i++) {
 		char *argv[] = { "losetup", "--read-only", "--find", "--show", blobs[i], NULL };
 
@@ -251,12 +240,12 @@ static int open_stack(const char *name, char **blobs, unsigned int n, char *why,
 			goto rollback;
 		}
 		state_add(&s, 'l', loops[i]);
-		if (attach_tail(&s, name, i, blobs[i], loops[i], mapped[i], sizeof(mapped[i]),
-				why, whylen))
+		if (attach_tail(&s, name, i, &plan.layer[i], loops[i], mapped[i],
+				sizeof(mapped[i]), why, whylen))
 			goto rollback;
 		devs[i] = mapped[i];
 	}
-	dmplan_make(&plan, name, blobs, devs, n);
+	dmplan_render(&plan, name, devs);
 	for (i = 0; i < plan.n; i++) {
 		char *argv[] = { "dmsetup", "create", "--readonly", no_udev() ? "--noudevsync" : "--verifyudev",
 				 plan.dev[i].name, "--table", plan.dev[i].table, NULL };

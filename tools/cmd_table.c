@@ -16,8 +16,8 @@ int cmd_table(int argc, char **argv)
 		usage_of("table", c == 'h' ? 0 : EXIT_USAGE);
 	if (argc - optind < 2)
 		usage_of("table", EXIT_USAGE);
-	dmplan_make(&plan, argv[optind], argv + optind + 1, argv + optind + 1,
-		    (unsigned int)(argc - optind - 1));
+	dmplan_probe(&plan, argv[optind], argv + optind + 1, (unsigned int)(argc - optind - 1));
+	dmplan_render(&plan, argv[optind], argv + optind + 1);
 	for (i = 0; i < plan.n; i++)
 		printf("%s: %s\n", plan.dev[i].name, plan.dev[i].table);
 	dmplan_free(&plan);
