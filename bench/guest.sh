@@ -4,12 +4,32 @@
 losetup() { /sbin/losetup "$@"; }
 FIO="/data/fio/ld-linux-x86-64.so.2 --library-path /data/fio /data/fio/fio"
 BIN="/data/bin/ld-linux-x86-64.so.2 --library-path /data/bin"
-RUNTIME=${RUNTIME:-10}
+PERF="/data/perf/ld-linux-x86-64.so.2 --library-path /data/perf /data/perf/perf"
+RUNTIME=${RUNTIME:-5}
+ROUNDS=${ROUNDS:-3}
 now() { blkprobe now; }
 cold() { sync; echo 3 >/proc/sys/vm/drop_caches; }
 mem() { awk '/^(SUnreclaim|VmallocUsed):/ {s += $2} END {print s}' /proc/meminfo; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", b - a}'; }
 bench() { echo "BENCH $*"; }
+# profile NAME CMD...: perf samples both CPUs while CMD runs, then prints
+# "BENCHPROF NAME self|comm|incl PERCENT WHAT" lines: the top symbols by
+# their own samples, the top tasks, and the inclusive share of the
+# module's functions and what they call.
+INCL='lsmt_ctr|load_stack|load_layer|merge_stack|ovbd_lsmt_merge|heap_sift_down|ovbd_read$|zfile_work|read_bio|read_run|load_block|ovbd_zfile_decode_block|crc32c$|LZ4_decompress_safe|ZSTD_decompressDCtx|zstd_decompress_dctx|ext4_file_read_iter|z_erofs|lo_rw_aio|memcpy_erms|clear_page_erms'
+profile() {
+	name=$1; shift
+	[ -x /data/perf/perf ] || { echo "BENCHPROF $name none perf-not-in-the-guest"; return 0; }
+	$PERF record -q -e cpu-clock -F 2000 -a -g -o /tmp/perf.data -- "$@" >/dev/null 2>&1 ||
+		{ echo "BENCHPROF $name none perf-record-failed"; return 0; }
+	$PERF report -i /tmp/perf.data --stdio --no-children --sort sym 2>/dev/null |
+		grep -E '^ +[0-9.]+%' | head -14 | awk -v n="$name" '{print "BENCHPROF", n, "self", $1, $3}'
+	$PERF report -i /tmp/perf.data --stdio --no-children --sort comm 2>/dev/null |
+		grep -E '^ +[0-9.]+%' | head -6 | awk -v n="$name" '{print "BENCHPROF", n, "comm", $1, $2}'
+	$PERF report -i /tmp/perf.data --stdio --children --sort sym 2>/dev/null |
+		grep -E '^ +[0-9.]+%' | awk -v n="$name" -v re="^($INCL)" '$4 ~ re && !seen[$4]++ {print "BENCHPROF", n, "incl", $1, $4}'
+	rm -f /tmp/perf.data
+}
 
 insmod /modules/dm-overlaybd.ko || { echo "BENCH error insmod"; exit 1; }
 echo "bench: warming the host cache"
@@ -31,47 +51,58 @@ done
 # would otherwise keep what a loop read, and random reads would measure it
 for l in $(losetup -a | cut -d: -f1); do losetup --direct-io=on "$l"; done
 
-echo "bench: sequential reads, 1 MiB direct"
-for v in a b c d e; do
-	cold
-	bw=$($FIO --name=seq --filename=/dev/mapper/b$v --rw=read --bs=1M --direct=1 \
-		--ioengine=libaio --iodepth=4 --output-format=json 2>/dev/null |
-		grep -o '"bw_bytes" : [0-9]*' | head -1 | grep -o '[0-9]*$')
-	bench "seq_MBps_$v" "$(awk -v b="$bw" 'BEGIN {printf "%.1f", b / 1048576}')"
+# Each workload runs ROUNDS times, interleaved over the devices, so that a
+# slow spell of the shared host hits every device alike; report.sh takes
+# the median. MB/s is 10^6 bytes a second, the unit of lz4 -b and zstd -b.
+SEQ="$FIO --name=seq --rw=read --bs=1M --direct=1 --ioengine=libaio --iodepth=4 --time_based"
+RAND="$FIO --name=rand --rw=randread --bs=4k --direct=1 --ioengine=libaio --iodepth=32 \
+	--numjobs=2 --group_reporting --time_based"
+tree_read() { (cd "$1" && find . -type f -print0 | xargs -0 cat >/dev/null); }
+head -c 67108864 raw.img >/tmp/sample
+lf=$(losetup -r -f --show --direct-io=on f.erofs)
+for round in $(seq "$ROUNDS"); do
+	echo "bench: round $round of $ROUNDS: sequential 1 MiB direct QD 4 and random 4 KiB direct QD 32 x 2 jobs, ${RUNTIME} s each"
+	for v in a b c d e; do
+		cold
+		bw=$($SEQ --filename=/dev/mapper/b$v --runtime="$RUNTIME" --output-format=json 2>/dev/null |
+			grep -o '"bw_bytes" : [0-9]*' | head -1 | grep -o '[0-9]*$')
+		bench "seq_MBps_$v" "$(awk -v b="$bw" 'BEGIN {printf "%.1f", b / 1e6}')"
+		cold
+		iops=$($RAND --filename=/dev/mapper/b$v --runtime="$RUNTIME" --output-format=json 2>/dev/null |
+			grep -o '"iops" : [0-9.]*' | head -1 | grep -o '[0-9.]*$')
+		bench "rand_iops_$v" "$iops"
+	done
+	echo "bench: round $round: the CPU limit, in-guest lz4 -b and zstd -b on the same data"
+	bench lz4_decompress_MBps "$($BIN /data/bin/lz4 -b1 -B4096 -i2 /tmp/sample 2>&1 |
+		tr '\r' '\n' | grep -o '[0-9.]* MB/s' | tail -1 | grep -o '^[0-9.]*')"
+	bench zstd_decompress_MBps "$($BIN /data/bin/zstd -b3 -B16384 -i2 /tmp/sample 2>&1 |
+		tr '\r' '\n' | grep -o '[0-9.]* MB/s' | tail -1 | grep -o '^[0-9.]*')"
+	echo "bench: round $round: reading every file of the mounted tree"
+	for v in a b c d e f; do
+		cold
+		mkdir -p /mnt/$v
+		if [ $v = f ]; then mount -t erofs -o ro "$lf" /mnt/f
+		else mount -t ext4 -o ro,noload /dev/mapper/b$v /mnt/$v; fi ||
+			{ echo "BENCH error mount $v"; continue; }
+		t0=$(now)
+		tree_read /mnt/$v
+		t1=$(now)
+		bench "tree_s_$v" "$(elapsed "$t0" "$t1")"
+		umount /mnt/$v
+	done
 done
-
-echo "bench: random 4 KiB direct reads, QD 32, 2 jobs, ${RUNTIME} s"
-for v in a b c d e; do
-	cold
-	iops=$($FIO --name=rand --filename=/dev/mapper/b$v --rw=randread --bs=4k --direct=1 \
-		--ioengine=libaio --iodepth=32 --numjobs=2 --group_reporting --time_based \
-		--runtime="$RUNTIME" --output-format=json 2>/dev/null |
-		grep -o '"iops" : [0-9.]*' | head -1 | grep -o '[0-9.]*$')
-	bench "rand_iops_$v" "$iops"
-done
+rm /tmp/sample
 dmsetup status bd | sed 's/^/bench: zfile lz4 status: /'
 
-echo "bench: reading every file of the mounted tree"
-lf=$(losetup -r -f --show --direct-io=on f.erofs)
-for v in a b c d e f; do
-	cold
-	mkdir -p /mnt/$v
+echo "bench: profiles (perf, untimed repeats)"
+cold; profile zfile_lz4_seq $SEQ --filename=/dev/mapper/bd --runtime=4
+cold; profile zfile_zstd_seq $SEQ --filename=/dev/mapper/be --runtime=4
+for v in d f; do
 	if [ $v = f ]; then mount -t erofs -o ro "$lf" /mnt/f
-	else mount -t ext4 -o ro,noload /dev/mapper/b$v /mnt/$v; fi || { echo "BENCH error mount $v"; continue; }
-	t0=$(now)
-	(cd /mnt/$v && find . -type f -print0 | xargs -0 cat >/dev/null)
-	t1=$(now)
-	bench "tree_s_$v" "$(elapsed "$t0" "$t1")"
+	else mount -t ext4 -o ro,noload /dev/mapper/b$v /mnt/$v; fi || continue
+	cold; profile "tree_$v" sh -c "cd /mnt/$v && find . -type f -print0 | xargs -0 cat >/dev/null"
 	umount /mnt/$v
 done
-
-echo "bench: the CPU limit, in-guest lz4 -b and zstd -b on the same data"
-head -c 67108864 raw.img >/tmp/sample
-lz=$($BIN /data/bin/lz4 -b1 -B4096 -i2 /tmp/sample 2>&1 | tr '\r' '\n' | grep -o '[0-9.]* MB/s' | tail -1 | grep -o '^[0-9.]*')
-zs=$($BIN /data/bin/zstd -b3 -B16384 -i2 /tmp/sample 2>&1 | tr '\r' '\n' | grep -o '[0-9.]* MB/s' | tail -1 | grep -o '^[0-9.]*')
-bench lz4_decompress_MBps "$lz"
-bench zstd_decompress_MBps "$zs"
-rm /tmp/sample
 
 echo "bench: kernel memory of a zfile device"
 cold; m0=$(mem)
@@ -82,17 +113,32 @@ bench zfile_mem_KiB "$((m1 - m0))"
 bench zfile_blocks "$(dmsetup status mz | awk '{print $6}')"
 dmsetup --noudevsync remove mz; losetup -d "$lz"
 
-echo "bench: ctr of 255 layers of 10 000 segments"
-table=""
-for f in stack/layer*; do table="$table $(losetup -r -f --show "$f") -"; done
+echo "bench: ctr of 255 layers of 10 000 segments, and of 255 layers of 1"
+stack_table() {	# DIR: "lsmt <loop> - ..." over the layers in DIR
+	printf 'lsmt'
+	for f in "$1"/layer*; do printf ' %s -' "$(losetup -r -f --show "$f")"; done
+}
+big=$(stack_table stack) small=$(stack_table stack1)
 vs=$(( $(ls stack | wc -l) * 10000 ))
-cold; m0=$(mem)
-t0=$(now)
-dmsetup --noudevsync create --readonly big --table "0 $vs lsmt$table"
-t1=$(now)
-m1=$(mem)
-bench ctr_255x10k_s "$(elapsed "$t0" "$t1")"
-bench lsmt_mem_KiB "$((m1 - m0))"
-bench lsmt_segments "$(dmsetup status big | awk '{print $6}')"
+for round in $(seq "$ROUNDS"); do
+	cold; m0=$(mem)
+	t0=$(now)
+	dmsetup --noudevsync create --readonly big --table "0 $vs $big"
+	t1=$(now)
+	m1=$(mem)
+	bench ctr_255x10k_s "$(elapsed "$t0" "$t1")"
+	bench lsmt_mem_KiB "$((m1 - m0))"
+	bench lsmt_segments "$(dmsetup status big | awk '{print $6}')"
+	dmsetup --noudevsync remove big
+	# the same layers' fixed costs with one segment each: the difference
+	# is what the merged index costs per segment
+	cold; m0=$(mem)
+	dmsetup --noudevsync create --readonly small --table "0 $(ls stack1 | wc -l) $small"
+	m1=$(mem)
+	bench lsmt1_mem_KiB "$((m1 - m0))"
+	bench lsmt1_segments "$(dmsetup status small | awk '{print $6}')"
+	dmsetup --noudevsync remove small
+done
+cold; profile ctr_255x10k dmsetup --noudevsync create --readonly big --table "0 $vs $big"
 dmsetup --noudevsync remove big
 echo "bench: done"

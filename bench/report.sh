@@ -3,19 +3,36 @@
 # Usage: report.sh CONSOLE_LOG TREE_MIB
 set -eu
 LOG=$1 MIB=$2
-declare -A V
-while read -r _ k v; do V[$k]=$v; done < <(grep '^BENCH ' "$LOG")
+# every round's value of a key, and their median
+declare -A ALL V
+while read -r _ k v; do ALL[$k]="${ALL[$k]:+${ALL[$k]} }$v"; done < <(grep '^BENCH ' "$LOG")
+for k in "${!ALL[@]}"; do
+	V[$k]=$(printf '%s\n' ${ALL[$k]} | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+done
+ROUNDS=$(wc -w <<<"${ALL[seq_MBps_a]:-}")
 r() { awk -v a="${V[$1]:-0}" -v b="${V[$2]:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "n/a" }'; }
 meets() { awk -v x="$1" -v op="$2" -v t="$3" 'BEGIN { if (x == "n/a") print "?"; else if ((op == ">=" && x >= t) || (op == "<=" && x <= t) || (op == "<" && x < t)) print "met"; else print "missed" }'; }
 seq_d=$(r seq_MBps_d lz4_decompress_MBps); seq_e=$(r seq_MBps_e zstd_decompress_MBps)
 bps=$(awk -v m="${V[lsmt_mem_KiB]:-0}" -v s="${V[lsmt_segments]:-0}" 'BEGIN { if (s > 0) printf "%.1f", m * 1024 / s; else print "n/a" }')
+marg=$(awk -v m="${V[lsmt_mem_KiB]:-0}" -v m1="${V[lsmt1_mem_KiB]:-0}" -v s="${V[lsmt_segments]:-0}" -v s1="${V[lsmt1_segments]:--1}" \
+	'BEGIN { if (s1 >= 0 && s > s1) printf "%.1f", (m - m1) * 1024 / (s - s1); else print "n/a" }')
 bpb=$(awk -v m="${V[zfile_mem_KiB]:-0}" -v s="${V[zfile_blocks]:-0}" 'BEGIN { if (s > 0) printf "%.2f", m * 1024 / s; else print "n/a" }')
+profiles() {	# the BENCHPROF lines as one table per profile
+	local name
+	for name in $(grep '^BENCHPROF ' "$LOG" | awk '!seen[$2]++ {print $2}'); do
+		printf '### %s\n\n| kind | share | symbol or task |\n|---|---|---|\n' "$name"
+		grep "^BENCHPROF $name " "$LOG" | awk '{k = $3 == "self" ? "own" : $3 == "comm" ? "task" : $3 == "incl" ? "inclusive" : $3
+			printf "| %s | %s | %s |\n", k, $4, $5}'
+		echo
+	done
+}
 cat <<MD
 # dm-overlaybd benchmark
 
 $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo unknown),
 one Debian 6.1 guest under QEMU TCG with 2 vCPUs, a ${MIB} MiB tree of /usr/share and /usr/lib files in ext4.
 Every figure is a ratio of two measurements taken in the same boot, cold (caches dropped before each).
+Each workload ran in ${ROUNDS} rounds interleaved over the devices; a figure is the median of its rounds.
 
 (a) raw image through dm-linear, (b) one uncompressed LSMT layer, (c) the same over 10 layers,
 (d) ZFile LZ4 4 KiB blocks, (e) ZFile zstd 16 KiB blocks, (f) EROFS lz4hc.
@@ -35,14 +52,26 @@ Every figure is a ratio of two measurements taken in the same boot, cold (caches
 | zfile lz4 sequential / in-guest lz4 -b decompression | $seq_d | >= 0.5 | $(meets "$seq_d" ">=" 0.5) |
 | zfile zstd sequential / in-guest zstd -b decompression | $seq_e | >= 0.5 | $(meets "$seq_e" ">=" 0.5) |
 | ctr of 255 layers x 10 000 segments (s) | ${V[ctr_255x10k_s]:-n/a} | < 1 | $(meets "${V[ctr_255x10k_s]:-n/a}" "<" 1) |
-| kernel memory per merged segment: the whole device, 255 layers' overhead included (bytes) | $bps | <= 16 (the index alone is 16 by construction) | $(meets "$bps" "<=" 16) |
-| kernel memory per ZFile block: the whole device, ~1 MiB of decode buffers included (bytes) | $bpb | (the jump table alone is 2.4) | |
+| the same load, validation and merge in userspace on the host CPU (s), for scale | ${V[host_userspace_255x10k_s]:-n/a} | | |
+| kernel memory per merged segment: 255 x 10 000 segments against the same 255 layers with 1 segment each (bytes) | $marg | <= 16 | $(meets "$marg" "<=" 16) |
+| kernel memory per merged segment: the whole device, 255 layers' fixed costs included (bytes) | $bps | | |
+| kernel memory per ZFile block: the whole device, its decode buffers (two per vCPU, ~0.5 MiB each) included (bytes) | $bpb | (the jump table alone is 2.4) | |
 
 ## Raw numbers
 
-| key | value |
-|---|---|
-$(for k in $(printf '%s\n' "${!V[@]}" | sort); do echo "| $k | ${V[$k]} |"; done)
+| key | median | rounds |
+|---|---|---|
+$(for k in $(printf '%s\n' "${!V[@]}" | sort); do echo "| $k | ${V[$k]} | ${ALL[$k]} |"; done)
+
+## Profiles: perf in the guest
+
+\`perf record -e cpu-clock -a -g\` on both vCPUs, during untimed repeats of
+the workloads (bench/guest.sh, profile()). A share is of all samples on
+both vCPUs: 50% is one vCPU busy throughout, and native_safe_halt is an idle
+vCPU. "own" counts a symbol's own samples, "task" a task's, "inclusive" a
+function's together with everything it calls.
+
+$(profiles)
 
 $(cat "$(dirname "$0")/analysis.md")
 MD

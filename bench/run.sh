@@ -19,7 +19,7 @@ copy_bin() {	# BIN DIR: the binary, its libraries and the loader
 
 [ "${SKIP_DEPS:-0}" = 1 ] || tools/install-deps.sh
 make -s -C tools
-rm -rf "$B"; mkdir -p "$D/c" "$D/stack" "$B/tree"
+rm -rf "$B"; mkdir -p "$D/c" "$D/stack" "$D/stack1" "$B/tree"
 
 say "the tree: $MIB MiB of files from /usr/share and /usr/lib"
 find /usr/share /usr/lib -type f -size -16M -printf '%s %p\n' 2>/dev/null | LC_ALL=C sort -k2 |
@@ -44,13 +44,21 @@ done
 rm "$B/part.img"
 say "(f) EROFS lz4hc of the same tree"
 mkfs.erofs -zlz4hc "$D/f.erofs" "$B/tree" >/dev/null
-say "255 layers of 10 000 segments"
+say "255 layers of 10 000 segments, and 255 of 1 (for the index's marginal memory)"
 gcc -O2 -I"$TOP/include" -o "$B/mkstack" bench/mkstack.c "$TOP/tools/build/libovbd.a" -llz4 -lzstd 2>/dev/null ||
 	{ make -s -C tools build/libovbd.a; gcc -O2 -I"$TOP/include" -o "$B/mkstack" bench/mkstack.c "$TOP/tools/build/libovbd.a" -llz4 -lzstd; }
 "$B/mkstack" "$D/stack" 255 10000
+"$B/mkstack" "$D/stack1" 255 1
+# the same load, validation and merge in userspace on the host CPU
+gcc -O2 -I"$TOP/include" -I"$TOP/tools" -o "$B/ctrtime" bench/ctrtime.c tools/stack.c tools/blob.c \
+	tools/util.c "$TOP/tools/build/libovbd.a" -llz4 -lzstd
+cat "$D"/stack/* >/dev/null
+echo "BENCH host_userspace_255x10k_s $("$B/ctrtime" "$D"/stack/layer*)" >"$B/host.log"
 
 copy_bin "$(command -v fio)" "$D/fio"
 copy_bin "$(command -v lz4)" "$D/bin"; copy_bin "$(command -v zstd)" "$D/bin"
+# perf (linux-perf, built for 6.1) profiles the guest where targets are missed
+copy_bin "$(command -v perf)" "$D/perf"
 cp bench/guest.sh "$D/guest.sh"
 ls -l "$D" | sed 's/^/  /'
 mkfs.ext4 -q -F -O ^has_journal -d "$D" "$B/data.img" "$(( $(du -sm "$D" | cut -f1) * 11 / 10 + 128 ))M"
@@ -69,4 +77,5 @@ timeout 1800 qemu-system-x86_64 -accel tcg -cpu max -m 3072 -smp 2 -nographic -n
 	-drive "file=$B/data.img,if=virtio,format=raw,readonly=on" </dev/null 2>&1 |
 	tr -d '\r' | tee "$B/console.log" | grep -E '^(bench|BENCH)'
 grep -q '^bench: done' "$B/console.log" || { echo "bench: the guest did not finish ($B/console.log)"; exit 1; }
-bench/report.sh "$B/console.log" "$MIB" | tee bench/results/latest.md
+cat "$B/console.log" "$B/host.log" >"$B/all.log"
+bench/report.sh "$B/all.log" "$MIB" | tee bench/results/latest.md

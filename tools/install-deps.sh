@@ -14,7 +14,7 @@ pkgs=(
 	qemu-system-x86 linux-image-amd64 linux-image-6.12.107+deb12-amd64-unsigned
 	busybox-static dmsetup util-linux e2fsprogs cpio gzip
 	# benchmarks
-	fio erofs-utils lz4 zstd
+	fio erofs-utils lz4 zstd linux-perf
 	# packaging
 	dkms dh-dkms debhelper dpkg-dev fakeroot lintian rpm rpmlint man-db
 )
