@@ -16,7 +16,7 @@ bench() { echo "BENCH $*"; }
 # "BENCHPROF NAME self|comm|incl PERCENT WHAT" lines: the top symbols by
 # their own samples, the top tasks, and the inclusive share of the
 # module's functions and what they call.
-INCL='lsmt_ctr|load_stack|load_layer|merge_stack|ovbd_lsmt_merge|heap_sift_down|ovbd_read$|zfile_work|read_bio|read_run|load_block|ovbd_zfile_decode_block|crc32c$|LZ4_decompress_safe|ZSTD_decompressDCtx|zstd_decompress_dctx|ext4_file_read_iter|z_erofs|lo_rw_aio|memcpy_erms|clear_page_erms'
+INCL='lsmt_ctr|load_stack|load_layer|merge_stack|ovbd_lsmt_merge|heap_sift_down|ovbd_read$|lsmt_map|zero_fill_bio|memset_erms|blk_mq_submit_bio|zfile_work|read_bio|read_run|load_block|ovbd_zfile_decode_block|crc32c$|LZ4_decompress_safe|ZSTD_decompressDCtx|zstd_decompress_dctx|ext4_file_read_iter|z_erofs|lo_rw_aio|memcpy_erms|clear_page_erms'
 profile() {
 	name=$1; shift
 	[ -x /data/perf/perf ] || { echo "BENCHPROF $name none perf-not-in-the-guest"; return 0; }
@@ -92,9 +92,11 @@ for round in $(seq "$ROUNDS"); do
 	done
 done
 rm /tmp/sample
-dmsetup status bd | sed 's/^/bench: zfile lz4 status: /'
+for v in b c d; do dmsetup status b$v | sed "s/^/bench: status of b$v: /"; done
 
 echo "bench: profiles (perf, untimed repeats)"
+cold; profile lsmt_one_layer_seq $SEQ --filename=/dev/mapper/bb --runtime=4
+cold; profile raw_linear_seq $SEQ --filename=/dev/mapper/ba --runtime=4
 cold; profile zfile_lz4_seq $SEQ --filename=/dev/mapper/bd --runtime=4
 cold; profile zfile_zstd_seq $SEQ --filename=/dev/mapper/be --runtime=4
 for v in d f; do
