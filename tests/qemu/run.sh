@@ -38,27 +38,29 @@ if [ ! -f "$B/data-$stamp.img" ]; then
 	"$TOP/tests/qemu/mkdata.sh" "$B/data" >"$B/mkdata.log" 2>&1 || { not_ok "fixtures: $(tail -3 "$B/mkdata.log")"; summary; exit 1; }
 	mkfs.ext4 -q -F -O ^has_journal -d "$B/data" "$B/data-$stamp.img" "$(( $(du -sm "$B/data" | cut -f1) * 3 / 2 + 64 ))M"
 fi
-initrd=$B/initrd-$kver.cpio.gz
+# a smoke run or an installed module keeps its own files beside the full run's
+run=$kver${SMOKE:+-smoke}${MODULE_KO:+-installed}
+initrd=$B/initrd-$run.cpio.gz
 BLKPROBE=$TOP/build/blkprobe "$TOP/tests/qemu/mkinitramfs.sh" "$kver" "$ko" "$OVBD" "$initrd"
 
 accel="-accel tcg"; [ "${OVBD_QEMU_KVM:-0}" = 1 ] && accel="-accel kvm -cpu host"
 append="console=ttyS0 panic=-1 loglevel=4 log_buf_len=16M ${QUICK:+ovbd.quick} ${SMOKE:+ovbd.smoke}"
 tag=$SERIES${SMOKE:+ smoke}
-log=$B/console-$kver.log
+log=$B/console-$run.log
 start=$(date +%s)
 timeout "${QEMU_TIMEOUT:-2400}" qemu-system-x86_64 $accel -m 2048 -smp 2 -nographic -no-reboot \
 	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" -append "$append" \
 	-drive "file=$B/data-$stamp.img,if=virtio,format=raw,readonly=on" >"$log" 2>&1 </dev/null
 rc=$?
 echo "# qemu $kver: exit $rc after $(( $(date +%s) - start )) s; console in $log"
-tr -d '\r' <"$log" | grep -E '^(ok|not ok|skip) - ' | sed "s/^\(ok\|not ok\|skip\) - /\1 - [$tag] /" >"$B/results-$kver.txt"
+tr -d '\r' <"$log" | grep -E '^(ok|not ok|skip) - ' | sed "s/^\(ok\|not ok\|skip\) - /\1 - [$tag] /" >"$B/results-$run.txt"
 while IFS= read -r line; do
 	case $line in
 	"ok - "*) ok "${line#ok - }";;
 	"not ok - "*) not_ok "${line#not ok - }";;
 	"skip - "*) skip "${line#skip - }";;
 	esac
-done <"$B/results-$kver.txt"
+done <"$B/results-$run.txt"
 check "[$tag] guest ran to the end" grep -q "=== guest done" "$log"
 splats=$(tr -d '\r' <"$log" | grep -nE 'BUG:|WARNING:|Oops|general protection fault|KASAN|UBSAN|hung task|soft lockup|Call Trace' | head -5)
 check "[$tag] no kernel splat on the console${splats:+: $splats}" [ -z "$splats" ]
