@@ -16,7 +16,7 @@ bench() { echo "BENCH $*"; }
 # "BENCHPROF NAME self|comm|incl PERCENT WHAT" lines: the top symbols by
 # their own samples, the top tasks, and the inclusive share of the
 # module's functions and what they call.
-INCL='lsmt_ctr|load_stack|load_layer|merge_stack|ovbd_lsmt_merge|heap_sift_down|ovbd_read$|lsmt_map|zero_fill_bio|memset_erms|blk_mq_submit_bio|zfile_work|read_bio|read_run|load_block|ovbd_zfile_decode_block|crc32c$|LZ4_decompress_safe|ZSTD_decompressDCtx|zstd_decompress_dctx|ext4_file_read_iter|z_erofs|lo_rw_aio|memcpy_erms|clear_page_erms'
+INCL='lsmt_ctr|load_stack|load_layer|ovbd_lsmt_merge|heap_sift_down|ovbd_read$|lsmt_map|zero_fill_bio|memset_erms|blk_mq_submit_bio|zfile_work|read_bio|read_run|load_block|ovbd_zfile_decode_block|crc32c$|LZ4_decompress_safe|ZSTD_decompressDCtx|zstd_decompress_dctx|ext4_file_read_iter|z_erofs|lo_rw_aio|memcpy_erms|clear_page_erms'
 profile() {
 	name=$1; shift
 	[ -x /data/perf/perf ] || { echo "BENCHPROF $name none perf-not-in-the-guest"; return 0; }
@@ -57,7 +57,12 @@ for l in $(losetup -a | cut -d: -f1); do losetup --direct-io=on "$l"; done
 SEQ="$FIO --name=seq --rw=read --bs=1M --direct=1 --ioengine=libaio --iodepth=4 --time_based"
 RAND="$FIO --name=rand --rw=randread --bs=4k --direct=1 --ioengine=libaio --iodepth=32 \
 	--numjobs=2 --group_reporting --time_based"
-tree_read() { (cd "$1" && find . -type f -print0 | xargs -0 cat >/dev/null); }
+TREE_READ='find . -type f -print0 | xargs -0 cat >/dev/null'
+mount_tree() {	# V: mount packaging V read-only on /mnt/V
+	mkdir -p /mnt/$1
+	if [ $1 = f ]; then mount -t erofs -o ro "$lf" /mnt/f
+	else mount -t ext4 -o ro,noload /dev/mapper/b$1 /mnt/$1; fi
+}
 head -c 67108864 raw.img >/tmp/sample
 lf=$(losetup -r -f --show --direct-io=on f.erofs)
 for round in $(seq "$ROUNDS"); do
@@ -80,12 +85,9 @@ for round in $(seq "$ROUNDS"); do
 	echo "bench: round $round: reading every file of the mounted tree"
 	for v in a b c d e f; do
 		cold
-		mkdir -p /mnt/$v
-		if [ $v = f ]; then mount -t erofs -o ro "$lf" /mnt/f
-		else mount -t ext4 -o ro,noload /dev/mapper/b$v /mnt/$v; fi ||
-			{ echo "BENCH error mount $v"; continue; }
+		mount_tree $v || { echo "BENCH error mount $v"; continue; }
 		t0=$(now)
-		tree_read /mnt/$v
+		(cd /mnt/$v && eval "$TREE_READ")
 		t1=$(now)
 		bench "tree_s_$v" "$(elapsed "$t0" "$t1")"
 		umount /mnt/$v
@@ -100,9 +102,8 @@ cold; profile raw_linear_seq $SEQ --filename=/dev/mapper/ba --runtime=4
 cold; profile zfile_lz4_seq $SEQ --filename=/dev/mapper/bd --runtime=4
 cold; profile zfile_zstd_seq $SEQ --filename=/dev/mapper/be --runtime=4
 for v in d f; do
-	if [ $v = f ]; then mount -t erofs -o ro "$lf" /mnt/f
-	else mount -t ext4 -o ro,noload /dev/mapper/b$v /mnt/$v; fi || continue
-	cold; profile "tree_$v" sh -c "cd /mnt/$v && find . -type f -print0 | xargs -0 cat >/dev/null"
+	mount_tree $v || continue
+	cold; profile "tree_$v" sh -c "cd /mnt/$v && $TREE_READ"
 	umount /mnt/$v
 done
 

@@ -45,13 +45,15 @@ rm "$B/part.img"
 say "(f) EROFS lz4hc of the same tree"
 mkfs.erofs -zlz4hc "$D/f.erofs" "$B/tree" >/dev/null
 say "255 layers of 10 000 segments, and 255 of 1 (for the index's marginal memory)"
-gcc -O2 -I"$TOP/include" -o "$B/mkstack" bench/mkstack.c "$TOP/tools/build/libovbd.a" -llz4 -lzstd 2>/dev/null ||
-	{ make -s -C tools build/libovbd.a; gcc -O2 -I"$TOP/include" -o "$B/mkstack" bench/mkstack.c "$TOP/tools/build/libovbd.a" -llz4 -lzstd; }
+make -s -C tools build/libovbd.a
+bench_cc() {	# OUT SRC...: a bench helper linked with the format core and ovbd's own
+	gcc -O2 -I"$TOP/include" -I"$TOP/tools" -o "$B/$1" "${@:2}" "$TOP/tools/build/libovbd.a" -llz4 -lzstd
+}
+bench_cc mkstack bench/mkstack.c
 "$B/mkstack" "$D/stack" 255 10000
 "$B/mkstack" "$D/stack1" 255 1
 # the same load, validation and merge in userspace on the host CPU
-gcc -O2 -I"$TOP/include" -I"$TOP/tools" -o "$B/ctrtime" bench/ctrtime.c tools/stack.c tools/blob.c \
-	tools/util.c "$TOP/tools/build/libovbd.a" -llz4 -lzstd
+bench_cc ctrtime bench/ctrtime.c tools/stack.c tools/blob.c tools/util.c
 cat "$D"/stack/* >/dev/null
 echo "BENCH host_userspace_255x10k_s $("$B/ctrtime" "$D"/stack/layer*)" >"$B/host.log"
 

@@ -31,8 +31,7 @@ static void probe_layer(struct dmplan_layer *l, const char *path, unsigned int i
 	l->virtual_size = l->lsmt ? b.layer.tail.virtual_size : 0;
 	rem = b.file_size % DMPLAN_SECTOR;
 	l->tail = l->zfile && !b.zf.from_header && rem > DMPLAN_SECTOR - OVBD_ZF_FIELDS_SIZE;
-	memset(l->tail_sector, 0, sizeof(l->tail_sector));
-	if (l->tail)
+	if (l->tail)		/* tail_sector is zeroed by dmplan_probe() */
 		pread_full(b.fd, l->tail_sector, rem, b.file_size - rem, path);
 	blob_close(&b);
 }
