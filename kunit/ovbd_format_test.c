@@ -201,7 +201,7 @@ static void lsmt_tool_layer(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, l.tail.virtual_size, 65536ull);
 	KUNIT_EXPECT_STREQ(test, l.tail.user_tag, "kunit");
 	segs = kunit_kcalloc(test, l.tail.index_size, sizeof(*segs), GFP_KERNEL);
-	ovbd_lsmt_index_begin(&l, segs);
+	ovbd_lsmt_index_begin(&l, segs, l.tail.index_size);
 	KUNIT_ASSERT_EQ(test, ovbd_lsmt_index_feed(&l, fx_lsmt + l.tail.index_offset,
 						   l.tail.index_size, &e), 0);
 	KUNIT_ASSERT_EQ(test, ovbd_lsmt_index_end(&l, &e), 0);
@@ -226,7 +226,7 @@ static int lsmt_damaged(struct kunit *test, void (*damage)(u8 *entry), const cha
 	KUNIT_ASSERT_EQ(test, ovbd_lsmt_open(&l, b, b + size - 4096, size, &e), 0);
 	damage(b + l.tail.index_offset);
 	segs = kunit_kcalloc(test, l.tail.index_size, sizeof(*segs), GFP_KERNEL);
-	ovbd_lsmt_index_begin(&l, segs);
+	ovbd_lsmt_index_begin(&l, segs, l.tail.index_size);
 	ret = ovbd_lsmt_index_feed(&l, b + l.tail.index_offset, l.tail.index_size, &e);
 	*field = e.field;
 	return ret;
@@ -236,6 +236,13 @@ static void set_tag(u8 *x) { x[15] = 7; }
 static void zero_length(u8 *x) { x[6] &= 0x03; x[7] = 0; }
 static void far_moffset(u8 *x) { x[14] = 0x7f; }
 static void overlap_next(u8 *x) { memcpy(x + 16, x, 8); }
+/* offset 2^50 - 2, keeping the length: the entry would end past 2^50 - 1 */
+static void past_2_50(u8 *x)
+{
+	u64 a = ovbd_get_le64(x);
+
+	ovbd_put_le64(x, (a & ~OVBD_LSMT_INVALID) | (OVBD_LSMT_INVALID - 1));
+}
 
 static void lsmt_bad_index(struct kunit *test)
 {
@@ -245,8 +252,10 @@ static void lsmt_bad_index(struct kunit *test)
 	const char *field;
 	struct ovbd_err e;
 
-	KUNIT_EXPECT_EQ(test, lsmt_damaged(test, set_tag, &field), -EINVAL);
-	KUNIT_EXPECT_STREQ(test, field, "lsmt index entry tag");
+	/* overlaybd-merge writes its source layer into the tag: accepted */
+	KUNIT_EXPECT_EQ(test, lsmt_damaged(test, set_tag, &field), 0);
+	KUNIT_EXPECT_EQ(test, lsmt_damaged(test, past_2_50, &field), -EINVAL);
+	KUNIT_EXPECT_STREQ(test, field, "lsmt index entry end");
 	KUNIT_EXPECT_EQ(test, lsmt_damaged(test, zero_length, &field), -EINVAL);
 	KUNIT_EXPECT_STREQ(test, field, "lsmt index entry length");
 	KUNIT_EXPECT_EQ(test, lsmt_damaged(test, far_moffset, &field), -EINVAL);

@@ -34,12 +34,44 @@ struct lsmt_ctx {
 	atomic64_t ctr[LC_NR];		/* status counters */
 };
 
-/* Open layer i: its payload, header and trailer, and its validated index. */
+/*
+ * Make room for n more entries in layer l's array (*segs, *cap entries).
+ * It grows with the valid entries kept, never with index_size, and stays
+ * within the table's budget.
+ */
+static int grow_segs(struct dm_target *ti, const char *what, struct ovbd_lsmt_layer *l,
+		     struct ovbd_seg **segs, u64 n, u64 budget)
+{
+	u64 cap = l->cap, want = l->nsegs + n;
+	struct ovbd_seg *bigger;
+
+	if (want <= cap)
+		return 0;
+	cap = max3(want, 2 * cap, (u64)OVBD_READ_CHUNK / OVBD_LSMT_ENTRY_SIZE);
+	cap = min(cap, l->nsegs + budget + n);
+	bigger = kvmalloc_array(cap, sizeof(*bigger), OVBD_GFP_INDEX);
+	if (!bigger) {
+		ovbd_ti_error(ti, "%s: no memory for %llu index entries", what, cap);
+		return -ENOMEM;
+	}
+	if (l->nsegs)
+		memcpy(bigger, *segs, l->nsegs * sizeof(*bigger));
+	kvfree(*segs);
+	*segs = bigger;
+	ovbd_lsmt_index_grow(l, bigger, cap);
+	return 0;
+}
+
+/*
+ * Open layer i: its payload, header and trailer, and its validated index.
+ * *used counts the valid entries of the table so far, against the budget.
+ */
 static int load_layer(struct dm_target *ti, unsigned int i, struct lsmt_layer *layer,
 		      struct ovbd_lsmt_layer *l, struct ovbd_seg **segs,
-		      struct ovbd_reader *r, u8 *chunk)
+		      struct ovbd_reader *r, u8 *chunk, u64 *used)
 {
 	u64 off, size, done, per_chunk = OVBD_READ_CHUNK / OVBD_LSMT_ENTRY_SIZE;
+	u64 budget = ovbd_max_index_entries;
 	struct ovbd_err e = { 0 };
 	char what[32];
 	u8 *head = chunk;
@@ -52,12 +84,13 @@ static int load_layer(struct dm_target *ti, unsigned int i, struct lsmt_layer *l
 		return ret;
 	ret = -EINVAL;
 	if (off & (SECTOR_SIZE - 1)) {
-		ovbd_ti_error(ti, "%s: tar payload at byte %llu is not sector aligned", what, off);
+		ovbd_ti_error(ti, "%s: tar payload offset = %llu, expected a multiple of 512",
+			      what, off);
 		goto out;
 	}
 	layer->start = off >> SECTOR_SHIFT;
 	if (size < 2 * OVBD_LSMT_HDR_SIZE) {
-		ovbd_ti_error(ti, "%s: %llu bytes, expected an LSMT file of at least 8192",
+		ovbd_ti_error(ti, "%s: lsmt file size = %llu, expected at least 8192 bytes",
 			      what, size);
 		goto out;
 	}
@@ -79,18 +112,20 @@ static int load_layer(struct dm_target *ti, unsigned int i, struct lsmt_layer *l
 		ovbd_ti_core_error(ti, what, &e);
 		goto out;
 	}
-	*segs = kvmalloc_array(max_t(u64, l->tail.index_size, 1), sizeof(**segs),
-			       GFP_KERNEL | __GFP_NOWARN);
-	if (!*segs) {
-		ovbd_ti_error(ti, "%s: no memory for %llu index entries", what,
-			      l->tail.index_size);
-		ret = -ENOMEM;
-		goto out;
-	}
-	ovbd_lsmt_index_begin(l, *segs);
+	*segs = NULL;
+	ovbd_lsmt_index_begin(l, NULL, 0);
 	for (done = 0; done < l->tail.index_size; done += per_chunk) {
 		u64 n = min(l->tail.index_size - done, per_chunk);
 
+		if (ovbd_should_stop()) {
+			ovbd_ti_error(ti, "%s: interrupted by a fatal signal at index entry %llu",
+				      what, done);
+			ret = -EINTR;
+			goto out;
+		}
+		ret = grow_segs(ti, what, l, segs, n, budget - *used - l->nsegs);
+		if (ret)
+			goto out;
 		ret = ovbd_read(r, off + l->tail.index_offset + done * OVBD_LSMT_ENTRY_SIZE,
 				chunk, n * OVBD_LSMT_ENTRY_SIZE);
 		if (ret) {
@@ -100,11 +135,19 @@ static int load_layer(struct dm_target *ti, unsigned int i, struct lsmt_layer *l
 		ret = ovbd_lsmt_index_feed(l, chunk, n, &e);
 		if (ret)
 			break;
+		if (l->nsegs > budget - *used) {
+			ovbd_ti_error(ti, "%s: index entries in the table = %llu, expected at most %lu (module parameter max_index_entries)",
+				      what, *used + l->nsegs, ovbd_max_index_entries);
+			ret = -E2BIG;
+			goto out;
+		}
 	}
 	if (!ret)
 		ret = ovbd_lsmt_index_end(l, &e);
 	if (ret)
 		ovbd_ti_core_error(ti, what, &e);
+	else
+		*used += l->nsegs;
 out:
 	return ret;
 }
@@ -117,6 +160,7 @@ static int load_stack(struct dm_target *ti, struct lsmt_ctx *lc)
 	struct ovbd_lsmt_layer *l;
 	struct ovbd_err e = { 0 };
 	void *scratch = NULL;
+	u64 used = 0;
 	u8 *chunk;
 	unsigned int i;
 	int ret = -ENOMEM;
@@ -126,30 +170,29 @@ static int load_stack(struct dm_target *ti, struct lsmt_ctx *lc)
 	chunk = vmalloc(OVBD_READ_CHUNK);
 	scratch = kmalloc(ovbd_lsmt_merge_scratch_bytes(lc->nlayers), GFP_KERNEL);
 	if (!src || !l || !chunk || !scratch) {
-		ti->error = "lsmt: out of memory";
+		ovbd_ti_error(ti, "lsmt: out of memory");
 		goto out;
 	}
 	ret = ovbd_reader_init(&r, lc->layers[0].dev->bdev);
 	if (ret) {
-		ti->error = "lsmt: cannot set up reads";
+		ovbd_ti_error(ti, "lsmt: cannot set up reads: error %d", ret);
 		goto out;
 	}
 	for (i = 0; i < lc->nlayers; i++) {
 		struct ovbd_seg *segs = NULL;
 
-		ret = load_layer(ti, i, &lc->layers[i], l, &segs, &r, chunk);
+		ret = load_layer(ti, i, &lc->layers[i], l, &segs, &r, chunk, &used);
 		src[i].segs = segs;
 		src[i].n = l->nsegs;
 		if (ret)
 			goto out;
 		if (l->tail.virtual_size)
 			lc->vsectors = l->tail.virtual_size >> SECTOR_SHIFT;
-		cond_resched();
 	}
 	ret = ovbd_lsmt_merge(src, lc->nlayers, scratch, NULL, 0, &lc->nmerged, &e);
 	if (!ret) {
 		lc->merged = kvmalloc_array(max_t(u64, lc->nmerged, 1), sizeof(*lc->merged),
-					    GFP_KERNEL | __GFP_NOWARN);
+					    OVBD_GFP_INDEX);
 		if (!lc->merged) {
 			ovbd_ti_error(ti, "lsmt: no memory for %llu merged entries", lc->nmerged);
 			ret = -ENOMEM;
@@ -238,7 +281,7 @@ static int lsmt_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	if (ret)
 		goto bad;
 	if (ti->len != lc->vsectors) {
-		ovbd_ti_error(ti, "lsmt: table length %llu sectors, expected %llu (virtual_size)",
+		ovbd_ti_error(ti, "lsmt: table length = %llu sectors, expected %llu (the top virtual_size / 512)",
 			      (unsigned long long)ti->len, lc->vsectors);
 		ret = -EINVAL;
 		goto bad;

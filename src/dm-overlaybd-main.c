@@ -10,30 +10,34 @@
 
 /* ---- ctr error messages ---- */
 
-#define ERR_SLOTS	16
-#define ERR_LEN		200
-
-static char err_ring[ERR_SLOTS][ERR_LEN];
-static atomic_t err_next = ATOMIC_INIT(0);
-
+/*
+ * dm core prints ti->error after a failed ctr but never frees it, and 16
+ * loads may fail at once: no buffer we could point it at has an owner.
+ * So the detail is logged here, under the device's name as dm-clone does,
+ * and ti->error is a constant that points to it.
+ */
 void ovbd_ti_error(struct dm_target *ti, const char *fmt, ...)
 {
-	/* the last byte of a slot is never written: always NUL-terminated */
-	char *slot = err_ring[(unsigned int)atomic_inc_return(&err_next) % ERR_SLOTS];
+	char buf[256];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(slot, ERR_LEN - 1, fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	ti->error = slot;
+	DMERR("%s: %s", dm_table_device_name(ti->table), buf);
+	ti->error = "invalid image or table: the overlaybd message before this names the cause";
 }
 
 void ovbd_ti_core_error(struct dm_target *ti, const char *what,
 			const struct ovbd_err *e)
 {
-	char buf[160];
+	char buf[200];
 
-	ovbd_ti_error(ti, "%s: %s", what, ovbd_err_text(e, buf, sizeof(buf)));
+	ovbd_err_text(e, buf, sizeof(buf));
+	if (what)
+		ovbd_ti_error(ti, "%s: %s", what, buf);
+	else
+		ovbd_ti_error(ti, "%s", buf);
 }
 
 int ovbd_counters_message(unsigned int argc, char **argv, atomic64_t *ctr,
@@ -75,7 +79,7 @@ int ovbd_parse_blob_bytes(struct dm_target *ti, const char *arg,
 	}
 	/* a loop device drops a blob's partial last sector: allow that much */
 	if (*bytes >= dev_bytes + SECTOR_SIZE) {
-		ovbd_ti_error(ti, "%s: blob length %llu exceeds the device (%llu bytes)",
+		ovbd_ti_error(ti, "%s: blob length = %llu, expected at most the device's %llu bytes + 511",
 			      what, *bytes, dev_bytes);
 		return -EINVAL;
 	}
@@ -199,6 +203,13 @@ out:
 	kfree(scan);
 	return ret;
 }
+
+/* ---- module parameters ---- */
+
+unsigned long ovbd_max_index_entries = 8ul << 20;
+module_param_named(max_index_entries, ovbd_max_index_entries, ulong, 0644);
+MODULE_PARM_DESC(max_index_entries,
+		 "valid LSMT index entries in one lsmt table, all layers together (default 8388608: 128 MiB of layer indexes, at most 256 MiB merged)");
 
 /* ---- registration: the targets, and the RFC's names as aliases ---- */
 

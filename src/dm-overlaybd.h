@@ -10,14 +10,22 @@
 #define DM_MSG_PREFIX "overlaybd"
 
 extern struct target_type ovbd_zfile_target, ovbd_zfile_alias;
+
+/*
+ * Index memory: charged to the loading task's memory cgroup, and failing
+ * cleanly instead of calling the OOM killer. A table's valid LSMT index
+ * entries are capped by the module parameter max_index_entries.
+ */
+#define OVBD_GFP_INDEX	(GFP_KERNEL | __GFP_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+extern unsigned long ovbd_max_index_entries;
 extern struct target_type ovbd_lsmt_target, ovbd_lsmt_alias;
 
 /*
- * Set ti->error to a formatted message. dm core prints ti->error after a
- * failed ctr and never frees it, so messages live in a small static ring.
+ * A ctr failure: log "overlaybd: <device>: <message>" and point ti->error
+ * at a constant naming that line (see dm-overlaybd-main.c for why).
  */
 void ovbd_ti_error(struct dm_target *ti, const char *fmt, ...) __printf(2, 3);
-/* "<what>: <field> = <value>, expected <range>" from a format core error. */
+/* "[<what>: ]<field> = <value>, expected <range> (<at> <where>)" from a core error. */
 void ovbd_ti_core_error(struct dm_target *ti, const char *what,
 			const struct ovbd_err *e);
 

@@ -321,7 +321,7 @@ static int load_zfile(struct dm_target *ti, struct zfile_ctx *zc, struct ovbd_re
 	tail = head + OVBD_ZF_HDR_SIZE;
 	ret = -EINVAL;
 	if (payload_size < OVBD_ZF_HDR_SIZE) {
-		ovbd_ti_error(ti, "zfile: blob of %llu bytes is shorter than the 512-byte header",
+		ovbd_ti_error(ti, "zfile: blob size = %llu bytes, expected at least the 512-byte header",
 			      payload_size);
 		goto out;
 	}
@@ -335,10 +335,10 @@ static int load_zfile(struct dm_target *ti, struct zfile_ctx *zc, struct ovbd_re
 	}
 	ret = ovbd_zfile_open(&zc->zf, head, tail, payload_size, &e);
 	if (ret) {
-		ovbd_ti_core_error(ti, "zfile", &e);
+		ovbd_ti_core_error(ti, NULL, &e);
 		goto out;
 	}
-	zc->jump = kvmalloc(ovbd_zfile_jump_bytes(&zc->zf), GFP_KERNEL | __GFP_NOWARN);
+	zc->jump = kvmalloc(ovbd_zfile_jump_bytes(&zc->zf), OVBD_GFP_INDEX);
 	if (!zc->jump) {
 		ovbd_ti_error(ti, "zfile: no memory for the index of %llu blocks",
 			      zc->zf.nblocks);
@@ -348,7 +348,7 @@ static int load_zfile(struct dm_target *ti, struct zfile_ctx *zc, struct ovbd_re
 	chunk = vmalloc(OVBD_READ_CHUNK);
 	ret = -ENOMEM;
 	if (!chunk) {
-		ti->error = "zfile: out of memory";
+		ovbd_ti_error(ti, "zfile: out of memory");
 		goto out;
 	}
 	ovbd_zfile_index_begin(&zc->zf, zc->jump);
@@ -356,6 +356,12 @@ static int load_zfile(struct dm_target *ti, struct zfile_ctx *zc, struct ovbd_re
 	for (done = 0; done < zc->zf.nblocks; done += chunk_entries) {
 		u64 n = min(zc->zf.nblocks - done, chunk_entries);
 
+		if (ovbd_should_stop()) {
+			ovbd_ti_error(ti, "zfile: interrupted by a fatal signal at index entry %llu",
+				      done);
+			ret = -EINTR;
+			goto out;
+		}
 		ret = ovbd_read(r, zc->payload_off + zc->zf.h.index_offset + 4 * done,
 				chunk, 4 * n);
 		if (ret) {
@@ -369,7 +375,7 @@ static int load_zfile(struct dm_target *ti, struct zfile_ctx *zc, struct ovbd_re
 	if (!ret)
 		ret = ovbd_zfile_index_end(&zc->zf, &e);
 	if (ret)
-		ovbd_ti_core_error(ti, "zfile", &e);
+		ovbd_ti_core_error(ti, NULL, &e);
 out:
 	vfree(chunk);
 	kfree(head);
@@ -442,7 +448,7 @@ static int zfile_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 
 	sectors = DIV_ROUND_UP(zc->zf.h.original_size, SECTOR_SIZE);
 	if (ti->len != sectors) {
-		ovbd_ti_error(ti, "zfile: table length %llu sectors, expected %llu (original_file_size %llu)",
+		ovbd_ti_error(ti, "zfile: table length = %llu sectors, expected %llu (original_file_size %llu bytes, rounded up)",
 			      (unsigned long long)ti->len, sectors, zc->zf.h.original_size);
 		ret = -EINVAL;
 		goto bad;

@@ -164,14 +164,24 @@ int blob_load_index(struct blob *b)
 	u64 total = l->tail.index_size, done;
 	u8 *raw;
 
-	b->segs = xcalloc(total, sizeof(*b->segs));
-	ovbd_lsmt_index_begin(l, b->segs);
+	/* the array grows with the valid entries: padding costs no memory */
+	b->segs = NULL;
+	ovbd_lsmt_index_begin(l, NULL, 0);
 	raw = xmalloc(OVBD_LSMT_ENTRY_SIZE * INDEX_CHUNK);
 	for (done = 0; done < total;) {
 		u64 n = total - done;
 
 		if (n > INDEX_CHUNK)
 			n = INDEX_CHUNK;
+		if (l->cap - l->nsegs < n) {
+			u64 cap = 2 * l->cap > l->nsegs + n ? 2 * l->cap : l->nsegs + n;
+
+			b->segs = realloc(b->segs, cap * sizeof(*b->segs));
+			if (!b->segs)
+				die(EXIT_BAD_INPUT, "%s: out of memory for %llu index entries",
+				    b->path, (unsigned long long)cap);
+			ovbd_lsmt_index_grow(l, b->segs, cap);
+		}
 		if (blob_read(b, l->tail.index_offset + OVBD_LSMT_ENTRY_SIZE * done, raw,
 			      OVBD_LSMT_ENTRY_SIZE * n)) {
 			free(raw);

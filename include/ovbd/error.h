@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Error reports of the format core: which field, what was found, what was expected. */
+/*
+ * Error reports of the format core: which field, the value found, the
+ * range expected, and where (entry, block or byte offset) it was found.
+ *
+ * Text form: "<field> = <value>, expected <expect> (<at> <where>)", e.g.
+ * "lsmt index entry offset = 1125899906842622, expected ... (entry 5)".
+ */
 #ifndef OVBD_ERROR_H
 #define OVBD_ERROR_H
 
@@ -8,7 +14,9 @@
 struct ovbd_err {
 	const char *field;	/* static text naming the field, e.g. "zfile block_size" */
 	const char *expect;	/* static text: the value or range expected */
+	const char *at;		/* static text naming the position: "entry", "block", "byte" */
 	u64 value;		/* the value found, when has_value */
+	u64 where;		/* the position, when at is set */
 	bool has_value;
 };
 
@@ -19,7 +27,9 @@ static inline int ovbd_fail(struct ovbd_err *e, int code, const char *field,
 	if (e) {
 		e->field = field;
 		e->expect = expect;
+		e->at = NULL;
 		e->value = 0;
+		e->where = 0;
 		e->has_value = false;
 	}
 	return -code;
@@ -36,17 +46,37 @@ static inline int ovbd_fail_val(struct ovbd_err *e, int code, const char *field,
 	return -code;
 }
 
-/* "field = value, expected expect" into buf; returns buf. */
+/* A failure of a field at a position: the index entry, block or byte offset. */
+static inline int ovbd_fail_at(struct ovbd_err *e, int code, const char *field,
+			       u64 value, const char *expect, const char *at,
+			       u64 where)
+{
+	ovbd_fail_val(e, code, field, value, expect);
+	if (e) {
+		e->at = at;
+		e->where = where;
+	}
+	return -code;
+}
+
+/* The text form above into buf; returns buf. */
 static inline const char *ovbd_err_text(const struct ovbd_err *e, char *buf,
 					size_t len)
 {
-	if (!e->field)
+	int n;
+
+	if (!e->field) {
 		snprintf(buf, len, "unknown error");
-	else if (e->has_value)
-		snprintf(buf, len, "%s = %llu, expected %s", e->field,
-			 (unsigned long long)e->value, e->expect);
+		return buf;
+	}
+	if (e->has_value)
+		n = snprintf(buf, len, "%s = %llu, expected %s", e->field,
+			     (unsigned long long)e->value, e->expect);
 	else
-		snprintf(buf, len, "%s: expected %s", e->field, e->expect);
+		n = snprintf(buf, len, "%s: expected %s", e->field, e->expect);
+	if (e->at && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, " (%s %llu)", e->at,
+			 (unsigned long long)e->where);
 	return buf;
 }
 

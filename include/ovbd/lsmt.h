@@ -7,6 +7,10 @@
  * through ovbd_lsmt_index_begin/feed/end into a caller-provided segment
  * array, merge layers with ovbd_lsmt_merge() and look up sectors with
  * ovbd_lsmt_lookup().
+ *
+ * Memory follows the valid entries, never index_size: padding entries
+ * cost nothing, so a small blob that decompresses to a huge padded index
+ * pins no memory. Callers grow the segment array as entries arrive.
  */
 #ifndef OVBD_LSMT_H
 #define OVBD_LSMT_H
@@ -18,7 +22,7 @@
 #define OVBD_LSMT_MAX_LAYERS	255
 #define OVBD_LSMT_MAX_INDEX	(128ull << 20)	/* entries, as upstream */
 #define OVBD_LSMT_MAX_LEN	16383u		/* sectors in one entry */
-#define OVBD_LSMT_INVALID	((1ull << 50) - 1)
+#define OVBD_LSMT_INVALID	((1ull << 50) - 1)	/* padding offset; also the end limit */
 #define OVBD_LSMT_UUID_LEN	37
 #define OVBD_LSMT_TAG_LEN	256
 
@@ -46,7 +50,9 @@ struct ovbd_lsmt_hdr {
  * One mapping, kept in the on-disk bit layout (native endian):
  * a: offset (bits 0..49, sector), length (50..63, sectors);
  * b: moffset (0..54, sector in the layer file), zeroed (55), tag (56..63).
- * After a merge the tag is the layer number, 0 at the bottom.
+ * On disk the tag means nothing to a reader (overlaybd-merge writes its
+ * source layer there); loading clears it. After a merge it is the layer
+ * number, 0 at the bottom.
  */
 struct ovbd_seg {
 	u64 a;
@@ -77,9 +83,17 @@ struct ovbd_lsmt_layer {
 	u64 data_end;			/* sector where the data area ends */
 	/* index loading state */
 	struct ovbd_seg *segs;
-	u64 nsegs;
-	u64 fed;
+	u64 cap;			/* room in segs */
+	u64 nsegs;			/* valid entries kept */
+	u64 fed;			/* raw entries seen */
 	u64 prev_end;
+	/*
+	 * Zeroed entries whose moffset lies outside [8, data_end]: readers
+	 * never use it, but upstream's reader refuses such a layer, so
+	 * ovbd verify warns.  The count and the first entry number.
+	 */
+	u64 zeroed_outside;
+	u64 first_zeroed_outside;
 };
 
 /* True when buf starts with the LSMT magic. */
@@ -97,11 +111,16 @@ int ovbd_lsmt_open(struct ovbd_lsmt_layer *l, const u8 *head, const u8 *tail,
 		   u64 file_size, struct ovbd_err *e);
 
 /*
- * Index loading: segs must hold tail.index_size entries. Invalid
- * (padding) entries are dropped; the rest must be sorted, disjoint and
+ * Index loading into segs, which has room for cap entries. Invalid
+ * (padding) entries are dropped; the rest must be sorted, disjoint, end
+ * at or below 2^50 - 1 sectors (and virtual_size when set) and point
  * inside the data area.  nsegs is the count kept.
+ *
+ * Feed n raw entries only while cap - nsegs >= n; otherwise grow segs
+ * (copying the nsegs kept) and call ovbd_lsmt_index_grow() first.
  */
-void ovbd_lsmt_index_begin(struct ovbd_lsmt_layer *l, struct ovbd_seg *segs);
+void ovbd_lsmt_index_begin(struct ovbd_lsmt_layer *l, struct ovbd_seg *segs, u64 cap);
+void ovbd_lsmt_index_grow(struct ovbd_lsmt_layer *l, struct ovbd_seg *segs, u64 cap);
 int ovbd_lsmt_index_feed(struct ovbd_lsmt_layer *l, const u8 *raw, size_t n,
 			 struct ovbd_err *e);
 int ovbd_lsmt_index_end(struct ovbd_lsmt_layer *l, struct ovbd_err *e);
@@ -116,8 +135,12 @@ size_t ovbd_lsmt_merge_scratch_bytes(unsigned int nlayers);
 /*
  * Merge nlayers (1..255) sorted layers into out (cap entries), tagging
  * each piece with its layer number.  With out == NULL only *count is set,
- * so callers size the output exactly in a first pass.
+ * so callers size the output exactly in a first pass.  The output is
+ * checked to be sorted and disjoint as it is made.  The merge calls
+ * ovbd_should_stop() every OVBD_LSMT_MERGE_STEP events and returns
+ * -EINTR when it says so.
  */
+#define OVBD_LSMT_MERGE_STEP	65536
 int ovbd_lsmt_merge(const struct ovbd_merge_src *src, unsigned int nlayers,
 		    void *scratch, struct ovbd_seg *out, u64 cap, u64 *count,
 		    struct ovbd_err *e);

@@ -18,8 +18,21 @@
 #include <linux/crc32c.h>
 #include <linux/lz4.h>
 #include <linux/zstd.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
 
 typedef zstd_dctx ovbd_zstd_dctx;
+
+/*
+ * Long loops of the core (the layer merge) call this every few thousand
+ * steps: it yields the CPU and tells whether a fatal signal asks the
+ * caller (a dm ctr run by dmsetup) to give up.
+ */
+static inline bool ovbd_should_stop(void)
+{
+	cond_resched();
+	return fatal_signal_pending(current);
+}
 
 static inline u32 ovbd_crc32c(u32 seed, const void *buf, size_t len)
 {
@@ -63,6 +76,20 @@ typedef ZSTD_DCtx ovbd_zstd_dctx;
 
 /* Raw CRC32C (Castagnoli), no pre- or post-inversion: the kernel's crc32c(). */
 u32 ovbd_crc32c(u32 seed, const void *buf, size_t len);
+/* The table-driven form that ovbd_crc32c() falls back on, and its name. */
+u32 ovbd_crc32c_portable(u32 seed, const void *buf, size_t len);
+const char *ovbd_crc32c_impl(void);
+
+/*
+ * The kernel yields and honours fatal signals here; userspace commands are
+ * ended by their signals, so the hook only has to exist. Tests may replace
+ * it through ovbd_stop_hook to check that an interrupted merge fails cleanly.
+ */
+extern bool (*ovbd_stop_hook)(void);
+static inline bool ovbd_should_stop(void)
+{
+	return ovbd_stop_hook && ovbd_stop_hook();
+}
 
 static inline size_t ovbd_zstd_decompress(ovbd_zstd_dctx *dctx, void *dst,
 					  size_t cap, const void *src,

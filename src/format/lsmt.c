@@ -103,8 +103,11 @@ int ovbd_lsmt_open(struct ovbd_lsmt_layer *l, const u8 *head, const u8 *tail,
 				     "bit 0 (header) set");
 	ret = ovbd_lsmt_decode_hdr(tail, &l->tail, e);
 	if (ret) {
-		if (e)
+		/* name the trailer: the same fields fail in either struct */
+		if (e && e->field && !strcmp(e->field, "lsmt magic"))
 			e->field = "lsmt trailer magic";
+		else if (e && e->field)
+			e->field = "lsmt trailer struct size";
 		return ret;
 	}
 	if ((t->flags & (OVBD_LSMT_FLAG_HEADER | OVBD_LSMT_FLAG_DATA |
@@ -130,12 +133,21 @@ int ovbd_lsmt_open(struct ovbd_lsmt_layer *l, const u8 *head, const u8 *tail,
 	return 0;
 }
 
-void ovbd_lsmt_index_begin(struct ovbd_lsmt_layer *l, struct ovbd_seg *segs)
+void ovbd_lsmt_index_begin(struct ovbd_lsmt_layer *l, struct ovbd_seg *segs, u64 cap)
 {
 	l->segs = segs;
+	l->cap = cap;
 	l->nsegs = 0;
 	l->fed = 0;
 	l->prev_end = 0;
+	l->zeroed_outside = 0;
+	l->first_zeroed_outside = 0;
+}
+
+void ovbd_lsmt_index_grow(struct ovbd_lsmt_layer *l, struct ovbd_seg *segs, u64 cap)
+{
+	l->segs = segs;
+	l->cap = cap;
 }
 
 int ovbd_lsmt_index_feed(struct ovbd_lsmt_layer *l, const u8 *raw, size_t n,
@@ -147,34 +159,44 @@ int ovbd_lsmt_index_feed(struct ovbd_lsmt_layer *l, const u8 *raw, size_t n,
 	if (n > l->tail.index_size - l->fed)
 		return ovbd_fail_val(e, EINVAL, "lsmt index entries", l->fed + n,
 				     "at most index_size entries");
+	if (n > l->cap - l->nsegs)
+		return ovbd_fail_val(e, ENOSPC, "lsmt index room", l->cap - l->nsegs,
+				     "room for every entry fed (a caller bug)");
 	for (i = 0; i < n; i++, raw += OVBD_LSMT_ENTRY_SIZE) {
 		struct ovbd_seg s = { ovbd_get_le64(raw), ovbd_get_le64(raw + 8) };
 		u64 off = ovbd_seg_offset(&s), len = ovbd_seg_len(&s);
-		u64 entry = l->fed + i;
+		u64 moff = ovbd_seg_moffset(&s), entry = l->fed + i;
 
 		if (off == OVBD_LSMT_INVALID)
 			continue;
-		if (ovbd_seg_tag(&s))
-			return ovbd_fail_val(e, EINVAL, "lsmt index entry tag", entry,
-					     "tag 0 on disk");
 		if (!len)
-			return ovbd_fail_val(e, EINVAL, "lsmt index entry length", entry,
-					     "a length of 1..16383 sectors");
+			return ovbd_fail_at(e, EINVAL, "lsmt index entry length", len,
+					    "1..16383 sectors", "entry", entry);
 		if (off < l->prev_end)
-			return ovbd_fail_val(e, EINVAL, "lsmt index entry offset", entry,
-					     "entries sorted by offset, not overlapping");
+			return ovbd_fail_at(e, EINVAL, "lsmt index entry offset", off,
+					    "entries sorted by offset, not overlapping the one before",
+					    "entry", entry);
+		if (off + len > OVBD_LSMT_INVALID)
+			return ovbd_fail_at(e, EINVAL, "lsmt index entry end", off + len,
+					    "at most 2^50 - 1 sectors", "entry", entry);
 		if (vsectors && off + len > vsectors)
-			return ovbd_fail_val(e, EINVAL, "lsmt index entry offset", entry,
-					     "a range inside virtual_size");
+			return ovbd_fail_at(e, EINVAL, "lsmt index entry end", off + len,
+					    "at most virtual_size / 512 sectors", "entry", entry);
 		if (ovbd_seg_zeroed(&s)) {
-			s = ovbd_seg_make(off, (u32)len, 0, true, 0);
-		} else if (ovbd_seg_moffset(&s) < LSMT_DATA_START ||
-			   ovbd_seg_moffset(&s) > l->data_end ||
-			   l->data_end - ovbd_seg_moffset(&s) < len) {
-			return ovbd_fail_val(e, EINVAL, "lsmt index entry moffset", entry,
-					     "data between sector 8 and index_offset");
+			if (moff < LSMT_DATA_START || moff > l->data_end) {
+				if (!l->zeroed_outside++)
+					l->first_zeroed_outside = entry;
+			}
+			moff = 0;
+		} else if (moff < LSMT_DATA_START || moff > l->data_end ||
+			   l->data_end - moff < len) {
+			return ovbd_fail_at(e, EINVAL, "lsmt index entry moffset", moff,
+					    "data between sector 8 and index_offset / 512",
+					    "entry", entry);
 		}
-		l->segs[l->nsegs++] = s;
+		/* the on-disk tag is ignored: overlaybd-merge stores its source layer */
+		l->segs[l->nsegs++] = ovbd_seg_make(off, (u32)len, moff,
+						    ovbd_seg_zeroed(&s), 0);
 		l->prev_end = off + len;
 	}
 	l->fed += n;
@@ -270,11 +292,11 @@ int ovbd_lsmt_merge(const struct ovbd_merge_src *src, unsigned int nlayers,
 {
 	struct merge_state m;
 	int run_layer = -1;
-	u64 run_idx = 0, run_start = 0, n = 0;
+	u64 run_idx = 0, run_start = 0, n = 0, prev_end = 0, steps = 0;
 	unsigned int l;
 
 	if (!nlayers || nlayers > OVBD_LSMT_MAX_LAYERS)
-		return ovbd_fail_val(e, EINVAL, "lsmt layers", nlayers, "1..255 layers");
+		return ovbd_fail_val(e, EINVAL, "lsmt layers", nlayers, "1..255");
 	memset(&m, 0, sizeof(m));
 	m.src = src;
 	m.idx = scratch;
@@ -293,6 +315,9 @@ int ovbd_lsmt_merge(const struct ovbd_merge_src *src, unsigned int nlayers,
 		u64 pos = m.heap[0].key;
 		int w;
 
+		if (!(++steps % OVBD_LSMT_MERGE_STEP) && ovbd_should_stop())
+			return ovbd_fail_val(e, EINTR, "lsmt merge", n,
+					     "no fatal signal while merging (stopped after this many entries)");
 		while (m.nheap && m.heap[0].key == pos) {
 			unsigned int top = (unsigned int)m.heap[0].layer;
 
@@ -308,6 +333,13 @@ int ovbd_lsmt_merge(const struct ovbd_merge_src *src, unsigned int nlayers,
 		if (run_layer >= 0) {
 			const struct ovbd_seg *s = &src[run_layer].segs[run_idx];
 
+			/* never emit an unsorted index: lookups would find other layers' data */
+			if (run_start < prev_end || pos <= run_start || pos > OVBD_LSMT_INVALID ||
+			    pos - run_start > OVBD_LSMT_MAX_LEN)
+				return ovbd_fail_at(e, EFAULT, "lsmt merged entry offset", run_start,
+						    "sorted, disjoint pieces of 1..16383 sectors below 2^50",
+						    "entry", n);
+			prev_end = pos;
 			if (out) {
 				u64 moff = ovbd_seg_zeroed(s) ? 0 :
 					   ovbd_seg_moffset(s) + run_start - ovbd_seg_offset(s);

@@ -88,18 +88,21 @@ static int pax_size(const u8 *p, u64 len, u64 *size, bool *found,
 			rlen = rlen * 10 + (p[i++] - '0');
 		if (i == pos || i >= len || p[i] != ' ' || rlen > len - pos ||
 		    rlen < i - pos + 3 || p[pos + rlen - 1] != '\n')
-			return ovbd_fail_val(e, EINVAL, "tar pax record", pos,
-					     "\"<length> <key>=<value>\\n\" records");
+			return ovbd_fail_at(e, EINVAL, "tar pax record length", rlen,
+					    "\"<length> <key>=<value>\\n\" records inside the PAX data",
+					    "byte", pos);
 		i++;
 		if (pos + rlen - i >= 6 && !memcmp(p + i, "size=", 5)) {
 			u64 j = i + 5, end = pos + rlen - 1;
 
 			if (j == end)
-				return ovbd_fail(e, EINVAL, "tar pax size", "a decimal number");
+				return ovbd_fail_at(e, EINVAL, "tar pax size", 0,
+						    "a decimal number", "byte", pos);
 			for (; j < end; j++) {
 				if (p[j] < '0' || p[j] > '9' || v > (~0ull - 9) / 10)
-					return ovbd_fail(e, EINVAL, "tar pax size",
-							 "a decimal number");
+					return ovbd_fail_at(e, EINVAL, "tar pax size", 0,
+							    "a decimal number below 2^64",
+							    "byte", pos);
 				v = v * 10 + (p[j] - '0');
 			}
 			*size = v;
@@ -127,39 +130,51 @@ int ovbd_tar_find_payload(const u8 *buf, size_t len, u64 blob_size,
 			return ovbd_fail_val(e, EOPNOTSUPP, "tar headers", off,
 					     "a file entry within the first 16 KiB");
 		if (all_zero(h, OVBD_TAR_BLOCK))
-			return ovbd_fail_val(e, EINVAL, "tar entries", off,
-					     "a regular file entry before the end marker");
+			return ovbd_fail_at(e, EINVAL, "tar end marker", 0,
+					    "a regular file entry before it", "byte", off);
 		if (!ovbd_tar_is_header(h, OVBD_TAR_BLOCK))
-			return ovbd_fail_val(e, EINVAL, "tar header", off,
-					     "ustar magic, version 00 and a matching checksum");
-		if (!tar_number(h + TH_SIZE, TH_SIZE_LEN, &sz) || sz > blob_size)
-			return ovbd_fail_val(e, EINVAL, "tar size field", off,
-					     "an octal size inside the blob");
+			return ovbd_fail_at(e, EINVAL, "tar header", 0,
+					    "ustar magic, version 00 and a matching checksum",
+					    "byte", off);
+		if (!tar_number(h + TH_SIZE, TH_SIZE_LEN, &sz))
+			return ovbd_fail_at(e, EINVAL, "tar size field", 0,
+					    "an octal or base-256 number", "byte", off);
+		if (sz > blob_size)
+			return ovbd_fail_at(e, EINVAL, "tar size field", sz,
+					    "a size inside the blob", "byte", off);
 		switch (h[TH_TYPE]) {
 		case '0': case '\0': case '7':
 			if (have_pax)
 				sz = pax;
 			if (data > blob_size || sz > blob_size - data)
-				return ovbd_fail_val(e, EINVAL, "tar payload size", sz,
-						     "a payload inside the blob");
+				return ovbd_fail_at(e, EINVAL, "tar payload size", sz,
+						    "a payload inside the blob", "byte", off);
 			*offset = data;
 			*size = sz;
 			return 1;
 		case 'x':
 			if (sz > len - data)
-				return ovbd_fail_val(e, EOPNOTSUPP, "tar pax header size", sz,
-						     "a PAX header within the first 16 KiB");
+				return ovbd_fail_at(e, EOPNOTSUPP, "tar pax header size", sz,
+						    "a PAX header within the first 16 KiB",
+						    "byte", off);
+			/* a PAX header describes the one entry that follows it */
+			have_pax = false;
 			ret = pax_size(buf + data, sz, &pax, &have_pax, e);
-			if (ret)
+			if (ret) {
+				if (e)
+					e->where += data;	/* record offset -> blob offset */
 				return ret;
+			}
 			break;
 		default:	/* 'g', 'L', 'K', directories, links: skip */
+			if (h[TH_TYPE] != 'g' && h[TH_TYPE] != 'L' && h[TH_TYPE] != 'K')
+				have_pax = false;	/* that entry consumed the PAX record */
 			break;
 		}
 		off = data + ((sz + OVBD_TAR_BLOCK - 1) & ~(u64)(OVBD_TAR_BLOCK - 1));
 		if (off > blob_size)
-			return ovbd_fail_val(e, EINVAL, "tar entry size", sz,
-					     "entries inside the blob");
+			return ovbd_fail_at(e, EINVAL, "tar entry size", sz,
+					    "entries inside the blob", "byte", data - OVBD_TAR_BLOCK);
 	}
 }
 

@@ -179,9 +179,13 @@ int ovbd_zfile_open(struct ovbd_zfile *zf, const u8 *head, const u8 *tail,
 					 "the last 512 bytes of the blob");
 		ret = ovbd_zfile_decode_hdr(tail, &zf->h, e);
 		if (ret) {
-			if (e)
-				e->field = ret == -EBADMSG ? "zfile trailer digest" :
-					   "zfile trailer magic";
+			/* name the trailer: the same checks fail in either struct */
+			if (e && ret == -EBADMSG)
+				e->field = "zfile trailer digest";
+			else if (e && e->field && !strcmp(e->field, "zfile magic"))
+				e->field = "zfile trailer magic";
+			else if (e)
+				e->field = "zfile trailer struct size";
 			return ret;
 		}
 		if (zf->h.flags & OVBD_ZF_FLAG_HEADER)
@@ -231,8 +235,9 @@ int ovbd_zfile_index_feed(struct ovbd_zfile *zf, const u8 *raw, size_t n,
 		u32 len = ovbd_get_le32(raw + 4 * i);
 
 		if (len < min_len || len > zf->max_stored)
-			return ovbd_fail_val(e, EINVAL, "zfile index entry", len,
-					     "a stored length within the codec's bound (+4 with verify), above 4 with verify");
+			return ovbd_fail_at(e, EINVAL, "zfile index entry", len,
+					    "a stored length within the codec's bound (+4 with verify), above 4 with verify",
+					    "block", blk);
 		if (!(blk & (OVBD_ZF_GROUP - 1)))
 			zf->group_base[blk >> OVBD_ZF_GROUP_SHIFT] = zf->data_end;
 		zf->len_low[blk] = (u16)len;
@@ -241,8 +246,8 @@ int ovbd_zfile_index_feed(struct ovbd_zfile *zf, const u8 *raw, size_t n,
 				1u << (blk & (OVBD_ZF_GROUP - 1));
 		zf->data_end += len;
 		if (zf->data_end > zf->h.index_offset)
-			return ovbd_fail_val(e, EINVAL, "zfile index entry", blk,
-					     "blocks that end before index_offset");
+			return ovbd_fail_at(e, EINVAL, "zfile block end", zf->data_end,
+					    "at most index_offset", "block", blk);
 	}
 	zf->crc = ovbd_crc32c(zf->crc, raw, 4 * n);
 	zf->loaded += n;
@@ -299,13 +304,13 @@ int ovbd_zfile_decode_block(const struct ovbd_zfile *zf, u64 blk,
 		u32 stored;
 
 		if (src_len <= 4)
-			return ovbd_fail_val(e, EINVAL, "zfile block length", src_len,
-					     "more than 4 bytes with verify");
+			return ovbd_fail_at(e, EINVAL, "zfile block length", src_len,
+					    "more than 4 bytes with verify", "block", blk);
 		src_len -= 4;
 		stored = ovbd_get_le32(src + src_len);
 		if (ovbd_crc32c(OVBD_ZF_CRC_SEED, src, src_len) != stored)
-			return ovbd_fail_val(e, EBADMSG, "zfile block crc", blk,
-					     "a block whose CRC32C matches");
+			return ovbd_fail_at(e, EBADMSG, "zfile block crc", stored,
+					    "the CRC32C of the stored block", "block", blk);
 	}
 	if (zf->h.algo == OVBD_ZF_ALGO_LZ4) {
 		int r = LZ4_decompress_safe((const char *)src, (char *)dst,
@@ -316,8 +321,14 @@ int ovbd_zfile_decode_block(const struct ovbd_zfile *zf, u64 blk,
 		if (ovbd_zstd_failed(got))
 			got = (size_t)-1;
 	}
+	if (got == (size_t)-1)
+		return ovbd_fail_at(e, EINVAL, "zfile block stream", src_len,
+				    zf->h.algo == OVBD_ZF_ALGO_LZ4 ?
+				    "that many bytes of one valid lz4 block" :
+				    "that many bytes of one valid zstd frame", "block", blk);
 	if (got != want)
-		return ovbd_fail_val(e, EINVAL, "zfile block decode", blk,
-				     "a block that decodes to exactly block_size bytes");
+		return ovbd_fail_at(e, EINVAL, "zfile block decoded size", got,
+				    "the block's size: block_size, less only for the last block",
+				    "block", blk);
 	return 0;
 }

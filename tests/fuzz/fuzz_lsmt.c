@@ -17,7 +17,7 @@ static int load(const u8 *d, size_t n, struct ovbd_lsmt_layer *l, struct ovbd_se
 	    n - OVBD_LSMT_HDR_SIZE)
 		__builtin_trap();
 	*segs = malloc(l->tail.index_size * sizeof(**segs) + 1);
-	ovbd_lsmt_index_begin(l, *segs);
+	ovbd_lsmt_index_begin(l, *segs, l->tail.index_size);
 	if (ovbd_lsmt_index_feed(l, d + l->tail.index_offset, l->tail.index_size, &e) ||
 	    ovbd_lsmt_index_end(l, &e))
 		return -1;

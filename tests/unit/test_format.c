@@ -409,7 +409,7 @@ static int lsmt_load(struct lsmt_image *img, struct ovbd_lsmt_layer *l,
 	if (r)
 		return r;
 	*segs = malloc(l->tail.index_size * sizeof(**segs) + 1);
-	ovbd_lsmt_index_begin(l, *segs);
+	ovbd_lsmt_index_begin(l, *segs, l->tail.index_size);
 	r = ovbd_lsmt_index_feed(l, img->buf + l->tail.index_offset, l->tail.index_size, e);
 	return r ? r : ovbd_lsmt_index_end(l, e);
 }
@@ -466,8 +466,8 @@ static int test_lsmt_index(void)
 	CHECK(lsmt_expect(s, 3, 1 << 20, 6, -EINVAL) == 0);
 	s[2] = ovbd_seg_make(100, 10, 100, false, 0);		/* past the data area */
 	CHECK(lsmt_expect(s, 3, 1 << 20, 6, -EINVAL) == 0);
-	s[2] = ovbd_seg_make(100, 10, 18, false, 3);		/* tag */
-	CHECK(lsmt_expect(s, 3, 1 << 20, 6, -EINVAL) == 0);
+	s[2] = ovbd_seg_make(100, 10, 18, false, 3);		/* tag: overlaybd-merge output */
+	CHECK(lsmt_expect(s, 3, 1 << 20, 6, 0) == 0);
 	s[2] = ovbd_seg_make(100, 10, 98, false, 0);		/* ends exactly at the index */
 	CHECK(lsmt_expect(s, 3, 1 << 20, 6, 0) == 0);
 	return 0;
@@ -698,6 +698,283 @@ static int test_detect(void)
 	return 0;
 }
 
+/* ---- issue 10 and 16 regressions ---- */
+
+/* The hardware CRC32C equals the table form at every length and alignment. */
+static int test_crc32c_dispatch(void)
+{
+	static u8 buf[3 * 4096 * 3 + 64];
+	size_t i, len, off;
+
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (u8)rnd();
+	printf("#   crc32c: %s\n", ovbd_crc32c_impl());
+	for (len = 0; len < 200; len++)
+		for (off = 0; off < 8; off++)
+			CHECK(ovbd_crc32c(100007, buf + off, len) ==
+			      ovbd_crc32c_portable(100007, buf + off, len));
+	for (i = 0; i < 300; i++) {
+		len = rnd() % (sizeof(buf) - 8);
+		off = rnd() % 8;
+		CHECK(ovbd_crc32c((u32)(i * 77), buf + off, len) ==
+		      ovbd_crc32c_portable((u32)(i * 77), buf + off, len));
+	}
+	/* three full lanes and more: the combined streams */
+	CHECK(ovbd_crc32c(0, buf, sizeof(buf)) == ovbd_crc32c_portable(0, buf, sizeof(buf)));
+	CHECK(ovbd_crc32c(0, "123456789", 9) == 0x58e3fa20);
+	return 0;
+}
+
+/* Point 1: an entry must end at or below 2^50 - 1 sectors, whatever virtual_size says. */
+static int test_lsmt_end_limit(void)
+{
+	struct ovbd_seg s[2];
+	struct ovbd_lsmt_layer l;
+	struct lsmt_image img;
+	struct ovbd_seg *out;
+	struct ovbd_err e;
+
+	s[0] = ovbd_seg_make(0, 8, 8, false, 0);
+	s[1] = ovbd_seg_make(OVBD_LSMT_INVALID - 2, 16383, 16, false, 0);
+	lsmt_build(&img, s, 2, 100, 0, 6);		/* virtual_size 0: unset */
+	CHECK(lsmt_load(&img, &l, &out, &e) == -EINVAL);
+	CHECK(!strcmp(e.field, "lsmt index entry end"));
+	CHECK(e.value == OVBD_LSMT_INVALID - 2 + 16383 && e.where == 1);
+	free(out);
+	free(img.buf);
+	/* ending exactly at the limit is fine */
+	s[1] = ovbd_seg_make(OVBD_LSMT_INVALID - 10, 10, 16, true, 0);
+	CHECK(lsmt_expect(s, 2, 0, 6, 0) == 0);
+	return 0;
+}
+
+/* Point 1: the merge refuses to emit an unsorted index, whatever it is fed. */
+static int test_lsmt_merge_order_check(void)
+{
+	struct ovbd_seg a[1], b[2];
+	struct ovbd_merge_src src[2] = { { a, 1 }, { b, 2 } };
+	u8 scratch[256];
+	struct ovbd_err e;
+	u64 count;
+
+	/* a piece past 2^50 would wrap when packed into 50 bits */
+	a[0] = ovbd_seg_make(100, 10, 8, false, 0);
+	b[0] = ovbd_seg_make(0, 8, 8, false, 0);
+	b[1].a = (OVBD_LSMT_INVALID - 2) | (u64)16383 << 50;
+	b[1].b = 8;
+	CHECK(ovbd_lsmt_merge(src, 2, scratch, NULL, 0, &count, &e) == -EFAULT);
+	CHECK(!strcmp(e.field, "lsmt merged entry offset"));
+	/* an unsorted source */
+	b[1] = ovbd_seg_make(4, 8, 8, false, 0);
+	CHECK(ovbd_lsmt_merge(src, 2, scratch, NULL, 0, &count, &e) != 0);
+	return 0;
+}
+
+/* Point 5: tags written by overlaybd-merge are read and ignored. */
+static int test_lsmt_merged_tags(void)
+{
+	struct ovbd_seg s[3];
+	struct ovbd_lsmt_layer l;
+	struct lsmt_image img;
+	struct ovbd_seg *out;
+	struct ovbd_err e;
+
+	s[0] = ovbd_seg_make(0, 10, 8, false, 1);
+	s[1] = ovbd_seg_make(10, 5, 18, false, 2);
+	s[2] = ovbd_seg_make(20, 5, 0, true, 255);
+	lsmt_build(&img, s, 3, 100, 1 << 20, 6);
+	CHECK(lsmt_load(&img, &l, &out, &e) == 0);
+	CHECK(l.nsegs == 3);
+	CHECK(ovbd_seg_tag(&out[0]) == 0 && ovbd_seg_tag(&out[1]) == 0 &&
+	      ovbd_seg_tag(&out[2]) == 0);
+	free(out);
+	free(img.buf);
+	return 0;
+}
+
+/* Point 2: padding entries need no room; memory follows the valid entries. */
+static int test_lsmt_padding_costs_nothing(void)
+{
+	enum { PAD = 1 << 20, CHUNK = 4096 };
+	struct ovbd_seg s[3], room[CHUNK + 3];
+	struct ovbd_lsmt_layer l;
+	struct lsmt_image img;
+	struct ovbd_err e;
+	u64 i, done;
+
+	s[0] = ovbd_seg_make(0, 10, 8, false, 0);
+	s[1] = ovbd_seg_make(10, 5, 18, false, 0);
+	s[2] = ovbd_seg_make(20, 5, 0, true, 0);
+	/* the valid entries last, after a megaentry of padding */
+	img.size = 4096 + 100 * 512 + (u64)(PAD + 3) * 16 + 4096;
+	img.buf = calloc(1, img.size);
+	for (i = 0; i < PAD + 3; i++) {
+		struct ovbd_seg inv = ovbd_seg_make(OVBD_LSMT_INVALID, 0, 0, false, 0);
+
+		ovbd_lsmt_encode_entry(i >= PAD ? &s[i - PAD] : &inv,
+				       img.buf + 4096 + 100 * 512 + 16 * i);
+	}
+	{
+		struct ovbd_lsmt_hdr h = { .struct_size = 390, .flags = 7 };
+
+		ovbd_lsmt_encode_hdr(&h, img.buf);
+		h.flags = 6;
+		h.index_offset = 4096 + 100 * 512;
+		h.index_size = PAD + 3;
+		ovbd_lsmt_encode_hdr(&h, img.buf + img.size - 4096);
+	}
+	CHECK(ovbd_lsmt_open(&l, img.buf, img.buf + img.size - 4096, img.size, &e) == 0);
+	/* room for one chunk plus what is kept is all a caller ever needs */
+	ovbd_lsmt_index_begin(&l, room, CHUNK + 3);
+	for (done = 0; done < PAD + 3; done += CHUNK) {
+		u64 n = PAD + 3 - done < CHUNK ? PAD + 3 - done : CHUNK;
+
+		CHECK(ovbd_lsmt_index_feed(&l, img.buf + l.tail.index_offset + 16 * done, n, &e) == 0);
+	}
+	CHECK(ovbd_lsmt_index_end(&l, &e) == 0 && l.nsegs == 3);
+	/* a caller that gives less room than it feeds is told so, not overrun */
+	ovbd_lsmt_index_begin(&l, room, 2);
+	CHECK(ovbd_lsmt_index_feed(&l, img.buf + l.tail.index_offset, 3, &e) == -ENOSPC);
+	free(img.buf);
+	return 0;
+}
+
+/* Issue 16: zeroed entries outside [8, data end] load, and are counted for verify. */
+static int test_lsmt_zeroed_moffset(void)
+{
+	struct ovbd_seg s[4];
+	struct ovbd_lsmt_layer l;
+	struct lsmt_image img;
+	struct ovbd_seg *out;
+	struct ovbd_err e;
+
+	s[0] = ovbd_seg_make(0, 10, 8, false, 0);
+	s[1] = ovbd_seg_make(10, 5, 108, true, 0);	/* at the data end (100 + 8): upstream's form */
+	s[2] = ovbd_seg_make(20, 5, 0, true, 0);	/* moffset 0: upstream refuses the layer */
+	s[3] = ovbd_seg_make(30, 5, 5000, true, 0);	/* past the data end: refused too */
+	lsmt_build(&img, s, 4, 100, 1 << 20, 6);
+	CHECK(lsmt_load(&img, &l, &out, &e) == 0);
+	CHECK(l.data_end == 108);
+	CHECK(l.zeroed_outside == 2 && l.first_zeroed_outside == 2);
+	free(out);
+	free(img.buf);
+	return 0;
+}
+
+static int stop_after;
+static bool stop_countdown(void)
+{
+	return --stop_after <= 0;
+}
+
+/* Point 3: a long merge asks whether to stop, and stops cleanly when told. */
+static int test_lsmt_merge_interrupt(void)
+{
+	enum { N = 300000 };
+	struct ovbd_seg *a = malloc(N * sizeof(*a)), *b = malloc(N * sizeof(*b));
+	struct ovbd_merge_src src[2] = { { a, N }, { b, N } };
+	u8 scratch[256];
+	struct ovbd_err e;
+	u64 i, count;
+	int r;
+
+	for (i = 0; i < N; i++) {
+		a[i] = ovbd_seg_make(4 * i, 2, 8, false, 0);
+		b[i] = ovbd_seg_make(4 * i + 1, 2, 8, false, 0);
+	}
+	stop_after = 3;
+	ovbd_stop_hook = stop_countdown;
+	r = ovbd_lsmt_merge(src, 2, scratch, NULL, 0, &count, &e);
+	ovbd_stop_hook = NULL;
+	CHECK(r == -EINTR && stop_after == 0);
+	CHECK(ovbd_lsmt_merge(src, 2, scratch, NULL, 0, &count, &e) == 0 && count == 2 * N);
+	free(a);
+	free(b);
+	return 0;
+}
+
+/* Point 4: a PAX header belongs to the one entry after it. */
+static int test_tar_pax_scope(void)
+{
+	u8 *b = calloc(1, 16384);
+	u64 off, size;
+	struct ovbd_err e;
+	const char r2[] = "15 size=999999\n";	/* the length counts itself */
+	int n = (int)strlen(r2);
+
+	CHECK(n == 15);
+	/* PAX record for a directory entry, then the directory, then the file */
+	ovbd_tar_encode_header(b, "PaxHeaders/dir", (u64)n, 'x');
+	memcpy(b + 512, r2, (size_t)n);
+	ovbd_tar_encode_header(b + 1024, "dir/", 0, '5');
+	ovbd_tar_encode_header(b + 1536, "overlaybd.commit", 4096, '0');
+	CHECK(ovbd_tar_find_payload(b, 16384, 2048 + 4096 + 1024, &off, &size, &e) == 1);
+	CHECK(off == 2048 && size == 4096);
+	free(b);
+	return 0;
+}
+
+/* Point 6: a refusal names the field, the value found and where. */
+static int test_error_names_value_and_position(void)
+{
+	struct ovbd_seg s[3];
+	struct ovbd_lsmt_layer l;
+	struct lsmt_image img;
+	struct ovbd_seg *out;
+	struct ovbd_err e;
+	char text[256];
+
+	s[0] = ovbd_seg_make(0, 10, 8, false, 0);
+	s[1] = ovbd_seg_make(500, 5, 18, false, 0);
+	s[2] = ovbd_seg_make(502, 5, 30, false, 0);	/* overlaps entry 1 */
+	lsmt_build(&img, s, 3, 100, 1 << 20, 6);
+	CHECK(lsmt_load(&img, &l, &out, &e) == -EINVAL);
+	ovbd_err_text(&e, text, sizeof(text));
+	printf("#   %s\n", text);
+	CHECK(!strcmp(e.field, "lsmt index entry offset") && e.value == 502 && e.where == 2);
+	CHECK(strstr(text, "offset = 502, expected") && strstr(text, "(entry 2)"));
+	free(out);
+	free(img.buf);
+
+	/* a corrupt block: the stored CRC is the value, the block the position */
+	{
+		u8 blk[64] = "some stored bytes of a block";
+		struct ovbd_zfile zf = { 0 };
+		u8 dst[4096];
+
+		zf.h.algo = OVBD_ZF_ALGO_LZ4;
+		zf.h.block_size = 4096;
+		zf.h.verify = 1;
+		zf.h.original_size = 300 * 4096;
+		zf.nblocks = 300;
+		zf.block_shift = 12;
+		ovbd_put_le32(blk + 60, 0x12345678);
+		CHECK(ovbd_zfile_decode_block(&zf, 260, blk, 64, dst, NULL, &e) == -EBADMSG);
+		ovbd_err_text(&e, text, sizeof(text));
+		printf("#   %s\n", text);
+		CHECK(e.value == 0x12345678 && e.where == 260 && strstr(text, "(block 260)"));
+	}
+	/* a struct size fault in the trailer is not called a magic fault */
+	s[2] = ovbd_seg_make(600, 5, 30, false, 0);
+	lsmt_build(&img, s, 3, 100, 1 << 20, 6);
+	ovbd_put_le32(img.buf + img.size - 4096 + 24, 9999);
+	CHECK(ovbd_lsmt_open(&l, img.buf, img.buf + img.size - 4096, img.size, &e) == -EINVAL);
+	CHECK(!strcmp(e.field, "lsmt trailer struct size") && e.value == 9999);
+	free(img.buf);
+	/* a bad tar size field names its value, the header offset its position */
+	{
+		u8 *t = calloc(1, 16384);
+
+		ovbd_tar_encode_header(t, "overlaybd.commit", 5000000, '0');
+		CHECK(ovbd_tar_find_payload(t, 16384, 10000, &l.file_size, &l.data_end, &e) == -EINVAL);
+		ovbd_err_text(&e, text, sizeof(text));
+		printf("#   %s\n", text);
+		CHECK(e.value == 5000000 && e.where == 0);
+		free(t);
+	}
+	return 0;
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -714,7 +991,16 @@ int main(void)
 	TEST(test_lsmt_merge_limits);
 	TEST(test_lsmt_lookup_pieces);
 	TEST(test_tar);
+	TEST(test_tar_pax_scope);
 	TEST(test_detect);
+	TEST(test_crc32c_dispatch);
+	TEST(test_lsmt_end_limit);
+	TEST(test_lsmt_merge_order_check);
+	TEST(test_lsmt_merged_tags);
+	TEST(test_lsmt_padding_costs_nothing);
+	TEST(test_lsmt_zeroed_moffset);
+	TEST(test_lsmt_merge_interrupt);
+	TEST(test_error_names_value_and_position);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
