@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #define INDEX_CHUNK	65536	/* entries fed to the core per read */
+#define RUN_BYTES	(1u << 20)	/* stored bytes of consecutive blocks read at once */
 
 int blob_fail(struct blob *b, const struct ovbd_err *e)
 {
@@ -79,9 +80,10 @@ static int open_zfile(struct blob *b)
 		return blob_fail(b, &e);
 	b->zfile = true;
 	b->dctx = ZSTD_createDCtx();
-	b->cbuf = xmalloc(b->zf.max_stored);
+	b->cbuf = xmalloc(RUN_BYTES > b->zf.max_stored ? RUN_BYTES : b->zf.max_stored);
 	b->dbuf = xmalloc(b->zf.h.block_size);
 	b->cached_blk = ~0ull;
+	b->run_first = b->run_end = 0;
 	b->content_size = b->zf.h.original_size;
 	return 0;
 }
@@ -144,8 +146,8 @@ int blob_open_lsmt(struct blob *b)
 	struct ovbd_err e = { 0 };
 
 	if (b->content_size < 2 * OVBD_LSMT_HDR_SIZE) {
-		e = (struct ovbd_err){ "lsmt file size", "at least 8192 bytes",
-				       b->content_size, true };
+		ovbd_fail_val(&e, EINVAL, "lsmt file size", b->content_size,
+			      "at least 8192 bytes");
 		return blob_fail(b, &e);
 	}
 	if (blob_read(b, 0, head, sizeof(head)) ||
@@ -199,31 +201,68 @@ int blob_load_index(struct blob *b)
 	return 0;
 }
 
+/*
+ * Make cbuf hold block blk: read it and the blocks after it, as many as
+ * fit RUN_BYTES and the request's last block, with one pread.
+ */
+static int load_run(struct blob *b, u64 blk, u64 last)
+{
+	u64 off, end, n = blk + 1, o;
+	u32 len;
+
+	if (blk >= b->run_first && blk < b->run_end)
+		return 0;
+	ovbd_zfile_block_extent(&b->zf, blk, &off, &len);
+	end = off + len;
+	for (; n <= last && n < b->zf.nblocks; n++) {
+		ovbd_zfile_block_extent(&b->zf, n, &o, &len);
+		if (o + len - off > RUN_BYTES)
+			break;
+		end = o + len;
+	}
+	b->run_first = b->run_end = 0;
+	if (payload_read(b, off, b->cbuf, end - off))
+		return -1;
+	b->run_first = blk;
+	b->run_end = n;
+	b->run_off = off;
+	return 0;
+}
+
 static int zfile_read(struct blob *b, u64 off, u8 *p, size_t len)
 {
+	u64 last = (off + len - 1) >> b->zf.block_shift;
 	struct ovbd_err e = { 0 };
 
 	while (len) {
 		u64 blk = off >> b->zf.block_shift;
 		u64 in = off & (b->zf.h.block_size - 1);
-		size_t n = b->zf.h.block_size - in;
+		u32 bytes = ovbd_zfile_block_bytes(&b->zf, blk);
+		size_t n = bytes - in;
+		u8 *dst = b->dbuf;
 
-		if (blk != b->cached_blk) {
+		if (n > len)
+			n = len;
+		/* a whole block wanted: decode straight into the caller's buffer */
+		if (!in && n == bytes && blk != b->cached_blk)
+			dst = p;
+		if (dst == p || blk != b->cached_blk) {
 			u64 boff;
 			u32 blen;
 
-			ovbd_zfile_block_extent(&b->zf, blk, &boff, &blen);
-			if (payload_read(b, boff, b->cbuf, blen))
+			if (load_run(b, blk, last))
 				return -1;
-			b->cached_blk = ~0ull;
-			if (ovbd_zfile_decode_block(&b->zf, blk, b->cbuf, blen, b->dbuf,
-						    b->dctx, &e))
+			ovbd_zfile_block_extent(&b->zf, blk, &boff, &blen);
+			if (dst == b->dbuf)
+				b->cached_blk = ~0ull;
+			if (ovbd_zfile_decode_block(&b->zf, blk, b->cbuf + (boff - b->run_off),
+						    blen, dst, b->dctx, &e))
 				return blob_fail(b, &e);
-			b->cached_blk = blk;
+			if (dst == b->dbuf)
+				b->cached_blk = blk;
 		}
-		if (n > len)
-			n = len;
-		memcpy(p, b->dbuf + in, n);
+		if (dst != p)
+			memcpy(p, b->dbuf + in, n);
 		p += n;
 		off += n;
 		len -= n;

@@ -17,7 +17,9 @@ struct blob {
 	struct ovbd_zfile zf;
 	void *jump;
 	ZSTD_DCtx *dctx;
-	u8 *cbuf;		/* one stored block */
+	u8 *cbuf;		/* a run of stored blocks, read with one pread */
+	u64 run_first, run_end;	/* blocks [run_first, run_end) are in cbuf */
+	u64 run_off;		/* payload offset of cbuf[0] */
 	u8 *dbuf;		/* one decoded block */
 	u64 cached_blk;
 	u64 content_size;	/* bytes after decompression */

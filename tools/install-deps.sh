@@ -15,6 +15,8 @@ pkgs=(
 	busybox-static dmsetup util-linux e2fsprogs cpio gzip
 	# benchmarks
 	fio erofs-utils lz4 zstd linux-perf
+	# independent readers of the tar wrapper
+	libarchive-tools
 	# packaging
 	dkms dh-dkms debhelper dpkg-dev fakeroot lintian rpm rpmlint man-db
 )

@@ -44,8 +44,12 @@ static void end_run(struct committer *c)
 		if (!c->segs)
 			die(EXIT_BAD_INPUT, "out of memory for the index");
 	}
-	c->segs[c->nsegs++] = ovbd_seg_make(c->run_start, (u32)c->run_len,
-					    c->kind == RUN_DATA ? c->run_moff : 0,
+	/*
+	 * A zeroed run records the data end at its start as its moffset, as
+	 * upstream's discards do: upstream's reader refuses a layer with any
+	 * moffset outside [8, data end], zeroed or not.
+	 */
+	c->segs[c->nsegs++] = ovbd_seg_make(c->run_start, (u32)c->run_len, c->run_moff,
 					    c->kind == RUN_ZERO, 0);
 	c->kind = RUN_NONE;
 }
@@ -160,7 +164,9 @@ u64 lsmt_commit(int raw_fd, u64 raw_size, struct stack *lower, int out_fd,
 		snprintf(h.uuid, sizeof(h.uuid), "%s", o->uuid);
 	else
 		random_uuid(h.uuid);
-	snprintf(h.parent_uuid, sizeof(h.parent_uuid), "%s", o->parent ? o->parent : "");
+	/* a base layer's parent is the nil uuid in upstream's output, not "" */
+	snprintf(h.parent_uuid, sizeof(h.parent_uuid), "%s",
+		 o->parent ? o->parent : "00000000-0000-0000-0000-000000000000");
 	snprintf(h.user_tag, sizeof(h.user_tag), "%s", o->message ? o->message : "");
 	block = xmalloc(OVBD_LSMT_HDR_SIZE);
 	h.flags = OVBD_LSMT_FLAG_DATA | OVBD_LSMT_FLAG_SEALED;

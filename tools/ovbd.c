@@ -24,9 +24,12 @@ static const struct command commands[] = {
 	  "  Write the flattened virtual disk of a stack (bottom first), or the\n"
 	  "  decompressed content of one standalone ZFile, to FILE or stdout.\n" },
 	{ "verify", cmd_verify,
-	  "verify BLOB...\n"
+	  "verify [--strict] BLOB...\n"
 	  "  Check every header digest, index CRC, block CRC and block decode, and\n"
-	  "  the LSMT index. Exit 1 on the first corruption found in a blob.\n" },
+	  "  the LSMT index, and say what was checked (an uncompressed layer's data\n"
+	  "  has no checksums). Exit 1 on the first corruption found in a blob.\n"
+	  "  Warn where upstream overlaybd would refuse what ovbd reads; --strict\n"
+	  "  makes those warnings failures.\n" },
 	{ "zfile", cmd_zfile,
 	  "zfile [-d] [--algo lz4|zstd] [--block-size N] [--no-verify] [--tar] IN OUT\n"
 	  "  Compress IN into the ZFile OUT (default lz4, 4096-byte blocks, with\n"

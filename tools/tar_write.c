@@ -1,5 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* ovbd: tar wrapper as overlaybd-commit -t writes it: PAX size, ustar header, payload. */
+/*
+ * ovbd: the tar wrapper, byte for byte as upstream's overlaybd-commit --tar
+ * writes it: a PAX header with the size record, a ustar header of size 0,
+ * the payload, padding to 512 bytes and two zero blocks. GNU tar, bsdtar,
+ * Python's tarfile and ovbd read the size from the PAX record
+ * (tests/cli/roundtrip.sh checks all four, and cmp against upstream's).
+ */
 #include "util.h"
 #include "writers.h"
 #include <ovbd/tar.h>
@@ -23,8 +29,7 @@ void tar_finish(int fd, u64 payload_size, const char *out_name)
 	memset(block, 0, sizeof(block));
 	memcpy(block, rec, (size_t)len);
 	pwrite_full(fd, block, sizeof(block), OVBD_TAR_BLOCK, out_name);
-	ovbd_tar_encode_header(block, "overlaybd.commit",
-			       payload_size < 077777777777ull ? payload_size : 0, '0');
+	ovbd_tar_encode_header(block, "overlaybd.commit", 0, '0');
 	pwrite_full(fd, block, sizeof(block), 2 * OVBD_TAR_BLOCK, out_name);
 	pwrite_full(fd, zeros, pad + 2 * OVBD_TAR_BLOCK, TAR_PAYLOAD_OFFSET + payload_size,
 		    out_name);

@@ -20,7 +20,14 @@ bool ovbd_tar_is_header(const u8 *buf, size_t len);
 int ovbd_tar_find_payload(const u8 *buf, size_t len, u64 blob_size,
 			  u64 *offset, u64 *size, struct ovbd_err *e);
 
-/* Fill a 512-byte ustar header for name with size bytes of type typeflag. */
+/*
+ * Fill a 512-byte ustar header for name with size bytes of type typeflag,
+ * byte for byte as upstream's overlaybd-commit --tar writes it: octal
+ * fields right-aligned with spaces, mode 100644, uid and gid 0, owner
+ * root; in a PAX header ('x') only the name, size and type. size must fit
+ * 11 octal digits (below 8 GiB); upstream writes 0 for the payload entry
+ * and keeps its size in the PAX record.
+ */
 void ovbd_tar_encode_header(u8 *buf, const char *name, u64 size, char typeflag);
 
 #endif /* OVBD_TAR_H */

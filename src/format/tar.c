@@ -178,6 +178,23 @@ int ovbd_tar_find_payload(const u8 *buf, size_t len, u64 blob_size,
 	}
 }
 
+/* An octal field as upstream writes it: right-aligned in width, then suffix. */
+static void put_octal(u8 *f, int width, u64 v, const char *suffix)
+{
+	int i;
+
+	for (i = width - 1; i >= 0; i--, v >>= 3) {
+		f[i] = (u8)('0' + (v & 7));
+		if (!(v >> 3)) {
+			while (i-- > 0)
+				f[i] = ' ';
+			break;
+		}
+	}
+	for (i = 0; suffix[i]; i++)
+		f[width + i] = (u8)suffix[i];
+}
+
 void ovbd_tar_encode_header(u8 *b, const char *name, u64 size, char typeflag)
 {
 	u32 sum;
@@ -186,18 +203,18 @@ void ovbd_tar_encode_header(u8 *b, const char *name, u64 size, char typeflag)
 	memset(b, 0, OVBD_TAR_BLOCK);
 	for (i = 0; i < 99 && name[i]; i++)
 		b[TH_NAME + i] = (u8)name[i];
-	memcpy(b + 100, "0000644", 7);	/* mode */
-	memcpy(b + 108, "0000000", 7);	/* uid */
-	memcpy(b + 116, "0000000", 7);	/* gid */
-	for (i = 10; i >= 0; i--, size >>= 3)
-		b[TH_SIZE + i] = (u8)('0' + (size & 7));
-	memcpy(b + 136, "00000000000", 11);	/* mtime */
+	if (typeflag != 'x') {		/* upstream leaves these empty in its PAX header */
+		put_octal(b + 100, 6, 0644 | 0100000, " ");	/* mode, "100644 " */
+		put_octal(b + 108, 6, 0, " ");			/* uid */
+		put_octal(b + 116, 6, 0, " ");			/* gid */
+		put_octal(b + 136, 11, 0, " ");			/* mtime */
+		memcpy(b + 265, "root", 4);			/* uname */
+		memcpy(b + 297, "root", 4);			/* gname */
+	}
+	put_octal(b + TH_SIZE, 11, size, " ");
 	b[TH_TYPE] = (u8)typeflag;
 	memcpy(b + TH_MAGIC, "ustar\0", 6);
 	memcpy(b + TH_VERSION, "00", 2);
 	sum = tar_checksum(b, false);
-	for (i = 5; i >= 0; i--, sum >>= 3)
-		b[TH_CHKSUM + i] = (u8)('0' + (sum & 7));
-	b[TH_CHKSUM + 6] = 0;
-	b[TH_CHKSUM + 7] = ' ';
+	put_octal(b + TH_CHKSUM, 6, sum, " ");		/* "  5351 " and a NUL */
 }

@@ -21,6 +21,12 @@ while IFS=$'\t' read -r kind layers bytes sha; do
 	fi
 done <expected.tsv
 for f in *.zfile *.lsmt; do
-	check "verify $f" ovbd verify "$f" >/dev/null
+	check "verify --strict $f (nothing upstream would refuse)" ovbd verify --strict "$f" >/dev/null
 done
+# ovbd writes what upstream writes, tar wrapper included, byte for byte
+check "zfile --tar of inputs/plain.bin is byte-identical with upstream's plain.lz4-4k.tar.zfile" \
+	bash -c "'$OVBD' zfile --tar --algo lz4 --block-size 4096 inputs/plain.bin '$T_DIR/p' && cmp '$T_DIR/p' plain.lz4-4k.tar.zfile"
+check "commit --tar writes upstream's ustar header block byte for byte (its size is 0)" \
+	bash -c "'$OVBD' commit --zfile --tar inputs/plain.bin '$T_DIR/c' &&
+		 cmp <(dd if='$T_DIR/c' bs=512 skip=2 count=1 status=none) <(dd if=plain.lz4-4k.tar.zfile bs=512 skip=2 count=1 status=none)"
 summary
