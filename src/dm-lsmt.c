@@ -23,6 +23,7 @@ struct lsmt_layer {
 	char *bytes_arg;
 	u64 blob_bytes;
 	sector_t start;		/* first sector of the LSMT file in dev */
+	sector_t data_end;	/* sectors of that file up to its data end */
 };
 
 struct lsmt_ctx {
@@ -59,6 +60,38 @@ static int grow_segs(struct dm_target *ti, const char *what, struct ovbd_lsmt_la
 	kvfree(*segs);
 	*segs = bigger;
 	ovbd_lsmt_index_grow(l, bigger, cap);
+	return 0;
+}
+
+/*
+ * The index remaps 512-byte sectors. A layer device with larger logical
+ * blocks takes only aligned bios, so every data extent of that layer (and
+ * the tar payload) must be aligned to them; refuse the layer otherwise.
+ */
+static int check_granularity(struct dm_target *ti, const char *what,
+			     const struct lsmt_layer *layer, const struct ovbd_lsmt_layer *l)
+{
+	unsigned int lbs = bdev_logical_block_size(layer->dev->bdev);
+	u64 mask = (lbs >> SECTOR_SHIFT) - 1, i;
+
+	if (lbs <= SECTOR_SIZE)
+		return 0;
+	if (layer->start & mask) {
+		ovbd_ti_error(ti, "%s: tar payload sector = %llu, expected a multiple of the device's %u-byte blocks",
+			      what, (unsigned long long)layer->start, lbs);
+		return -EINVAL;
+	}
+	for (i = 0; i < l->nsegs; i++) {
+		const struct ovbd_seg *s = &l->segs[i];
+
+		if (ovbd_seg_zeroed(s))
+			continue;
+		if ((ovbd_seg_offset(s) | ovbd_seg_len(s) | ovbd_seg_moffset(s)) & mask) {
+			ovbd_ti_error(ti, "%s: data extent at sector %llu (moffset %llu, %u sectors) is not aligned to the device's %u-byte logical blocks",
+				      what, ovbd_seg_offset(s), ovbd_seg_moffset(s), ovbd_seg_len(s), lbs);
+			return -EINVAL;
+		}
+	}
 	return 0;
 }
 
@@ -147,7 +180,11 @@ static int load_layer(struct dm_target *ti, unsigned int i, struct lsmt_layer *l
 	if (ret)
 		ovbd_ti_core_error(ti, what, &e);
 	else
+		ret = check_granularity(ti, what, layer, l);
+	if (!ret) {
 		*used += l->nsegs;
+		layer->data_end = l->data_end;
+	}
 out:
 	return ret;
 }
@@ -329,7 +366,12 @@ static int lsmt_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *erro
 {
 	struct lsmt_ctx *lc = ti->private;
 
-	if (*error) {
+	/*
+	 * dm core fails readahead (and NOWAIT) bios sent to a suspended dm
+	 * device, as a zfile layer is while ovbd swaps what lies under it:
+	 * the page cache drops them and reads again, so they are no errors.
+	 */
+	if (*error && !(bio->bi_opf & (REQ_RAHEAD | REQ_NOWAIT))) {
 		atomic64_inc(&lc->ctr[LC_IO_ERRORS]);
 		DMERR_LIMIT("%s: lsmt: read error %d from a layer device",
 			    dm_device_name(dm_table_get_md(ti->table)),
@@ -379,9 +421,9 @@ static int lsmt_iterate_devices(struct dm_target *ti, iterate_devices_callout_fn
 	unsigned int i;
 	int ret = 0;
 
+	/* bios are remapped into [start, start + data_end) of each layer device */
 	for (i = 0; i < lc->nlayers && !ret; i++)
-		ret = fn(ti, lc->layers[i].dev, 0,
-			 ovbd_blob_sectors(lc->layers[i].dev, lc->layers[i].blob_bytes), data);
+		ret = fn(ti, lc->layers[i].dev, lc->layers[i].start, lc->layers[i].data_end, data);
 	return ret;
 }
 

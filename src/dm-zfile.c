@@ -216,6 +216,8 @@ static blk_status_t read_bio(struct zfile_ctx *zc, struct zfile_buf *b, struct b
 			pos += n;
 		}
 		kunmap_local(dst);
+		/* the CPU wrote into a page-cache page: keep aliasing D-caches coherent */
+		flush_dcache_page(bv.bv_page);
 	}
 	return BLK_STS_OK;
 fail:

@@ -97,15 +97,22 @@ static bool state_load(struct state *s, const char *name)
 	return true;
 }
 
-/* The kernel's reason for the last failed table load, from the log. */
-static void kernel_reason(char *buf, size_t len)
+/*
+ * The kernel's reason for the last failed load of device dev: the targets
+ * log it as "device-mapper: overlaybd: <dev>: <reason>"; dm core's own
+ * line ("device-mapper: table: ...") serves when there is none.
+ */
+static void kernel_reason(const char *dev, char *buf, size_t len)
 {
 	char *argv[] = { "dmesg", NULL }, *out = xmalloc(1 << 20), *line, *last = NULL;
+	char ours[160];
 
+	snprintf(ours, sizeof(ours), "device-mapper: overlaybd: %s: ", dev);
 	buf[0] = 0;
 	if (run_cmd(argv, out, 1 << 20) == 0)
 		for (line = strtok(out, "\n"); line; line = strtok(NULL, "\n"))
-			if (strstr(line, "device-mapper: table:"))
+			if (strstr(line, ours) || (strstr(line, "device-mapper: table:") &&
+						   (!last || !strstr(last, ours))))
 				last = line;
 	if (last)
 		snprintf(buf, len, "; kernel: %s", strstr(last, "device-mapper:"));
@@ -251,9 +258,9 @@ static int open_stack(const char *name, char **blobs, unsigned int n, char *why,
 				 plan.dev[i].name, "--table", plan.dev[i].table, NULL };
 
 		if (run_cmd(argv, out, sizeof(out))) {
-			char reason[300];
+			char reason[400];
 
-			kernel_reason(reason, sizeof(reason));
+			kernel_reason(plan.dev[i].name, reason, sizeof(reason));
 			snprintf(why, whylen, "dmsetup create %s: %s%s", plan.dev[i].name, one_line(out),
 				 reason);
 			dmplan_free(&plan);

@@ -103,7 +103,7 @@ dd if="$work/bad.lsmt" of="$OUT/bad/overlap.lsmt" bs=1 skip="$ioff" seek=$((ioff
 # a standalone ZFile with block 5 damaged: EIO on bytes [20480, 24576) only
 "$OVBD" zfile "$raw" "$OUT/bad/flip.zfile"
 printf '\xff' | dd of="$OUT/bad/flip.zfile" bs=1 seek=$((512 + 5 * 4096 / 2 + 100)) conv=notrunc status=none
-b5=$( ("$OVBD" verify "$OUT/bad/flip.zfile" 2>&1 || true) | grep -o "block crc = [0-9]*" | grep -o "[0-9]*$")
+b5=$( ("$OVBD" verify "$OUT/bad/flip.zfile" 2>&1 || true) | grep -o "block crc = .*(block [0-9]*)" | grep -o "[0-9]*)$" | tr -d ')')
 echo "$((b5 * 4096))-$(((b5 + 1) * 4096))" >"$OUT/bad/flip.expect"
 # a zfile whose data area will sit on dm-error: header, index and trailer readable
 zsz=$(size "$work/bad.zfile")
@@ -111,6 +111,23 @@ zidx=$(od -An -tu8 -j $((zsz - 512 + 40)) -N 8 "$work/bad.zfile" | tr -d ' ')
 cp "$work/bad.zfile" "$OUT/bad/ioerr.zfile"; cp "$work/bad.lsmt" "$OUT/bad/ioerr.lsmt"
 echo "$zidx $(( $("$OVBD" info --json "$work/bad.zfile" | sed -n 's/.*"original_size": \([0-9]*\).*/\1/p' | tail -1) ))" >"$OUT/bad/ioerr.zfile.layout"
 echo "$ioff" >"$OUT/bad/ioerr.lsmt.layout"
+
+# ---- hostile images (issue 10), made by tests/craft.py from FORMAT.md
+h=$OUT/hostile; mkdir -p "$h"; craft() { python3 "$TOP/tests/craft.py" "$@"; }
+craft bomb "$work/bomb.lsmt" $((16 << 20))		# 256 MiB of padding entries
+"$OVBD" zfile --algo zstd "$work/bomb.lsmt" "$h/bomb.zfile"; rm "$work/bomb.lsmt"
+"$OVBD" info --json "$h/bomb.zfile" | sed -n 's/.*"original_size": \([0-9]*\).*/\1/p' | tail -1 >"$h/bomb.bytes"
+craft wrap "$h/wrap.lsmt"
+craft tagged "$h/tagged.lsmt"
+craft many "$work/many.lsmt" 200000
+"$OVBD" zfile --algo zstd "$work/many.lsmt" "$h/many.zfile"
+"$OVBD" info --json "$h/many.zfile" | sed -n 's/.*"original_size": \([0-9]*\).*/\1/p' | tail -1 >"$h/many.bytes"
+craft many "$work/max.lsmt" 32800			# x 255 layers: just under the 8M budget
+"$OVBD" zfile --algo zstd "$work/max.lsmt" "$h/max.zfile"
+"$OVBD" info --json "$h/max.zfile" | sed -n 's/.*"original_size": \([0-9]*\).*/\1/p' | tail -1 >"$h/max.bytes"
+craft paxdir "$h/paxdir-lsmt.tar" "$h/tagged.lsmt"
+"$OVBD" zfile "$h/tagged.lsmt" "$work/tagged.zfile"
+craft paxdir "$h/paxdir-zfile.tar" "$work/tagged.zfile"
 
 # ---- generated variants of a small compressed layer
 truncate -s 256K "$work/v.raw"; head -c 60000 /dev/urandom | dd of="$work/v.raw" bs=4096 seek=3 conv=notrunc status=none
