@@ -57,6 +57,21 @@ Each workload ran in ${ROUNDS} rounds interleaved over the devices; a figure is 
 | kernel memory per merged segment: the whole device, 255 layers' fixed costs included (bytes) | $bps | | |
 | kernel memory per ZFile block: the whole device, its decode buffers (two per vCPU, ~0.5 MiB each) included (bytes) | $bpb | (the jump table alone is 2.4) | |
 
+### Userspace reads on the host (bench/userspace.sh)
+
+\`ovbd cat\` of the whole image as one ZFile (4 KiB blocks, CRC32C on) to
+/dev/null from the page cache, against the local limit: \`lz4 -b\` and
+\`zstd -b\` decompressing the same image cut into the same 4 KiB blocks
+(no CRC). Upstream's library could not be built here (no network to fetch it),
+so the issue's upstream figures are not re-measured.
+
+| figure | value | |
+|---|---|---|
+| ovbd cat lz4 / lz4 -b decompression | $(r us_cat_lz4_MBps us_lz4_b_MBps) | ${V[us_cat_lz4_MBps]:-n/a} against ${V[us_lz4_b_MBps]:-n/a} MB/s |
+| ovbd cat zstd / zstd -b decompression | $(r us_cat_zstd_MBps us_zstd_b_MBps) | ${V[us_cat_zstd_MBps]:-n/a} against ${V[us_zstd_b_MBps]:-n/a} MB/s |
+| ovbd cat lz4, hardware CRC32C / table CRC32C | $(r us_cat_lz4_MBps us_cat_lz4_tablecrc_MBps) | |
+| CRC32C, dispatched (GB/s) | ${V[crc32c_GBps]:-n/a} | table: ${V[crc32c_table_GBps]:-n/a} GB/s |
+
 ## Raw numbers
 
 | key | median | rounds |

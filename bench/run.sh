@@ -56,6 +56,10 @@ bench_cc mkstack bench/mkstack.c
 bench_cc ctrtime bench/ctrtime.c tools/stack.c tools/blob.c tools/util.c
 cat "$D"/stack/* >/dev/null
 echo "BENCH host_userspace_255x10k_s $("$B/ctrtime" "$D"/stack/layer*)" >"$B/host.log"
+say "userspace reads on the host: ovbd cat against lz4 -b / zstd -b, CRC32C"
+bench_cc crcspeed bench/crcspeed.c
+bench/userspace.sh "$D/raw.img" "$B" | tee -a "$B/host.log"
+rm -f "$B/u.lz4" "$B/u.zstd"
 
 copy_bin "$(command -v fio)" "$D/fio"
 copy_bin "$(command -v lz4)" "$D/bin"; copy_bin "$(command -v zstd)" "$D/bin"

@@ -18,13 +18,16 @@
  */
 void ovbd_ti_error(struct dm_target *ti, const char *fmt, ...)
 {
-	char buf[256];
+	char buf[256], name[DM_NAME_LEN];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	DMERR("%s: %s", dm_table_device_name(ti->table), buf);
+	/* the name the user gave (dmsetup create NAME), else major:minor */
+	if (dm_copy_name_and_uuid(dm_table_get_md(ti->table), name, NULL))
+		strscpy(name, dm_table_device_name(ti->table), sizeof(name));
+	DMERR("%s: %s", name, buf);
 	ti->error = "invalid image or table: the overlaybd message before this names the cause";
 }
 

@@ -6,8 +6,19 @@
  *
  * The map function only queues read bios; workers read the compressed run
  * of a bio with one dm-io request, check each block's CRC32C and decode it
- * with the kernel's lz4 or zstd. Workers allocate nothing: every buffer
- * comes from a pool made in the ctr.
+ * with the kernel's lz4 or zstd. Workers allocate nothing.
+ *
+ * Memory is sized by CPUs, not by devices (as EROFS's global buffers):
+ * one module-wide pool of run slots (a 512 KiB run buffer, a 64 KiB decode
+ * buffer and, once a zstd device exists, a zstd context each), zstd
+ * decoders, and one workqueue, made for the first zfile device and freed
+ * with the last. Each device adds only its jump table and a reserve of one
+ * stored and one decoded block. The reserve guarantees progress when zfile
+ * devices are stacked (through a loop device on a file system on another
+ * zfile device, say): a worker holding a slot may wait for a lower
+ * device's read, and that read can always go ahead on its own device's
+ * reserve. Bios wait on their device's list, not in workers, until a slot
+ * or the reserve is free; decoders are never held across I/O.
  */
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -18,19 +29,56 @@
 
 #define RUN_BYTES	(512u << 10)	/* compressed bytes read in one go */
 #define READAHEAD_BYTES	(128u << 10)	/* extra compressed bytes for sequential streams */
-#define MAX_WORKERS	16
+#define MAX_SLOTS	32
 
 enum { ZC_READS, ZC_DECODED, ZC_CRC_ERRORS, ZC_DECODE_ERRORS, ZC_IO_ERRORS, ZC_NR };
 
+/* A buffer set: a run slot of the pool, or a device's reserve. */
 struct zfile_buf {
 	struct list_head node;
 	u8 *cbuf;			/* a run of compressed blocks */
+	u32 cap;			/* bytes a run may span in cbuf */
 	u8 *dbuf;			/* one decoded block */
+	zstd_dctx *dctx;		/* a slot's own; NULL in a reserve: borrow a decoder */
 	void *zstd_ws;
-	zstd_dctx *dctx;
+	bool reserve;
+	u64 owner;			/* device whose blocks the caches below hold */
 	u64 run_first, run_last;	/* blocks held in cbuf */
 	u64 run_start;			/* byte offset of cbuf[0] in the device */
 	u64 cached_blk;			/* block held in dbuf */
+};
+
+struct zfile_dec {
+	struct list_head node;
+	void *ws;
+	zstd_dctx *dctx;
+};
+
+struct zfile_ctx;
+
+/* The module-wide pool: see the comment at the top. */
+static struct {
+	struct mutex lock;		/* users, creation, growth */
+	unsigned int users;
+	bool zstd;			/* zstd contexts allocated */
+	spinlock_t slock;		/* everything below */
+	struct list_head free;		/* free slots, most recently used first */
+	struct list_head waiting;	/* devices with bios waiting for a buffer */
+	struct list_head decoders;	/* free zstd decoders */
+	wait_queue_head_t dec_wait;
+	struct zfile_buf slots[MAX_SLOTS];
+	unsigned int nslots;
+	struct zfile_dec decs[MAX_SLOTS];
+	unsigned int ndecs;
+	struct workqueue_struct *wq;
+	u64 next_id;
+} zpool = {
+	.lock = __MUTEX_INITIALIZER(zpool.lock),
+	.slock = __SPIN_LOCK_UNLOCKED(zpool.slock),
+	.free = LIST_HEAD_INIT(zpool.free),
+	.waiting = LIST_HEAD_INIT(zpool.waiting),
+	.decoders = LIST_HEAD_INIT(zpool.decoders),
+	.dec_wait = __WAIT_QUEUE_HEAD_INITIALIZER(zpool.dec_wait),
 };
 
 struct zfile_ctx {
@@ -44,13 +92,14 @@ struct zfile_ctx {
 	struct dm_io_client *io;
 	unsigned int lbs;
 	u64 dev_bytes;
-	struct workqueue_struct *wq;
+	u64 id;				/* owner tag of pool caches */
+	bool zstd;
 
-	spinlock_t lock;
-	struct list_head free_bufs;
-	wait_queue_head_t buf_wait;
-	struct zfile_buf bufs[MAX_WORKERS];
-	unsigned int nbufs;
+	/* under zpool.slock */
+	struct bio_list pending;	/* bios waiting for a buffer */
+	struct list_head wait_node;	/* on zpool.waiting while pending */
+	bool reserve_busy;
+	struct zfile_buf reserve;
 
 	atomic64_t next_seq;		/* byte after the last bio: a stream continues here */
 	atomic64_t ctr[ZC_NR];		/* status counters */
@@ -60,37 +109,113 @@ struct zfile_io {
 	struct work_struct work;
 	struct zfile_ctx *zc;
 	struct bio *bio;
+	struct zfile_buf *buf;
 };
 
+static u64 bio_block(struct zfile_ctx *zc, struct bio *bio)
+{
+	return ((u64)dm_target_offset(zc->ti, bio->bi_iter.bi_sector) << SECTOR_SHIFT) >>
+	       zc->zf.block_shift;
+}
+
 /*
- * A free buffer: the one whose run or decoded block holds blk if any, else
- * the least recently used, so that a stream's next bio finds its readahead.
+ * A free buffer for zc's bio at blk, under zpool.slock: the slot whose run
+ * or decoded block holds blk if any, else the least recently used slot,
+ * else zc's reserve; NULL when none is free.
  */
-static struct zfile_buf *get_buf(struct zfile_ctx *zc, u64 blk)
+static struct zfile_buf *take_buf(struct zfile_ctx *zc, u64 blk)
 {
 	struct zfile_buf *b = NULL, *it;
 
-	spin_lock(&zc->lock);
-	list_for_each_entry(it, &zc->free_bufs, node) {
-		if ((blk >= it->run_first && blk <= it->run_last) || blk == it->cached_blk) {
+	list_for_each_entry(it, &zpool.free, node) {
+		if (it->owner == zc->id &&
+		    ((blk >= it->run_first && blk <= it->run_last) || blk == it->cached_blk)) {
 			b = it;
 			break;
 		}
 	}
-	if (!b && !list_empty(&zc->free_bufs))
-		b = list_last_entry(&zc->free_bufs, struct zfile_buf, node);
-	if (b)
+	if (!b && !list_empty(&zpool.free))
+		b = list_last_entry(&zpool.free, struct zfile_buf, node);
+	if (b) {
 		list_del(&b->node);
-	spin_unlock(&zc->lock);
-	return b;
+		if (b->owner != zc->id) {
+			b->owner = zc->id;
+			b->run_first = b->run_last = b->cached_blk = ~0ull;
+		}
+		return b;
+	}
+	if (!zc->reserve_busy) {
+		zc->reserve_busy = true;
+		return &zc->reserve;
+	}
+	return NULL;
 }
 
+static void zfile_work(struct work_struct *work);
+
+/* Start zc's waiting bios while buffers last, under zpool.slock. */
+static void dispatch(struct zfile_ctx *zc)
+{
+	struct bio *bio;
+
+	while ((bio = bio_list_peek(&zc->pending))) {
+		struct zfile_io *io = dm_per_bio_data(bio, sizeof(*io));
+
+		io->buf = take_buf(zc, bio_block(zc, bio));
+		if (!io->buf)
+			break;
+		bio_list_pop(&zc->pending);
+		INIT_WORK(&io->work, zfile_work);
+		queue_work(zpool.wq, &io->work);
+	}
+	if (bio_list_empty(&zc->pending))
+		list_del_init(&zc->wait_node);
+	else if (list_empty(&zc->wait_node))
+		list_add_tail(&zc->wait_node, &zpool.waiting);
+}
+
+/* Give b back and start what waited for it. */
 static void put_buf(struct zfile_ctx *zc, struct zfile_buf *b)
 {
-	spin_lock(&zc->lock);
-	list_add(&b->node, &zc->free_bufs);
-	spin_unlock(&zc->lock);
-	wake_up(&zc->buf_wait);
+	struct zfile_ctx *w, *tmp;
+	unsigned long flags;
+
+	spin_lock_irqsave(&zpool.slock, flags);
+	if (b->reserve) {
+		zc->reserve_busy = false;
+		dispatch(zc);
+	} else {
+		list_add(&b->node, &zpool.free);
+	}
+	list_for_each_entry_safe(w, tmp, &zpool.waiting, wait_node) {
+		dispatch(w);
+		if (list_empty(&zpool.free))
+			break;
+	}
+	spin_unlock_irqrestore(&zpool.slock, flags);
+}
+
+/* A zstd context for a reserve's decode: held only while decoding. */
+static struct zfile_dec *get_decoder(void)
+{
+	struct zfile_dec *d = NULL;
+
+	wait_event(zpool.dec_wait, ({
+		spin_lock_irq(&zpool.slock);
+		d = list_first_entry_or_null(&zpool.decoders, struct zfile_dec, node);
+		if (d)
+			list_del(&d->node);
+		spin_unlock_irq(&zpool.slock);
+		d != NULL; }));
+	return d;
+}
+
+static void put_decoder(struct zfile_dec *d)
+{
+	spin_lock_irq(&zpool.slock);
+	list_add(&d->node, &zpool.decoders);
+	spin_unlock_irq(&zpool.slock);
+	wake_up(&zpool.dec_wait);
 }
 
 /*
@@ -111,7 +236,7 @@ static int read_run(struct zfile_ctx *zc, struct zfile_buf *b, u64 first, u64 la
 		ovbd_zfile_block_extent(&zc->zf, n, &off, &len);
 		if (n > last && !ra_end)
 			ra_end = ra ? end + READAHEAD_BYTES : end;
-		if (round_up(zc->payload_off + off + len, zc->lbs) - start > RUN_BYTES ||
+		if (round_up(zc->payload_off + off + len, zc->lbs) - start > b->cap ||
 		    (ra_end && zc->payload_off + off + len > ra_end))
 			break;
 		end = zc->payload_off + off + len;
@@ -158,9 +283,18 @@ static int load_block(struct zfile_ctx *zc, struct zfile_buf *b, u64 blk, u64 la
 		b->cached_blk = ~0ull;
 		dst = b->dbuf;
 	}
-	ret = ovbd_zfile_decode_block(&zc->zf, blk,
-				      b->cbuf + (zc->payload_off + off - b->run_start),
-				      len, dst, b->dctx, &e);
+	if (zc->zstd && !b->dctx) {	/* a reserve: borrow a decoder, never across I/O */
+		struct zfile_dec *d = get_decoder();
+
+		ret = ovbd_zfile_decode_block(&zc->zf, blk,
+					      b->cbuf + (zc->payload_off + off - b->run_start),
+					      len, dst, d->dctx, &e);
+		put_decoder(d);
+	} else {
+		ret = ovbd_zfile_decode_block(&zc->zf, blk,
+					      b->cbuf + (zc->payload_off + off - b->run_start),
+					      len, dst, b->dctx, &e);
+	}
 	if (ret) {
 		atomic64_inc(&zc->ctr[ret == -EBADMSG ? ZC_CRC_ERRORS : ZC_DECODE_ERRORS]);
 		DMERR_LIMIT("%s: zfile: block %llu: %s",
@@ -229,19 +363,18 @@ static void zfile_work(struct work_struct *work)
 {
 	struct zfile_io *io = container_of(work, struct zfile_io, work);
 	struct zfile_ctx *zc = io->zc;
-	u64 pos = (u64)dm_target_offset(zc->ti, io->bio->bi_iter.bi_sector) << SECTOR_SHIFT;
-	struct zfile_buf *b;
+	struct bio *bio = io->bio;
 
-	wait_event(zc->buf_wait, (b = get_buf(zc, pos >> zc->zf.block_shift)) != NULL);
-	io->bio->bi_status = read_bio(zc, b, io->bio);
-	put_buf(zc, b);
-	bio_endio(io->bio);
+	bio->bi_status = read_bio(zc, io->buf, bio);
+	put_buf(zc, io->buf);
+	bio_endio(bio);
 }
 
 static int zfile_map(struct dm_target *ti, struct bio *bio)
 {
 	struct zfile_ctx *zc = ti->private;
 	struct zfile_io *io;
+	unsigned long flags;
 
 	if (bio_op(bio) != REQ_OP_READ)
 		return DM_MAPIO_KILL;
@@ -253,56 +386,128 @@ static int zfile_map(struct dm_target *ti, struct bio *bio)
 	io = dm_per_bio_data(bio, sizeof(*io));
 	io->zc = zc;
 	io->bio = bio;
-	INIT_WORK(&io->work, zfile_work);
-	queue_work(zc->wq, &io->work);
+	spin_lock_irqsave(&zpool.slock, flags);
+	bio_list_add(&zc->pending, bio);
+	dispatch(zc);
+	spin_unlock_irqrestore(&zpool.slock, flags);
 	return DM_MAPIO_SUBMITTED;
 }
 
 /* ---- ctr / dtr ---- */
 
-static void free_bufs(struct zfile_ctx *zc)
+static void free_buf(struct zfile_buf *b)
+{
+	kvfree(b->cbuf);
+	kvfree(b->dbuf);
+	kvfree(b->zstd_ws);
+	memset(b, 0, sizeof(*b));
+}
+
+static int alloc_zstd(void **ws, zstd_dctx **dctx)
+{
+	size_t bytes = zstd_dctx_workspace_bound();
+
+	*ws = kvmalloc(bytes, GFP_KERNEL);
+	if (!*ws)
+		return -ENOMEM;
+	*dctx = zstd_init_dctx(*ws, bytes);
+	return *dctx ? 0 : -ENOMEM;
+}
+
+static void pool_free(void)
 {
 	unsigned int i;
 
-	for (i = 0; i < zc->nbufs; i++) {
-		vfree(zc->bufs[i].cbuf);
-		kvfree(zc->bufs[i].dbuf);
-		kvfree(zc->bufs[i].zstd_ws);
-	}
-	zc->nbufs = 0;
+	if (zpool.wq)
+		destroy_workqueue(zpool.wq);
+	zpool.wq = NULL;
+	for (i = 0; i < zpool.nslots; i++)
+		free_buf(&zpool.slots[i]);
+	for (i = 0; i < zpool.ndecs; i++)
+		kvfree(zpool.decs[i].ws);
+	memset(zpool.decs, 0, sizeof(zpool.decs));
+	zpool.nslots = zpool.ndecs = 0;
+	zpool.zstd = false;
+	INIT_LIST_HEAD(&zpool.free);
+	INIT_LIST_HEAD(&zpool.decoders);
 }
 
-static int alloc_bufs(struct zfile_ctx *zc)
+/* zstd contexts for every slot and the decoders, once, for the first zstd device. */
+static int pool_grow_zstd(void)
 {
-	/* two per CPU: one decodes while the other waits for its read */
-	unsigned int n = clamp_t(unsigned int, 2 * num_online_cpus(), 4, MAX_WORKERS);
-	size_t ws = zc->zf.h.algo == OVBD_ZF_ALGO_ZSTD ? zstd_dctx_workspace_bound() : 0;
-	size_t cbytes = max_t(size_t, RUN_BYTES, round_up(zc->zf.max_stored, zc->lbs) + zc->lbs) +
-			zc->lbs;
+	unsigned int i, n = clamp_t(unsigned int, num_online_cpus(), 1, MAX_SLOTS);
+	int ret = 0;
 
-	INIT_LIST_HEAD(&zc->free_bufs);
-	for (zc->nbufs = 0; zc->nbufs < n; zc->nbufs++) {
-		struct zfile_buf *b = &zc->bufs[zc->nbufs];
+	for (i = 0; i < zpool.nslots && !ret; i++)
+		ret = alloc_zstd(&zpool.slots[i].zstd_ws, &zpool.slots[i].dctx);
+	for (zpool.ndecs = 0; zpool.ndecs < n && !ret; zpool.ndecs++) {
+		struct zfile_dec *d = &zpool.decs[zpool.ndecs];
 
-		b->cbuf = vmalloc(cbytes);
-		b->dbuf = kvmalloc(zc->zf.h.block_size, GFP_KERNEL);
-		if (ws)
-			b->zstd_ws = kvmalloc(ws, GFP_KERNEL);
-		if (!b->cbuf || !b->dbuf || (ws && !b->zstd_ws)) {
-			zc->nbufs++;
-			return -ENOMEM;
-		}
-		if (ws) {
-			b->dctx = zstd_init_dctx(b->zstd_ws, ws);
-			if (!b->dctx) {
-				zc->nbufs++;
-				return -ENOMEM;
-			}
-		}
-		b->run_first = b->run_last = b->cached_blk = ~0ull;
-		list_add(&b->node, &zc->free_bufs);
+		ret = alloc_zstd(&d->ws, &d->dctx);
+		spin_lock_irq(&zpool.slock);
+		list_add(&d->node, &zpool.decoders);
+		spin_unlock_irq(&zpool.slock);
 	}
-	return 0;
+	if (!ret)
+		zpool.zstd = true;
+	return ret;
+}
+
+/* Take a reference on the pool for a device: made for the first, grown for zstd. */
+static int pool_get(bool zstd)
+{
+	/* two slots per CPU: one decodes while the other waits for its read */
+	unsigned int i, n = clamp_t(unsigned int, 2 * num_online_cpus(), 4, MAX_SLOTS);
+	int ret = 0;
+
+	mutex_lock(&zpool.lock);
+	if (!zpool.users) {
+		zpool.wq = alloc_workqueue("ovbd_zfile", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
+		if (!zpool.wq)
+			ret = -ENOMEM;
+		for (i = 0; i < n && !ret; i++) {
+			struct zfile_buf *b = &zpool.slots[zpool.nslots++];
+
+			/* lbs <= PAGE_SIZE: a run, its alignment and the zeroed tail fit */
+			b->cbuf = kvmalloc(RUN_BYTES + 3 * PAGE_SIZE, GFP_KERNEL);
+			b->dbuf = kvmalloc(OVBD_ZF_BLOCK_MAX, GFP_KERNEL);
+			b->cap = RUN_BYTES;
+			b->run_first = b->run_last = b->cached_blk = ~0ull;
+			if (!b->cbuf || !b->dbuf)
+				ret = -ENOMEM;
+			list_add(&b->node, &zpool.free);
+		}
+	}
+	if (!ret && zstd && !zpool.zstd)
+		ret = pool_grow_zstd();
+	if (!ret)
+		zpool.users++;
+	else if (!zpool.users)
+		pool_free();
+	mutex_unlock(&zpool.lock);
+	return ret;
+}
+
+static void pool_put(void)
+{
+	mutex_lock(&zpool.lock);
+	if (!--zpool.users)
+		pool_free();
+	mutex_unlock(&zpool.lock);
+}
+
+/* The device's reserve: one stored block with its alignment, and one decoded block. */
+static int alloc_reserve(struct zfile_ctx *zc)
+{
+	struct zfile_buf *b = &zc->reserve;
+
+	b->reserve = true;
+	b->cap = round_up(zc->zf.max_stored, zc->lbs) + 2 * zc->lbs;
+	b->cbuf = kvmalloc(b->cap + zc->lbs, GFP_KERNEL | __GFP_ACCOUNT);
+	b->dbuf = kvmalloc(zc->zf.h.block_size, GFP_KERNEL | __GFP_ACCOUNT);
+	b->owner = zc->id;
+	b->run_first = b->run_last = b->cached_blk = ~0ull;
+	return b->cbuf && b->dbuf ? 0 : -ENOMEM;
 }
 
 /* Parse the header/trailer and load the index into the jump table. */
@@ -388,9 +593,9 @@ static void zfile_dtr(struct dm_target *ti)
 {
 	struct zfile_ctx *zc = ti->private;
 
-	if (zc->wq)
-		destroy_workqueue(zc->wq);
-	free_bufs(zc);
+	if (zc->id)
+		pool_put();
+	free_buf(&zc->reserve);
 	kvfree(zc->jump);
 	if (zc->io)
 		dm_io_client_destroy(zc->io);
@@ -421,8 +626,8 @@ static int zfile_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	}
 	ti->private = zc;
 	zc->ti = ti;
-	spin_lock_init(&zc->lock);
-	init_waitqueue_head(&zc->buf_wait);
+	bio_list_init(&zc->pending);
+	INIT_LIST_HEAD(&zc->wait_node);
 
 	ret = dm_get_device(ti, argv[0], OVBD_MODE_READ, &zc->dev);
 	if (ret) {
@@ -462,17 +667,21 @@ static int zfile_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		ti->error = "zfile: cannot create a dm-io client";
 		goto bad;
 	}
-	ret = alloc_bufs(zc);
+	zc->zstd = zc->zf.h.algo == OVBD_ZF_ALGO_ZSTD;
+	ret = alloc_reserve(zc);
 	if (ret) {
-		ti->error = "zfile: no memory for the decode buffers";
+		ovbd_ti_error(ti, "zfile: no memory for the device's reserve buffers");
 		goto bad;
 	}
-	zc->wq = alloc_workqueue("ovbd_zfile", WQ_MEM_RECLAIM | WQ_UNBOUND, zc->nbufs);
-	if (!zc->wq) {
-		ti->error = "zfile: cannot create the workqueue";
-		ret = -ENOMEM;
+	ret = pool_get(zc->zstd);
+	if (ret) {
+		ovbd_ti_error(ti, "zfile: no memory for the shared decode buffers");
 		goto bad;
 	}
+	mutex_lock(&zpool.lock);
+	zc->id = ++zpool.next_id;	/* nonzero: the pool reference is held */
+	mutex_unlock(&zpool.lock);
+	zc->reserve.owner = zc->id;
 	ti->per_io_data_size = sizeof(struct zfile_io);
 	ti->num_flush_bios = 0;
 	ti->num_discard_bios = 0;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* ovbd cat: the flattened virtual disk of a stack, or a standalone ZFile's content. */
 #include "commands.h"
+#include "output.h"
 #include "stack.h"
 #include "util.h"
 #include <fcntl.h>
@@ -56,26 +57,31 @@ int cmd_cat(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
+		{ "ignore-chain", no_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' }, { 0 } };
 	const char *out_name = NULL;
 	int c, out = STDOUT_FILENO;
+	struct output o = { 0 };
 	struct blob b;
 
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
 		if (c == 'o')
 			out_name = optarg;
+		else if (c == 'I')
+			stack_ignore_chain = true;
 		else
 			usage_of("cat", c == 'h' ? 0 : EXIT_USAGE);
 	}
 	if (optind == argc)
 		usage_of("cat", EXIT_USAGE);
-	if (out_name) {
-		out = open(out_name, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (out < 0)
-			die(EXIT_BAD_INPUT, "%s: %s", out_name, strerror(errno));
-	}
-	else
+	if (out_name && strcmp(out_name, "-")) {
+		output_open(&o, out_name, OUTPUT_RAW, argv + optind, argc - optind, false);
+		out = o.fd;
+	} else {
+		if (!out_name && isatty(STDOUT_FILENO))
+			die(EXIT_USAGE, "cat: standard output is a terminal: give -o FILE, or -o - to write there anyway");
 		out_name = "stdout";
+	}
 	if (argc - optind == 1) {
 		if (blob_open(&b, argv[optind]))
 			die(EXIT_BAD_INPUT, "%s", b.why);
@@ -91,7 +97,7 @@ int cmd_cat(int argc, char **argv)
 	}
 	cat_stack(argv + optind, (unsigned int)(argc - optind), out, out_name);
 done:
-	if (out != STDOUT_FILENO && close(out))
-		die(EXIT_BAD_INPUT, "%s: %s", out_name, strerror(errno));
+	if (out != STDOUT_FILENO)
+		output_commit(&o);
 	return 0;
 }

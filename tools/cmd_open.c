@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "config.h"
 #include "dmplan.h"
+#include "stack.h"
 #include "run.h"
 #include "util.h"
 #include <fcntl.h>
@@ -285,6 +286,7 @@ int cmd_open(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "ignore-chain", no_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' }, { 0 } };
 	struct image_config cfg = { 0 };
 	const char *config = NULL, *name;
@@ -294,6 +296,8 @@ int cmd_open(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		if (c == 'c')
 			config = optarg;
+		else if (c == 'I')
+			stack_ignore_chain = true;
 		else
 			usage_of("open", c == 'h' ? 0 : EXIT_USAGE);
 	}

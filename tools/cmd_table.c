@@ -2,18 +2,24 @@
 /* ovbd table: print the dmsetup tables that map a stack, one "name: table" a line. */
 #include "commands.h"
 #include "dmplan.h"
+#include "stack.h"
 #include "util.h"
 #include <getopt.h>
 
 int cmd_table(int argc, char **argv)
 {
-	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
+	static const struct option opts[] = { { "ignore-chain", no_argument, NULL, 'I' },
+					       { "help", no_argument, NULL, 'h' }, { 0 } };
 	static struct dm_plan plan;
 	unsigned int i;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1)
-		usage_of("table", c == 'h' ? 0 : EXIT_USAGE);
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'I')
+			stack_ignore_chain = true;
+		else
+			usage_of("table", c == 'h' ? 0 : EXIT_USAGE);
+	}
 	if (argc - optind < 2)
 		usage_of("table", EXIT_USAGE);
 	dmplan_probe(&plan, argv[optind], argv + optind + 1, (unsigned int)(argc - optind - 1));

@@ -2,6 +2,7 @@
 /* ovbd: the device-mapper tables that map a stack of layer blobs. */
 #include "commands.h"
 #include "dmplan.h"
+#include "stack.h"
 #include "util.h"
 
 void dmplan_zfile_name(char *out, size_t len, const char *name, unsigned int i)
@@ -29,6 +30,10 @@ static void probe_layer(struct dmplan_layer *l, const char *path, unsigned int i
 	l->file_size = b.file_size;
 	l->content_size = b.content_size;
 	l->virtual_size = l->lsmt ? b.layer.tail.virtual_size : 0;
+	if (l->lsmt) {
+		snprintf(l->uuid, sizeof(l->uuid), "%s", b.layer.tail.uuid);
+		snprintf(l->parent, sizeof(l->parent), "%s", b.layer.tail.parent_uuid);
+	}
 	rem = b.file_size % DMPLAN_SECTOR;
 	l->tail = l->zfile && !b.zf.from_header && rem > DMPLAN_SECTOR - OVBD_ZF_FIELDS_SIZE;
 	if (l->tail)		/* tail_sector is zeroed by dmplan_probe() */
@@ -49,6 +54,15 @@ void dmplan_probe(struct dm_plan *p, const char *name, char **blobs, unsigned in
 	p->nlayers = n;
 	for (i = 0; i < n; i++)
 		probe_layer(&p->layer[i], blobs[i], i, n);
+	if (p->layer[0].lsmt) {
+		const char *u[OVBD_LSMT_MAX_LAYERS], *pu[OVBD_LSMT_MAX_LAYERS];
+
+		for (i = 0; i < n; i++) {
+			u[i] = p->layer[i].uuid;
+			pu[i] = p->layer[i].parent;
+		}
+		stack_check_chain(blobs, u, pu, n);
+	}
 }
 
 static struct dm_dev_plan *plan_add(struct dm_plan *p, const char *name)

@@ -24,6 +24,7 @@ struct dmplan_layer {
 	 */
 	bool tail;
 	u8 tail_sector[DMPLAN_SECTOR];
+	char uuid[OVBD_LSMT_UUID_LEN + 1], parent[OVBD_LSMT_UUID_LEN + 1];
 };
 
 /* Devices in creation order: the zfile devices, then the lsmt device NAME. */
@@ -37,7 +38,7 @@ struct dm_plan {
 /*
  * Check NAME and the layer blobs (bottom first), opening each once, and
  * keep what the tables need. A single standalone ZFile gives one zfile
- * device. Dies on bad input.
+ * device. Dies on bad input, and on layers that do not chain (stack.h).
  */
 void dmplan_probe(struct dm_plan *p, const char *name, char **blobs, unsigned int n);
 /* The tables of NAME, for the probed layers attached as the block devices devs[]. */

@@ -3,6 +3,29 @@
 #include "stack.h"
 #include "util.h"
 
+bool stack_ignore_chain;
+
+static bool uuid_set(const char *u)
+{
+	return u[0] && strcmp(u, "00000000-0000-0000-0000-000000000000");
+}
+
+void stack_check_chain(char **paths, const char *const *uuid, const char *const *parent,
+		       unsigned int n)
+{
+	unsigned int i;
+
+	if (stack_ignore_chain)
+		return;
+	if (uuid_set(parent[0]))
+		die(EXIT_BAD_INPUT, "layer 0: %s: parent_uuid %s is set, so a lower layer is missing (give every layer, bottom first, or --ignore-chain)",
+		    paths[0], parent[0]);
+	for (i = 1; i < n; i++)
+		if (uuid_set(parent[i]) && uuid_set(uuid[i - 1]) && strcasecmp(parent[i], uuid[i - 1]))
+			die(EXIT_BAD_INPUT, "layer %u: %s: parent_uuid %s is not the uuid %s of layer %u (%s): layers missing or out of order (bottom first; --ignore-chain to map them anyway)",
+			    i, paths[i], parent[i], uuid[i - 1], i - 1, paths[i - 1]);
+}
+
 void stack_open(struct stack *s, char **paths, unsigned int n)
 {
 	struct ovbd_merge_src *src;
@@ -25,6 +48,17 @@ void stack_open(struct stack *s, char **paths, unsigned int n)
 		src[i].n = b->layer.nsegs;
 		if (b->layer.tail.virtual_size)
 			s->virtual_size = b->layer.tail.virtual_size;
+	}
+	{
+		const char **u = xcalloc(n, sizeof(*u)), **pu = xcalloc(n, sizeof(*pu));
+
+		for (i = 0; i < n; i++) {
+			u[i] = s->layers[i].layer.tail.uuid;
+			pu[i] = s->layers[i].layer.tail.parent_uuid;
+		}
+		stack_check_chain(paths, u, pu, n);
+		free(u);
+		free(pu);
 	}
 	scratch = xmalloc(ovbd_lsmt_merge_scratch_bytes(n));
 	if (ovbd_lsmt_merge(src, n, scratch, NULL, 0, &s->nmerged, &e))

@@ -13,7 +13,17 @@ struct stack {
 	u64 virtual_size;		/* bytes: top-most non-zero virtual_size */
 };
 
-/* Open, validate and merge layers; dies with a message on bad input. */
+/* Set by --ignore-chain: accept layers whose uuids do not chain. */
+extern bool stack_ignore_chain;
+/*
+ * Die unless the layers (bottom first) chain: each layer's parent_uuid is
+ * the uuid of the layer below where both are set, and the bottom layer has
+ * no parent. An empty or nil uuid is "unset" and matches anything.
+ */
+void stack_check_chain(char **paths, const char *const *uuid, const char *const *parent,
+		       unsigned int n);
+
+/* Open, validate and merge layers, checking the chain; dies with a message on bad input. */
 void stack_open(struct stack *s, char **paths, unsigned int n);
 /* Read virtual bytes [off, off+len), sector aligned; dies on corruption. */
 void stack_read(struct stack *s, u64 off, u8 *buf, size_t len);
