@@ -238,7 +238,10 @@ static int load_stack(struct dm_target *ti, struct lsmt_ctx *lc)
 		ret = ovbd_lsmt_merge(src, lc->nlayers, scratch, lc->merged, lc->nmerged,
 				      &lc->nmerged, &e);
 	}
-	if (ret)
+	if (ret == -EINTR)
+		ovbd_ti_error(ti, "lsmt: interrupted by a fatal signal while merging, after %llu merged entries",
+			      e.value);
+	else if (ret)
 		ovbd_ti_core_error(ti, "lsmt merge", &e);
 out:
 	ovbd_reader_exit(&r);

@@ -64,7 +64,7 @@ int cmd_cat(int argc, char **argv)
 	struct output o = { 0 };
 	struct blob b;
 
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+	while ((c = ovbd_getopt(argc, argv, "o:h", opts)) != -1) {
 		if (c == 'o')
 			out_name = optarg;
 		else if (c == 'I')

@@ -76,7 +76,7 @@ int cmd_commit(int argc, char **argv)
 	struct stat st;
 	u64 n;
 
-	while ((c = getopt_long(argc, argv, "l:za:b:tu:p:m:h", opts, NULL)) != -1) {
+	while ((c = ovbd_getopt(argc, argv, "l:za:b:tu:p:m:h", opts)) != -1) {
 		switch (c) {
 		case 'l': lowers[nlower++] = optarg; break;
 		case 'z': zfile = true; break;

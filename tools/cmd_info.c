@@ -111,7 +111,7 @@ int cmd_info(int argc, char **argv)
 	struct blob b;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+	while ((c = ovbd_getopt(argc, argv, "jh", opts)) != -1) {
 		if (c == 'j')
 			json = true;
 		else

@@ -38,7 +38,7 @@ static const char *kind_word(char k)
 static void state_add(struct state *s, char kind, const char *name)
 {
 	s->kind[s->n] = kind;
-	snprintf(s->name[s->n++], ITEM_MAX, "%s", name);
+	snprintf(s->name[s->n++], ITEM_MAX, "%.*s", ITEM_MAX - 1, name);
 }
 
 /* Newlines to spaces: messages are one line. */
@@ -174,7 +174,7 @@ static int attach_tail(struct state *s, const char *name, unsigned int i,
 		       const struct dmplan_layer *l, const char *loop, char *dev, size_t devlen,
 		       char *why, size_t whylen)
 {
-	char path[ITEM_MAX], tloop[64], table[DMPLAN_NAME_MAX + 8], out[512];
+	char path[ITEM_MAX], tloop[512], table[DMPLAN_NAME_MAX + 8], out[512];
 	u64 whole = l->file_size / DMPLAN_SECTOR * DMPLAN_SECTOR;
 	FILE *f;
 	int fd;
@@ -200,6 +200,7 @@ static int attach_tail(struct state *s, const char *name, unsigned int i,
 			return -1;
 		}
 	}
+	tloop[strcspn(tloop, "\n")] = 0;
 	state_add(s, 'l', tloop);
 	snprintf(path, sizeof(path), STATE_DIR "/%s.t%03u.table", name, i);
 	f = fopen(path, "w");
@@ -243,10 +244,12 @@ static int open_stack(const char *name, char **blobs, unsigned int n, char *why,
 	for (i = 0; i < n; i++) {
 		char *argv[] = { "losetup", "--read-only", "--find", "--show", blobs[i], NULL };
 
-		if (run_cmd(argv, loops[i], sizeof(loops[i]))) {
-			snprintf(why, whylen, "layer %u: losetup %s: %s", i, blobs[i], one_line(loops[i]));
+		/* the whole message: a failure's reason is longer than a device name */
+		if (run_cmd(argv, out, sizeof(out))) {
+			snprintf(why, whylen, "layer %u: losetup %s: %s", i, blobs[i], one_line(out));
 			goto rollback;
 		}
+		snprintf(loops[i], sizeof(loops[i]), "%.*s", (int)strcspn(out, "\n"), out);
 		state_add(&s, 'l', loops[i]);
 		if (attach_tail(&s, name, i, &plan.layer[i], loops[i], mapped[i],
 				sizeof(mapped[i]), why, whylen))
@@ -262,8 +265,10 @@ static int open_stack(const char *name, char **blobs, unsigned int n, char *why,
 			char reason[400];
 
 			kernel_reason(plan.dev[i].name, reason, sizeof(reason));
-			snprintf(why, whylen, "dmsetup create %s: %s%s", plan.dev[i].name, one_line(out),
-				 reason);
+			snprintf(why, whylen, "dmsetup create %s: %s%s%s", plan.dev[i].name, one_line(out),
+				 reason, strstr(reason, "unknown target type") ?
+				 " (the dm-overlaybd module is not loaded: modprobe dm-overlaybd; "
+				 "if it is not found, see dkms status dm-overlaybd)" : "");
 			dmplan_free(&plan);
 			goto rollback;
 		}
@@ -293,7 +298,7 @@ int cmd_open(int argc, char **argv)
 	char why[1024], path[256];
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+	while ((c = ovbd_getopt(argc, argv, "c:h", opts)) != -1) {
 		if (c == 'c')
 			config = optarg;
 		else if (c == 'I')
@@ -304,6 +309,11 @@ int cmd_open(int argc, char **argv)
 	if (optind >= argc || (config && optind != argc - 1) || (!config && optind == argc - 1))
 		usage_of("open", EXIT_USAGE);
 	name = argv[optind];
+	if (geteuid() != 0)
+		die(EXIT_BAD_INPUT, "open %s: needs root: it creates loop and device-mapper devices", name);
+	if (access("/dev/mapper/control", F_OK))
+		die(EXIT_BAD_INPUT, "open %s: /dev/mapper/control is missing: device-mapper is not loaded (modprobe dm-mod)",
+		    name);
 	state_path(path, sizeof(path), name);
 	if (!access(path, F_OK))
 		die(EXIT_BAD_INPUT, "%s: already open (ovbd close %s first)", name, name);
@@ -338,7 +348,7 @@ int cmd_close(int argc, char **argv)
 	char why[600];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+	while ((c = ovbd_getopt(argc, argv, "h", opts)) != -1)
 		usage_of("close", c == 'h' ? 0 : EXIT_USAGE);
 	if (optind != argc - 1)
 		usage_of("close", EXIT_USAGE);
@@ -359,7 +369,7 @@ int cmd_status(int argc, char **argv)
 	unsigned int i;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+	while ((c = ovbd_getopt(argc, argv, "h", opts)) != -1)
 		usage_of("status", c == 'h' ? 0 : EXIT_USAGE);
 	if (optind != argc - 1)
 		usage_of("status", EXIT_USAGE);

@@ -14,7 +14,7 @@ int cmd_table(int argc, char **argv)
 	unsigned int i;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = ovbd_getopt(argc, argv, "h", opts)) != -1) {
 		if (c == 'I')
 			stack_ignore_chain = true;
 		else

@@ -128,7 +128,7 @@ int cmd_verify(int argc, char **argv)
 	bool strict = false;
 	int c, bad = 0;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = ovbd_getopt(argc, argv, "h", opts)) != -1) {
 		if (c == 's')
 			strict = true;
 		else

@@ -75,7 +75,7 @@ int cmd_zfile(int argc, char **argv)
 	int c, in, out;
 	u64 n;
 
-	while ((c = getopt_long(argc, argv, "da:b:h", opts, NULL)) != -1) {
+	while ((c = ovbd_getopt(argc, argv, "da:b:h", opts)) != -1) {
 		switch (c) {
 		case 'd': dec = true; break;
 		case 'a': o.algo = parse_algo(optarg); break;

@@ -15,7 +15,13 @@ int cmd_open(int argc, char **argv);
 int cmd_close(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 
-/* Shared by the commands: usage text of one subcommand, and help handling. */
+/*
+ * Shared by the commands: getopt_long that remembers what was wrong with a
+ * bad option, and usage_of(), which with a nonzero code says that reason
+ * (or that the arguments do not fit the synopsis) before the synopsis.
+ */
+struct option;
+int ovbd_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
 void usage_of(const char *cmd, int code) __attribute__((noreturn));
 /* --algo and --block-size values; die with exit 2 when malformed. */
 u8 parse_algo(const char *s);

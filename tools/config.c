@@ -22,7 +22,7 @@ static bool expect(struct json *j, char c)
 		j->p++;
 		return true;
 	}
-	j->err = "unexpected character";
+	j->err = j->p < j->end ? "unexpected character" : "the document ends early";
 	return false;
 }
 

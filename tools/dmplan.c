@@ -76,7 +76,7 @@ static struct dm_dev_plan *plan_add(struct dm_plan *p, const char *name)
 
 void dmplan_render(struct dm_plan *p, const char *name, char **devs)
 {
-	char lsmt_args[DMPLAN_TABLE_MAX] = "", zname[DMPLAN_NAME_MAX];
+	char lsmt_args[DMPLAN_TABLE_MAX - 32] = "", zname[DMPLAN_NAME_MAX];
 	size_t used = 0;
 	u64 vsize = 0;
 	unsigned int i;

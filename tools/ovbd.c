@@ -11,86 +11,163 @@
 struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
-	const char *usage;
+	const char *synopsis;	/* after "ovbd " */
+	const char *what;	/* one or two lines */
+	const char *options;	/* one "  --opt  meaning" line each, or NULL */
+	const char *example;
 };
 
 static const struct command commands[] = {
-	{ "info", cmd_info,
-	  "info BLOB [--json]\n"
-	  "  Print the kind (tar, zfile, lsmt), every header and trailer field,\n"
-	  "  and index statistics.\n" },
-	{ "cat", cmd_cat,
-	  "cat LAYER... [-o FILE]\n"
-	  "  Write the flattened virtual disk of a stack (bottom first), or the\n"
-	  "  decompressed content of one standalone ZFile, to FILE or stdout.\n" },
-	{ "verify", cmd_verify,
-	  "verify [--strict] BLOB...\n"
-	  "  Check every header digest, index CRC, block CRC and block decode, and\n"
-	  "  the LSMT index, and say what was checked (an uncompressed layer's data\n"
-	  "  has no checksums). Exit 1 on the first corruption found in a blob.\n"
-	  "  Warn where upstream overlaybd would refuse what ovbd reads; --strict\n"
-	  "  makes those warnings failures.\n" },
-	{ "zfile", cmd_zfile,
-	  "zfile [-d] [--algo lz4|zstd] [--block-size N] [--no-verify] [--tar] IN OUT\n"
-	  "  Compress IN into the ZFile OUT (default lz4, 4096-byte blocks, with\n"
-	  "  per-block CRC32C), optionally tar-wrapped; with -d, decompress IN.\n" },
+	{ "info", cmd_info, "info [--json] BLOB",
+	  "Print the kind (tar, zfile, lsmt), every header and trailer field,\n"
+	  "and index statistics.",
+	  "  --json            one JSON object instead of text\n",
+	  "ovbd info --json layer1.tar" },
+	{ "cat", cmd_cat, "cat [-o FILE] [--ignore-chain] LAYER...",
+	  "Write the flattened virtual disk of a stack (bottom first), or the\n"
+	  "decompressed content of one standalone ZFile. Refuses a terminal as\n"
+	  "standard output.",
+	  "  -o, --output FILE written whole or not at all (temporary file, then\n"
+	  "                    rename); '-' for standard output even on a terminal\n"
+	  "  --ignore-chain    accept layers whose parent_uuid is not the uuid of\n"
+	  "                    the layer below (see ovbd(8), LAYER CHAIN)\n",
+	  "ovbd cat base.tar top.tar -o disk.img" },
+	{ "verify", cmd_verify, "verify [--strict] BLOB...",
+	  "Check every header digest, index CRC, block CRC and block decode, the\n"
+	  "LSMT index, and the sizes that show truncation; say what was checked\n"
+	  "(an uncompressed layer's data has no checksums). Exit 1 on the first\n"
+	  "corruption in a blob. Warn where upstream overlaybd would refuse what\n"
+	  "ovbd reads.",
+	  "  --strict          treat those warnings as failures\n",
+	  "ovbd verify --strict layer*.tar" },
+	{ "zfile", cmd_zfile, "zfile [-d] [--algo lz4|zstd] [--block-size N] [--no-verify] [--tar] [--force] IN OUT",
+	  "Compress IN into the ZFile OUT (upstream overlaybd-zfile's layout), or\n"
+	  "with -d decompress the ZFile IN into OUT.",
+	  "  -d, --decompress  decompress instead\n"
+	  "  --algo A          lz4 (default) or zstd\n"
+	  "  --block-size N    a power of two from 4096 to 65536 (default 4096);\n"
+	  "                    K and M suffixes allowed\n"
+	  "  --no-verify       store no CRC32C per block\n"
+	  "  --tar             wrap OUT as an OCI layer blob, as upstream does\n"
+	  "  --force           replace an existing OUT that is not an OverlayBD blob\n",
+	  "ovbd zfile --algo zstd --block-size 16K layer.lsmt layer.zfile" },
 	{ "commit", cmd_commit,
-	  "commit [--lower BLOB]... [--zfile] [--algo lz4|zstd] [--block-size N]\n"
-	  "       [--tar] [--uuid U] [--parent U] [-m MSG] RAW OUT\n"
-	  "  Write a sealed LSMT layer of the 4 KiB blocks of RAW that differ from\n"
-	  "  the stack of --lower layers (bottom first); zero blocks that differ\n"
-	  "  become zeroed entries. --zfile compresses it, --tar wraps it as an OCI blob.\n" },
-	{ "table", cmd_table,
-	  "table NAME LAYER...\n"
-	  "  Print the device-mapper tables that map the stack, one \"name: table\"\n"
-	  "  per line, in creation order, using the LAYER paths as devices.\n" },
-	{ "open", cmd_open,
-	  "open NAME LAYER... | open NAME --config config.v1.json\n"
-	  "  Attach the layers to read-only loop devices, create a zfile device per\n"
-	  "  compressed layer and the lsmt device /dev/mapper/NAME. On failure,\n"
-	  "  roll back what was created. --config reads overlaybd-tcmu's lowers and\n"
-	  "  writes \"success\" or the reason to its resultFile. Needs dm-overlaybd.\n" },
-	{ "close", cmd_close,
-	  "close NAME\n"
-	  "  Remove the devices and loop devices that ovbd open NAME created.\n" },
-	{ "status", cmd_status,
-	  "status NAME\n"
-	  "  Show the loop devices and the targets' status lines of a stack.\n" },
+	  "commit [--lower BLOB]... [--zfile [--algo A] [--block-size N]] [--tar]\n"
+	  "       [--uuid U] [--parent U] [-m MSG] [--force] [--ignore-chain] RAW OUT",
+	  "Write a sealed LSMT layer of the 4 KiB blocks of RAW that differ from\n"
+	  "the stack of --lower layers (bottom first); blocks that became zeros\n"
+	  "are zeroed entries.",
+	  "  --lower BLOB      a lower layer, bottom first; repeat for each\n"
+	  "  --zfile           compress the layer (as overlaybd-commit -z)\n"
+	  "  --algo, --block-size  as for ovbd zfile; only with --zfile\n"
+	  "  --tar             wrap it as an OCI layer blob\n"
+	  "  --uuid U, --parent U  RFC 4122 uuids (default: random; the top lower\n"
+	  "                    layer's uuid, or the nil uuid for a base layer)\n"
+	  "  -m, --message MSG the commit message, at most 255 bytes\n"
+	  "  --force           replace an existing OUT that is not an OverlayBD blob\n"
+	  "  --ignore-chain    accept --lower layers that do not chain\n",
+	  "ovbd commit --lower base.tar --zfile --tar disk.img top.tar" },
+	{ "table", cmd_table, "table [--ignore-chain] NAME LAYER...",
+	  "Print the device-mapper tables that map the stack, one \"name: table\"\n"
+	  "per line, in creation order, using the LAYER paths as devices.",
+	  "  --ignore-chain    accept layers that do not chain\n",
+	  "ovbd table img /dev/loop0 /dev/loop1" },
+	{ "open", cmd_open, "open [--ignore-chain] NAME LAYER... | open NAME --config config.v1.json",
+	  "Attach the layers to read-only loop devices, create a zfile device per\n"
+	  "compressed layer and the lsmt device /dev/mapper/NAME; on failure roll\n"
+	  "back what was created. Needs root and the dm-overlaybd module.",
+	  "  --config FILE     overlaybd-tcmu's config.v1.json: lowers[] and resultFile\n"
+	  "  --ignore-chain    accept layers that do not chain\n",
+	  "ovbd open img base.tar top.tar && mount -o ro /dev/mapper/img /mnt" },
+	{ "close", cmd_close, "close NAME",
+	  "Remove the devices and loop devices that ovbd open NAME created.",
+	  NULL, "ovbd close img" },
+	{ "status", cmd_status, "status NAME",
+	  "Show the loop devices and the targets' status lines of a stack.",
+	  NULL, "ovbd status img" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
+static char bad_option[160];
+static int cmd_argc;
+
+int ovbd_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
+{
+	int c = getopt_long(argc, argv, shortopts, longopts, NULL);
+
+	cmd_argc = argc;
+	if (c == '?') {
+		const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+
+		if (optopt && strchr(shortopts, optopt) && strchr(shortopts, optopt)[1] == ':')
+			snprintf(bad_option, sizeof(bad_option), "option '-%c' needs a value", optopt);
+		else if (optopt)
+			snprintf(bad_option, sizeof(bad_option), "unknown option '-%c'", optopt);
+		else if (!strncmp(arg, "--", 2) && strchr(arg, '='))
+			snprintf(bad_option, sizeof(bad_option), "option '%.100s' takes no value or is unknown", arg);
+		else
+			snprintf(bad_option, sizeof(bad_option), "unknown option '%.100s' (or it needs a value)", arg);
+	}
+	return c;
+}
+
+static void print_indented(FILE *f, const char *text, const char *indent)
+{
+	while (*text) {
+		size_t n = strcspn(text, "\n");
+
+		fprintf(f, "%s%.*s\n", indent, (int)n, text);
+		text += n + (text[n] == '\n');
+	}
+}
+
 void usage_of(const char *cmd, int code)
 {
+	const struct command *c = NULL;
+	char why[200] = "";
 	size_t i;
 
-	for (i = 0; i < NCOMMANDS; i++) {
-		const char *u = commands[i].usage;
-
-		if (strcmp(commands[i].name, cmd))
-			continue;
-		if (!code)
-			printf("usage: ovbd %s", u);
-		else	/* one line: the synopsis */
-			fprintf(stderr, "%s: usage: ovbd %.*s (see ovbd %s --help)\n",
-				ovbd_prog, (int)strcspn(u, "\n"), u, cmd);
+	for (i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(commands[i].name, cmd))
+			c = &commands[i];
+	if (!c)
+		exit(code);
+	if (code) {	/* one line: what was wrong, and the synopsis */
+		if (bad_option[0])
+			snprintf(why, sizeof(why), "%s: %s; ", cmd, bad_option);
+		else
+			snprintf(why, sizeof(why), "%s: %d argument%s after the options do not fit; ",
+				 cmd, cmd_argc - optind, cmd_argc - optind == 1 ? "" : "s");
+		fprintf(stderr, "%s: %susage: ovbd %.*s (see ovbd %s --help)\n", ovbd_prog, why,
+			(int)strcspn(c->synopsis, "\n"), c->synopsis, cmd);
+		exit(code);
 	}
-	exit(code);
+	printf("usage: ovbd %s\n\n", c->synopsis);
+	print_indented(stdout, c->what, "");
+	if (c->options) {
+		printf("\noptions:\n");
+		print_indented(stdout, c->options, "");
+	}
+	printf("\nexample:\n  %s\n\nExit status: 0 success, 1 bad input, 2 bad usage. See ovbd(8).\n",
+	       c->example);
+	exit(0);
 }
 
 static void usage(int code)
 {
-	FILE *f = stdout;
 	size_t i;
 
 	if (code) {
 		fprintf(stderr, "%s: usage: ovbd COMMAND [ARGS] (see ovbd --help)\n", ovbd_prog);
 		exit(code);
 	}
-	fprintf(f, "usage: ovbd COMMAND [ARGS]   (ovbd COMMAND --help for details)\n\n");
-	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  ovbd %s", commands[i].usage);
-	fprintf(f, "\nExit status: 0 success, 1 bad input, 2 bad usage.\n");
+	printf("usage: ovbd COMMAND [ARGS]   (ovbd COMMAND --help for its options)\n\n");
+	for (i = 0; i < NCOMMANDS; i++) {
+		printf("  ovbd %s\n", commands[i].synopsis);
+		print_indented(stdout, commands[i].what, "        ");
+	}
+	printf("\nExit status: 0 success, 1 bad input, 2 bad usage. See ovbd(8).\n");
 	exit(code);
 }
 

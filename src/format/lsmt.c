@@ -316,8 +316,8 @@ int ovbd_lsmt_merge(const struct ovbd_merge_src *src, unsigned int nlayers,
 		int w;
 
 		if (!(++steps % OVBD_LSMT_MERGE_STEP) && ovbd_should_stop())
-			return ovbd_fail_val(e, EINTR, "lsmt merge", n,
-					     "no fatal signal while merging (stopped after this many entries)");
+			return ovbd_fail_val(e, EINTR, "lsmt merged entries before a stop", n,
+					     "a merge to the end (ovbd_should_stop() asked to stop)");
 		while (m.nheap && m.heap[0].key == pos) {
 			unsigned int top = (unsigned int)m.heap[0].layer;
 

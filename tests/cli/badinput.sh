@@ -152,6 +152,46 @@ for reader in "tar tvf" "bsdtar tvf" "list_tar_py"; do
 		bash -c "$(declare -f list_tar_py); $reader lzt.zfile | grep -qE '$paysize.*overlaybd.commit|overlaybd.commit $paysize'"
 done
 
+# a new user's mistakes (issue 15): refused, nothing destroyed, nothing half-written
+make_raw base.raw 2; cp base.raw base.keep
+ovbd commit --tar base.raw L1; cp base.raw r2; printf 'two' | dd of=r2 bs=1 seek=5000 conv=notrunc status=none
+ovbd commit --lower L1 --zfile r2 L2; cp r2 r3; printf 'three' | dd of=r3 bs=1 seek=9000 conv=notrunc status=none
+ovbd commit --lower L1 --lower L2 r3 L3
+expect_error "chain: layers given top first are refused" 1 ovbd cat L3 L2 L1 -o out
+check "chain: the refusal names both layers and both uuids" \
+	bash -c "'$OVBD' cat L1 L3 L2 -o out 2>&1 | grep -qE 'layer 1: L3: parent_uuid [0-9A-F-]{36} is not the uuid [0-9A-F-]{36} of layer 0 \\(L1\\)'"
+expect_error "chain: a missing base layer is refused" 1 ovbd cat L2 L3 -o out
+expect_error "chain: ovbd table checks it too" 1 ovbd table img L2 L3
+expect_error "chain: ovbd commit --lower checks it too" 1 ovbd commit --lower L2 r3 Lx
+check "chain: --ignore-chain maps them anyway" ovbd cat --ignore-chain L2 L3 -o out
+check "chain: the right order reads RAW back" bash -c "'$OVBD' cat L1 L2 L3 -o out && cmp -s out r3"
+rm -f out
+expect_error "output: commit with RAW and OUT swapped is refused" 2 ovbd commit L1 base.raw
+check "output: ...and the raw image is untouched" cmp -s base.raw base.keep
+expect_error "output: zfile onto its own input is refused" 2 ovbd zfile base.raw base.raw
+expect_error "output: zfile onto an existing non-blob is refused" 2 ovbd zfile L1 base.raw
+check "output: --force replaces it" bash -c "cp base.raw victim && '$OVBD' zfile --force L1 victim && '$OVBD' verify victim >/dev/null"
+check "output: replacing an existing blob needs no --force" bash -c "'$OVBD' commit base.raw L1copy && '$OVBD' commit base.raw L1copy"
+mkdir -p adir
+expect_error "output: commit of a directory fails" 1 ovbd commit adir newout
+check "output: ...and leaves no output file" [ ! -e newout ]
+expect_error "output: zfile of a directory fails" 1 ovbd zfile adir newout
+check "output: ...and leaves no output file" [ ! -e newout ]
+expect_error "output: cat -o of a corrupt layer fails" 1 ovbd cat wrap.lsmt -o newout
+check "output: ...and leaves no partial file, temporary or not" bash -c "[ ! -e newout ] && ! ls -a | grep -q '\\.ovbd-'"
+expect_error "output: cat onto one of its inputs is refused" 2 ovbd cat L1 -o L1
+check "cat: refuses a terminal as standard output" bash -c "script -qec '$OVBD cat L1' /dev/null | grep -q 'standard output is a terminal'"
+expect_error "options: --uuid must be RFC 4122" 2 ovbd commit --uuid nonsense base.raw x1
+expect_error "options: --parent must be RFC 4122" 2 ovbd commit --parent zz base.raw x1
+check "options: a valid --uuid is stored upper-case" bash -c "'$OVBD' commit --uuid 0a7d1e6f-9a38-4c2e-8e2b-2f0c6b1d0001 base.raw x1 && '$OVBD' info x1 | grep -q 0A7D1E6F-9A38-4C2E-8E2B-2F0C6B1D0001"
+expect_error "options: -m over 255 bytes is refused, not cut" 2 ovbd commit -m "$(printf '%0300d' 0)" base.raw x2
+expect_error "options: --algo without --zfile is refused" 2 ovbd commit --algo zstd base.raw x2
+expect_error "options: --block-size without --zfile is refused" 2 ovbd commit --block-size 8192 base.raw x2
+check "usage: an unknown option is named" bash -c "'$OVBD' info --frob x 2>&1 | grep -q \"unknown option '--frob'\""
+check "usage: a surplus argument is said" bash -c "'$OVBD' info a b 2>&1 | grep -q '2 arguments after the options do not fit'"
+check "usage: ovbd CMD --help lists options and an example" bash -c "'$OVBD' commit --help | grep -q '^options:' && '$OVBD' commit --help | grep -q '^example:'"
+check "usage: ovbd --help indents descriptions below the commands" bash -c "'$OVBD' --help | grep -q '^        Print the kind'"
+
 # random damage and random truncation
 for f in lzt.zfile z.zfile l.lsmt; do
 	s=$(size $f); bad=0
