@@ -15,23 +15,27 @@
 #include "compat-probes.h"
 
 /* Open modes: blk_mode_t and BLK_OPEN_* replaced fmode_t for block devices. */
-#ifdef OVBD_HAVE_BLK_MODE_T
+#if defined(OVBD_HAVE_BLK_MODE_T)
 typedef blk_mode_t ovbd_mode_t;
 #define OVBD_MODE_READ	BLK_OPEN_READ
 #define OVBD_MODE_WRITE	BLK_OPEN_WRITE
-#else
+#elif defined(OVBD_HAVE_FMODE_T)
 typedef fmode_t ovbd_mode_t;
 #define OVBD_MODE_READ	FMODE_READ
 #define OVBD_MODE_WRITE	FMODE_WRITE
+#else
+#error "conftest: neither blk_mode_t nor fmode_t found: an unknown kernel API"
 #endif
 
 /* dm_io() gained an I/O priority argument. */
 static inline int ovbd_dm_io(struct dm_io_request *req, struct dm_io_region *where)
 {
-#ifdef OVBD_HAVE_DM_IO_IOPRIO
+#if defined(OVBD_HAVE_DM_IO_IOPRIO)
 	return dm_io(req, 1, where, NULL, IOPRIO_DEFAULT);
-#else
+#elif defined(OVBD_HAVE_DM_IO_NOPRIO)
 	return dm_io(req, 1, where, NULL);
+#else
+#error "conftest: dm_io() matches neither known signature: an unknown kernel API"
 #endif
 }
 

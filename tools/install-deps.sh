@@ -4,6 +4,20 @@
 set -e
 export DEBIAN_FRONTEND=noninteractive
 [ "$(id -u)" = 0 ] || { echo "install-deps: run as root" >&2; exit 1; }
+if [ "${1:-}" = --runtime-only ]; then
+	# what a machine that only maps images needs: the DKMS build of the
+	# module for its kernel, dmsetup, losetup and modprobe, ovbd's libraries
+	headers=linux-headers-$(uname -r)
+	if ! apt-cache show "$headers" >/dev/null 2>&1; then
+		apt-get update -qq
+		apt-cache show "$headers" >/dev/null 2>&1 || {
+			echo "install-deps: no package $headers for the running kernel; installing linux-headers-amd64 (DKMS builds for the kernels that have headers)"
+			headers=linux-headers-amd64; }
+	fi
+	pkgs=(dkms "$headers" dmsetup util-linux kmod liblz4-1 libzstd1)
+elif [ -n "${1:-}" ]; then
+	echo "install-deps: unknown argument '$1' (usage: install-deps.sh [--runtime-only])" >&2; exit 2
+else
 pkgs=(
 	# ovbd, unit tests, fuzzers
 	build-essential clang libclang-rt-14-dev liblz4-dev libzstd-dev python3
@@ -20,6 +34,7 @@ pkgs=(
 	# packaging
 	dkms dh-dkms debhelper dpkg-dev fakeroot lintian rpm rpmlint man-db
 )
+fi
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

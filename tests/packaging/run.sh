@@ -30,47 +30,54 @@ check "dm-overlaybd-dkms depends on dkms and kernel headers" sh -c \
 	"dpkg-deb -f '$DKMS_DEB' Depends | grep -q 'dkms' && dpkg-deb -f '$DKMS_DEB' Depends | grep -q 'linux-headers'"
 check "dm-overlaybd-dkms is Architecture: all" [ "$(dpkg-deb -f "$DKMS_DEB" Architecture)" = all ]
 
-# ---- apt install: DKMS builds for every kernel with headers
-kernels=$(for b in /lib/modules/*/build; do [ -e "$b/Makefile" ] && basename "$(dirname "$b")"; done)
-export DEBIAN_FRONTEND=noninteractive
-apt-get purge -y -qq dm-overlaybd-dkms ovbd >/dev/null 2>&1
-if apt-get install -y -qq "./$DKMS_DEB" >"$TOP/build/apt-dkms.log" 2>&1; then ok "apt-get install $DKMS_DEB"
-else not_ok "apt-get install: $(tail -5 "$TOP/build/apt-dkms.log")"; fi
-for k in $kernels; do
-	check "dkms status: installed for $k" sh -c "dkms status -m dm-overlaybd -v $V -k $k | grep -q ': installed'"
-	ko=$(ls /lib/modules/"$k"/updates/dkms/dm-overlaybd.ko* 2>/dev/null | head -1)
-	check "$k: module installed under /lib/modules/$k/updates/dkms" [ -n "$ko" ]
-	[ -n "$ko" ] && check "$k: vermagic matches" sh -c \
-		"modinfo -F vermagic '$ko' | grep -q '^$k '"
-	[ -n "$ko" ] && check "$k: installed module is version $V" [ "$(modinfo -F version "$ko")" = "$V" ]
-done
-k61=$(echo "$kernels" | grep '^6\.1\.' | head -1)
-ko61=$(ls /lib/modules/"$k61"/updates/dkms/dm-overlaybd.ko* 2>/dev/null | head -1)
-if [ -n "$ko61" ]; then
-	# the installed module, booted in the guest: its lines join this suite's counts
-	MODULE_KO=$ko61 SMOKE=1 tests/qemu/run.sh 6.1 >"$TOP/build/packaging-qemu.log" 2>&1
-	while IFS= read -r line; do
-		case $line in
-		"ok - "*) ok "installed module: ${line#ok - }";;
-		"not ok - "*) not_ok "installed module: ${line#not ok - }";;
-		"skip - "*) skip "installed module: ${line#skip - }";;
-		esac
-	done <"$TOP/build/packaging-qemu.log"
+# ---- apt install, boot, purge: only where neither package is installed, so
+# that the machine ends as it began (a user's installed packages are never
+# replaced or purged; the install checks are then skipped, and say why)
+installed=$(dpkg-query -W -f='${Package} ${Status}\n' dm-overlaybd-dkms ovbd 2>/dev/null | awk '/ installed$/ {print $1}' | xargs)
+if [ -n "$installed" ]; then
+	skip "apt install, QEMU boot of the installed module and purge: $installed already installed here; the suite does not replace a user's packages (apt-get purge $installed to run them, as CI does on a fresh machine)"
 else
-	not_ok "no installed module for 6.1 to boot"
+	kernels=$(for b in /lib/modules/*/build; do [ -e "$b/Makefile" ] && basename "$(dirname "$b")"; done)
+	export DEBIAN_FRONTEND=noninteractive
+	if apt-get install -y -qq "./$DKMS_DEB" >"$TOP/build/apt-dkms.log" 2>&1; then ok "apt-get install $DKMS_DEB"
+	else not_ok "apt-get install: $(tail -5 "$TOP/build/apt-dkms.log")"; fi
+	for k in $kernels; do
+		check "dkms status: installed for $k" sh -c "dkms status -m dm-overlaybd -v $V -k $k | grep -q ': installed'"
+		ko=$(ls /lib/modules/"$k"/updates/dkms/dm-overlaybd.ko* 2>/dev/null | head -1)
+		check "$k: module installed under /lib/modules/$k/updates/dkms" [ -n "$ko" ]
+		[ -n "$ko" ] && check "$k: vermagic matches" sh -c \
+			"modinfo -F vermagic '$ko' | grep -q '^$k '"
+		[ -n "$ko" ] && check "$k: installed module is version $V" [ "$(modinfo -F version "$ko")" = "$V" ]
+	done
+	k61=$(echo "$kernels" | grep '^6\.1\.' | head -1)
+	ko61=$(ls /lib/modules/"$k61"/updates/dkms/dm-overlaybd.ko* 2>/dev/null | head -1)
+	if [ -n "$ko61" ]; then
+		# the installed module, booted in the guest: its lines join this suite's counts
+		MODULE_KO=$ko61 SMOKE=1 tests/qemu/run.sh 6.1 >"$TOP/build/packaging-qemu.log" 2>&1
+		while IFS= read -r line; do
+			case $line in
+			"ok - "*) ok "installed module: ${line#ok - }";;
+			"not ok - "*) not_ok "installed module: ${line#not ok - }";;
+			"skip - "*) skip "installed module: ${line#skip - }";;
+			esac
+		done <"$TOP/build/packaging-qemu.log"
+	else
+		not_ok "no installed module for 6.1 to boot"
+	fi
+
+	# ---- the ovbd package
+	if apt-get install -y -qq "./$OVBD_DEB" >"$TOP/build/apt-ovbd.log" 2>&1; then ok "apt-get install $OVBD_DEB"
+	else not_ok "apt-get install ovbd: $(tail -3 "$TOP/build/apt-ovbd.log")"; fi
+	check "installed ovbd --version" [ "$(/usr/sbin/ovbd --version)" = "ovbd $V" ]
+	check "man -w ovbd finds the man page" sh -c "man -w ovbd | grep -q ovbd.8"
+
+	# ---- purge removes the sources and the modules
+	apt-get purge -y -qq dm-overlaybd-dkms ovbd >"$TOP/build/apt-purge.log" 2>&1
+	check "purge removes /usr/src/dm-overlaybd-*" sh -c "! ls -d /usr/src/dm-overlaybd-* 2>/dev/null"
+	check "purge removes the modules" sh -c "! ls /lib/modules/*/updates/dkms/dm-overlaybd.ko* 2>/dev/null"
+	check "purge removes ovbd" [ ! -e /usr/sbin/ovbd ]
+
 fi
-
-# ---- the ovbd package
-if apt-get install -y -qq "./$OVBD_DEB" >"$TOP/build/apt-ovbd.log" 2>&1; then ok "apt-get install $OVBD_DEB"
-else not_ok "apt-get install ovbd: $(tail -3 "$TOP/build/apt-ovbd.log")"; fi
-check "installed ovbd --version" [ "$(/usr/sbin/ovbd --version)" = "ovbd $V" ]
-check "man -w ovbd finds the man page" sh -c "man -w ovbd | grep -q ovbd.8"
-
-# ---- purge removes the sources and the modules
-apt-get purge -y -qq dm-overlaybd-dkms ovbd >"$TOP/build/apt-purge.log" 2>&1
-check "purge removes /usr/src/dm-overlaybd-*" sh -c "! ls -d /usr/src/dm-overlaybd-* 2>/dev/null"
-check "purge removes the modules" sh -c "! ls /lib/modules/*/updates/dkms/dm-overlaybd.ko* 2>/dev/null"
-check "purge removes ovbd" [ ! -e /usr/sbin/ovbd ]
 
 # ---- rpm
 if make -s rpm >"$TOP/build/make-rpm.log" 2>&1; then ok "make rpm"; else not_ok "make rpm: $(tail -5 "$TOP/build/make-rpm.log")"; fi
