@@ -1,6 +1,7 @@
 # dm-overlaybd: kernel module, ovbd tool, tests and packages.
 #   make                 module for the running kernel (KVER=<version> for another) and ovbd
 #   make check           every test suite; ends with "N passed, N failed, N skipped"
+#                        (FULL=1 soaks longer, QUICK=1 is a fast subset: see tests/run-all)
 #   make demo            the end-to-end demo (see README.md)
 VERSION := $(shell cat VERSION)
 KVER    ?= $(shell uname -r)
@@ -15,7 +16,7 @@ module:
 	$(MAKE) -C src KVER=$(KVER) KDIR=$(KDIR)
 
 check: tools
-	tests/run-all
+	FULL=$(FULL) QUICK=$(QUICK) tests/run-all
 
 demo:
 	tools/demo.sh

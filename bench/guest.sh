@@ -116,6 +116,20 @@ bench zfile_mem_KiB "$((m1 - m0))"
 bench zfile_blocks "$(dmsetup status mz | awk '{print $6}')"
 dmsetup --noudevsync remove mz; losetup -d "$lz"
 
+echo "bench: kernel memory of 1, 10 and 255 zfile devices (a 1 MiB ZFile each)"
+lz=$(losetup -r -f --show small.zfile)
+zsec=$(( ($(ovbd info --json small.zfile | sed -n 's/.*"original_size": \([0-9]*\).*/\1/p' | tail -1) + 511) / 512 ))
+for n in 1 10 255; do
+	cold; m0=$(mem)
+	for i in $(seq 1 $n); do
+		dmsetup --noudevsync create --readonly zm$i --table "0 $zsec zfile $lz $(stat -c %s small.zfile)"
+	done
+	m1=$(mem)
+	bench zfile_devices_${n}_KiB "$((m1 - m0))"
+	for i in $(seq 1 $n); do dmsetup --noudevsync remove zm$i; done
+done
+losetup -d "$lz"
+
 echo "bench: ctr of 255 layers of 10 000 segments, and of 255 layers of 1"
 stack_table() {	# DIR: "lsmt <loop> - ..." over the layers in DIR
 	printf 'lsmt'

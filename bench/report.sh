@@ -55,7 +55,8 @@ Each workload ran in ${ROUNDS} rounds interleaved over the devices; a figure is 
 | the same load, validation and merge in userspace on the host CPU (s), for scale | ${V[host_userspace_255x10k_s]:-n/a} | | |
 | kernel memory per merged segment: what removing 255 x 10 000 segments frees, against the same 255 layers with 1 segment each (bytes) | $marg | <= 16 | $(meets "$marg" "<=" 16) |
 | kernel memory per merged segment: the whole device, 255 layers' fixed costs included (bytes) | $bps | | |
-| kernel memory per ZFile block: the whole device, its decode buffers (two per vCPU, ~0.5 MiB each) included (bytes) | $bpb | (the jump table alone is 2.4) | |
+| kernel memory of 1, 10 and 255 zfile devices of a 1 MiB ZFile (KiB): the pool is shared, so it grows by a device's index and reserve only | ${V[zfile_devices_1_KiB]:-n/a}, ${V[zfile_devices_10_KiB]:-n/a}, ${V[zfile_devices_255_KiB]:-n/a} | independent of the count but for the per-device part | |
+| kernel memory per ZFile block: the whole device, the shared pool (made for the first zfile device) and its reserve included (bytes) | $bpb | (the jump table alone is 2.4) | |
 
 ### Userspace reads on the host (bench/userspace.sh)
 

@@ -32,6 +32,8 @@ say "(b) one uncompressed layer, (d) lz4 4 KiB, (e) zstd 16 KiB"
 "$OVBD" commit "$D/raw.img" "$D/b.lsmt"
 "$OVBD" commit --zfile --algo lz4 --block-size 4096 "$D/raw.img" "$D/d.zfile"
 "$OVBD" commit --zfile --algo zstd --block-size 16384 "$D/raw.img" "$D/e.zfile"
+head -c $((1 << 20)) "$D/raw.img" >"$B/small.raw"
+"$OVBD" zfile "$B/small.raw" "$D/small.zfile"; rm "$B/small.raw"
 say "(c) the same content over 10 uncompressed layers"
 bytes=$(stat -c %s "$D/raw.img"); lowers=()
 for k in $(seq 1 10); do
