@@ -309,17 +309,18 @@ int cmd_open(int argc, char **argv)
 	if (optind >= argc || (config && optind != argc - 1) || (!config && optind == argc - 1))
 		usage_of("open", EXIT_USAGE);
 	name = argv[optind];
+	state_path(path, sizeof(path), name);
+	if (!access(path, F_OK))
+		die(EXIT_BAD_INPUT, "%s: already open (ovbd close %s first)", name, name);
+	/* the user's file first: reading it needs no privilege */
+	if (config && config_load(config, &cfg, why, sizeof(why)))
+		die(EXIT_BAD_INPUT, "%s", why);
 	if (geteuid() != 0)
 		die(EXIT_BAD_INPUT, "open %s: needs root: it creates loop and device-mapper devices", name);
 	if (access("/dev/mapper/control", F_OK))
 		die(EXIT_BAD_INPUT, "open %s: /dev/mapper/control is missing: device-mapper is not loaded (modprobe dm-mod)",
 		    name);
-	state_path(path, sizeof(path), name);
-	if (!access(path, F_OK))
-		die(EXIT_BAD_INPUT, "%s: already open (ovbd close %s first)", name, name);
 	if (config) {
-		if (config_load(config, &cfg, why, sizeof(why)))
-			die(EXIT_BAD_INPUT, "%s", why);
 		ovbd_result_file = cfg.result_file;
 		if (cfg.has_upper)
 			fprintf(stderr, "%s: %s: the writable upper layer is ignored: devices are read-only\n",

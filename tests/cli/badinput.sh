@@ -192,6 +192,27 @@ check "usage: a surplus argument is said" bash -c "'$OVBD' info a b 2>&1 | grep 
 check "usage: ovbd CMD --help lists options and an example" bash -c "'$OVBD' commit --help | grep -q '^options:' && '$OVBD' commit --help | grep -q '^example:'"
 check "usage: ovbd --help indents descriptions below the commands" bash -c "'$OVBD' --help | grep -q '^        Print the kind'"
 
+printf '{"lowers": [{"file": "L1"}' >trunc.json
+check "config: a JSON document that ends early says so" \
+	bash -c "'$OVBD' open cfg --config trunc.json 2>&1 | grep -q 'ends early'"
+if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
+	check "open: a non-root user is told that root is needed, in full" \
+		bash -c "setpriv --reuid=65534 --regid=65534 --clear-groups '$OVBD' open nr L1 2>&1 | grep -qx 'ovbd: open nr: needs root: it creates loop and device-mapper devices'"
+else
+	skip "open as non-root: needs root and setpriv to switch to nobody"
+fi
+
+# the build: probes never cached from a broken header tree, missing headers named
+if [ -x "$TOP/src/conftest.sh" ]; then
+	mkdir -p fakek; echo 'all:' >fakek/Makefile
+	check "build: conftest fails on a header tree that cannot build a module, and says so" \
+		bash -c "! '$TOP/src/conftest.sh' '$T_DIR/fakek' '$T_DIR/probes.h' 2>err && grep -q 'does not build against .*nothing cached' err"
+	check "build: ...and caches nothing" [ ! -e probes.h ]
+	check "build: make without headers names the package to install" \
+		bash -c "make -s -C '$TOP/src' KVER=0.0-none KDIR='$T_DIR/none' 2>&1 | grep -q 'install linux-headers-0.0-none'"
+	check "build: ...and writes no probe cache" [ ! -d "$TOP/src/.probes/0.0-none" ]
+fi
+
 # random damage and random truncation
 for f in lzt.zfile z.zfile l.lsmt; do
 	s=$(size $f); bad=0

@@ -325,6 +325,8 @@ sync; echo 3 >/proc/sys/vm/drop_caches; after=$(mem)
 check "$rounds rounds of open, read, close: all succeeded" [ $fails = 0 ]
 check "no leak over $rounds rounds (slab+vmalloc $before -> $after KiB)" [ $((after - before)) -lt 2048 ]
 check "rmmod after the rounds" rmmod dm_overlaybd
+check "ovbd open without the module names modprobe dm-overlaybd, and leaves nothing" \
+	sh -c "! ovbd open nomod stacks/ext4/L00 2>/tmp/e && grep -q 'modprobe dm-overlaybd' /tmp/e && [ -z \"\$(losetup -a)\" ] && ! dmsetup info nomod >/dev/null 2>&1"
 check "insmod again" insmod /modules/dm-overlaybd.ko
 check "works after reload" sh -c "ovbd open again stacks/ext4/L00 >/dev/null && head -c 4096 /dev/mapper/again >/dev/null && ovbd close again"
 echo "guest: tests finished"
