@@ -60,19 +60,7 @@ cp tests/qemu/demo-common.sh "$W/data/"
 
 if [ "${HOST:-0}" = 1 ]; then
 	say "mapping on this machine (HOST=1)"
-	if ! grep -q '^dm_overlaybd ' /proc/modules; then
-		if [ "$(cat /proc/sys/kernel/modules_disabled 2>/dev/null)" = 1 ] || [ ! -d "/lib/modules/$(uname -r)" ]; then
-			echo "demo: this kernel cannot load modules here; run make demo (QEMU) instead"; exit 1
-		fi
-		if modinfo dm-overlaybd >/dev/null 2>&1; then	# installed, e.g. by the DKMS package
-			modprobe dm-overlaybd || { echo "demo: modprobe dm-overlaybd failed (above); dkms status dm-overlaybd"; exit 1; }
-		elif [ -f "$TOP/src/dm-overlaybd.ko" ]; then	# built here with make
-			modprobe dm-mod 2>/dev/null; modprobe -a lz4_decompress zstd_decompress libcrc32c 2>/dev/null
-			insmod "$TOP/src/dm-overlaybd.ko" || { echo "demo: insmod $TOP/src/dm-overlaybd.ko failed (above)"; exit 1; }
-		else
-			echo "demo: dm-overlaybd is neither installed (DKMS package, see README) nor built (make): nothing to load"; exit 1
-		fi
-	fi
+	tools/load-module.sh "$TOP" || exit 1
 	cd "$W/data"
 	PATH=$TOP/tools/build:$PATH
 	. ./demo-common.sh

@@ -213,6 +213,24 @@ if [ -x "$TOP/src/conftest.sh" ]; then
 	check "build: ...and writes no probe cache" [ ! -d "$TOP/src/.probes/0.0-none" ]
 fi
 
+# make demo HOST=1 loads the module with modprobe when installed (tools/load-module.sh)
+mkdir -p stub fakeproc/sys/kernel "fakelib/$(uname -r)"; : >fakeproc/modules
+echo 0 >fakeproc/sys/kernel/modules_disabled
+printf '#!/bin/sh\necho "$(basename "$0") $*" >>%s/calls\n' "$T_DIR" >stub/modprobe
+cp stub/modprobe stub/modinfo; cp stub/modprobe stub/insmod; chmod +x stub/*
+loadmod() { env PATH="$T_DIR/stub:$PATH" OVBD_PROC="$T_DIR/fakeproc" OVBD_LIBMOD="$T_DIR/fakelib" "$TOP/tools/load-module.sh" "$@"; }
+: >calls; loadmod "$T_DIR/nowhere" >/dev/null
+check "demo HOST=1: an installed module is loaded with modprobe, not insmod" \
+	bash -c "grep -qx 'modprobe dm-overlaybd' calls && ! grep -q insmod calls"
+printf '#!/bin/sh\nexit 1\n' >stub/modinfo; : >calls
+mkdir -p tree/src; : >tree/src/dm-overlaybd.ko
+loadmod "$T_DIR/tree" >/dev/null
+check "demo HOST=1: a module built here is loaded with insmod" grep -q "insmod $T_DIR/tree/src/dm-overlaybd.ko" calls
+out=$(env PATH="$T_DIR/stub:$PATH" OVBD_PROC="$T_DIR/fakeproc" OVBD_LIBMOD="$T_DIR/fakelib" "$TOP/tools/load-module.sh" "$T_DIR/nowhere")
+check "demo HOST=1: neither installed nor built: said so" grep -q 'neither installed' <<<"$out"
+out=$(env OVBD_PROC="$T_DIR/fakeproc" OVBD_LIBMOD="$T_DIR/nolib" "$TOP/tools/load-module.sh" "$T_DIR/nowhere")
+check "demo HOST=1: a kernel that cannot load modules: pointed to the QEMU demo" grep -q 'run make demo' <<<"$out"
+
 # random damage and random truncation
 for f in lzt.zfile z.zfile l.lsmt; do
 	s=$(size $f); bad=0
