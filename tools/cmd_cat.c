@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* ovbd cat: the flattened virtual disk of a stack, or a standalone ZFile's content. */
 #include "commands.h"
+#include "oci.h"
 #include "output.h"
 #include "stack.h"
 #include "util.h"
@@ -62,6 +63,7 @@ int cmd_cat(int argc, char **argv)
 	const char *out_name = NULL;
 	int c, out = STDOUT_FILENO;
 	struct output o = { 0 };
+	struct oci_image img;
 	struct blob b;
 
 	while ((c = ovbd_getopt(argc, argv, "o:h", opts)) != -1) {
@@ -74,6 +76,17 @@ int cmd_cat(int argc, char **argv)
 	}
 	if (optind == argc)
 		usage_of("cat", EXIT_USAGE);
+	{
+		char why[700], **paths;
+		unsigned int n;
+
+		if (oci_layer_args(argv + optind, (unsigned int)(argc - optind), &img, &paths, &n,
+				   why, sizeof(why)))
+			die(EXIT_BAD_INPUT, "%s", why);
+		argv = paths;
+		argc = (int)n;
+		optind = 0;
+	}
 	if (out_name && strcmp(out_name, "-")) {
 		output_open(&o, out_name, OUTPUT_RAW, argv + optind, argc - optind, false);
 		out = o.fd;
@@ -99,5 +112,6 @@ int cmd_cat(int argc, char **argv)
 done:
 	if (out != STDOUT_FILENO)
 		output_commit(&o);
+	oci_image_free(&img);
 	return 0;
 }

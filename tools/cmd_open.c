@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "config.h"
 #include "dmplan.h"
+#include "oci.h"
 #include "stack.h"
 #include "run.h"
 #include "util.h"
@@ -333,8 +334,15 @@ int cmd_open(int argc, char **argv)
 			write_result(cfg.result_file, why);
 		config_free(&cfg);
 	} else {
-		ret = open_stack(name, argv + optind + 1, (unsigned int)(argc - optind - 1),
-				 why, sizeof(why));
+		struct oci_image img;
+		char **paths;
+		unsigned int n;
+
+		ret = oci_layer_args(argv + optind + 1, (unsigned int)(argc - optind - 1), &img,
+				     &paths, &n, why, sizeof(why));
+		if (!ret)
+			ret = open_stack(name, paths, n, why, sizeof(why));
+		oci_image_free(&img);
 	}
 	if (ret)
 		die(EXIT_BAD_INPUT, "open %s: %s", name, why);

@@ -2,6 +2,7 @@
 /* ovbd table: print the dmsetup tables that map a stack, one "name: table" a line. */
 #include "commands.h"
 #include "dmplan.h"
+#include "oci.h"
 #include "stack.h"
 #include "util.h"
 #include <getopt.h>
@@ -11,7 +12,9 @@ int cmd_table(int argc, char **argv)
 	static const struct option opts[] = { { "ignore-chain", no_argument, NULL, 'I' },
 					       { "help", no_argument, NULL, 'h' }, { 0 } };
 	static struct dm_plan plan;
-	unsigned int i;
+	struct oci_image img;
+	char why[700], **paths;
+	unsigned int i, n;
 	int c;
 
 	while ((c = ovbd_getopt(argc, argv, "h", opts)) != -1) {
@@ -22,10 +25,14 @@ int cmd_table(int argc, char **argv)
 	}
 	if (argc - optind < 2)
 		usage_of("table", EXIT_USAGE);
-	dmplan_probe(&plan, argv[optind], argv + optind + 1, (unsigned int)(argc - optind - 1));
-	dmplan_render(&plan, argv[optind], argv + optind + 1);
+	if (oci_layer_args(argv + optind + 1, (unsigned int)(argc - optind - 1), &img, &paths, &n,
+			   why, sizeof(why)))
+		die(EXIT_BAD_INPUT, "%s", why);
+	dmplan_probe(&plan, argv[optind], paths, n);
+	dmplan_render(&plan, argv[optind], paths);
 	for (i = 0; i < plan.n; i++)
 		printf("%s: %s\n", plan.dev[i].name, plan.dev[i].table);
 	dmplan_free(&plan);
+	oci_image_free(&img);
 	return 0;
 }

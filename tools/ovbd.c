@@ -79,6 +79,16 @@ static const struct command commands[] = {
 	  "  --config FILE     overlaybd-tcmu's config.v1.json: lowers[] and resultFile\n"
 	  "  --ignore-chain    accept layers that do not chain\n",
 	  "ovbd open img base.tar top.tar && mount -o ro /dev/mapper/img /mnt" },
+	{ "image", cmd_image, "image build [--tag T] [--fs-type ext4|erofs] [--ignore-chain] DIR LAYER...",
+	  "Make an OCI image in the image layout DIR (created when absent, shared\n"
+	  "by several images) from tar-wrapped layers, bottom first: the blobs, a\n"
+	  "config whose diff_ids are their digests with a history entry each, and\n"
+	  "a manifest whose layers carry the OverlayBD annotations, tagged T\n"
+	  "(default latest) in index.json. Prints DIR:T and the manifest digest.",
+	  "  --tag T           the tag in index.json (org.opencontainers.image.ref.name)\n"
+	  "  --fs-type F       the blob-fs-type annotation: ext4 (default) or erofs\n"
+	  "  --ignore-chain    accept layers that do not chain\n",
+	  "ovbd image build --tag v1 ./layout base.tar top.tar && skopeo inspect oci:./layout:v1" },
 	{ "close", cmd_close, "close NAME",
 	  "Remove the devices and loop devices that ovbd open NAME created.",
 	  NULL, "ovbd close img" },

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* ovbd: one JSON document from a file, bounded, with json-c. */
+#include "jsonfile.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define JSON_MAX_DEPTH	64
+
+struct json_object *json_file_object(const char *path, size_t max, char *why, size_t len)
+{
+	struct json_object *o = NULL;
+	struct json_tokener *tok;
+	size_t n, i;
+	char *text;
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		snprintf(why, len, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	text = malloc(max + 1);
+	n = text ? fread(text, 1, max + 1, f) : 0;
+	fclose(f);
+	if (!text || n > max) {
+		snprintf(why, len, "%s: larger than %zu bytes", path, max);
+		free(text);
+		return NULL;
+	}
+	tok = json_tokener_new_ex(JSON_MAX_DEPTH);
+	if (!tok) {
+		snprintf(why, len, "%s: out of memory", path);
+		goto out;
+	}
+	o = json_tokener_parse_ex(tok, text, (int)n);
+	if (!o) {
+		enum json_tokener_error err = json_tokener_get_error(tok);
+
+		snprintf(why, len, "%s: JSON: %s at byte %zu", path,
+			 err == json_tokener_continue ? "the document ends early" :
+			 json_tokener_error_desc(err), json_tokener_get_parse_end(tok));
+		goto out;
+	}
+	for (i = json_tokener_get_parse_end(tok); i < n; i++)
+		if (!strchr(" \t\r\n", text[i])) {
+			snprintf(why, len, "%s: JSON: unexpected text after the document at byte %zu",
+				 path, i);
+			json_object_put(o);
+			o = NULL;
+			goto out;
+		}
+	if (!json_object_is_type(o, json_type_object)) {
+		snprintf(why, len, "%s: expected a JSON object", path);
+		json_object_put(o);
+		o = NULL;
+	}
+out:
+	if (tok)
+		json_tokener_free(tok);
+	free(text);
+	return o;
+}

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* ovbd: one JSON document from a file, bounded, with json-c. */
+#ifndef OVBD_JSONFILE_H
+#define OVBD_JSONFILE_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+
+/*
+ * Parse the file at path (at most max bytes, nested at most 64 deep) as
+ * one JSON object; NULL with why set to "<path>: <what is wrong> at byte N"
+ * ("the document ends early", trailing text, not an object, too large).
+ */
+struct json_object *json_file_object(const char *path, size_t max, char *why, size_t len);
+
+#endif /* OVBD_JSONFILE_H */

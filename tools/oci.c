@@ -1,0 +1,501 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* ovbd: OCI image layouts, written with json-c and hashed with libcrypto. */
+#include "oci.h"
+#include "jsonfile.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define COPY_CHUNK	(1u << 20)
+#define INDEX_MAX	(4u << 20)	/* bytes of index.json we read */
+
+static int fail(char *why, size_t len, const char *fmt, const char *a, const char *b)
+{
+	snprintf(why, len, fmt, a, b ? b : "");
+	return -1;
+}
+
+static int mkdir_p(const char *path)
+{
+	char *p = strdup(path), *s;
+	int ret = 0;
+
+	if (!p)
+		return -1;
+	for (s = p + 1; *s && !ret; s++)
+		if (*s == '/') {
+			*s = 0;
+			if (mkdir(p, 0755) && errno != EEXIST)
+				ret = -1;
+			*s = '/';
+		}
+	if (!ret && mkdir(p, 0755) && errno != EEXIST)
+		ret = -1;
+	free(p);
+	return ret;
+}
+
+static bool dir_empty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool empty = true;
+
+	if (!d)
+		return true;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			empty = false;
+	closedir(d);
+	return empty;
+}
+
+/* Write buf to dir/name through a temporary file and a rename. */
+static int write_atomic(const char *dir, const char *name, const void *buf, size_t n,
+			char *why, size_t len)
+{
+	char tmp[4096], dst[4096];
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, name);
+	snprintf(dst, sizeof(dst), "%s/%s", dir, name);
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return fail(why, len, "%s: %s", dst, strerror(errno));
+	if (write(fd, buf, n) != (ssize_t)n || fsync(fd) || close(fd) ||
+	    chmod(tmp, 0644) || rename(tmp, dst)) {
+		int e = errno;
+
+		unlink(tmp);
+		return fail(why, len, "%s: %s", dst, strerror(e));
+	}
+	return 0;
+}
+
+int oci_layout_open(struct oci_layout *l, const char *dir, char *why, size_t len)
+{
+	static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
+	char path[4096];
+	struct stat st;
+
+	l->dir = NULL;
+	snprintf(path, sizeof(path), "%s/oci-layout", dir);
+	if (stat(path, &st)) {
+		if (!dir_empty(dir))
+			return fail(why, len, "%s: not an OCI image layout (no oci-layout file) and not empty%s",
+				    dir, NULL);
+		snprintf(path, sizeof(path), "%s/blobs/sha256", dir);
+		if (mkdir_p(path))
+			return fail(why, len, "%s: %s", path, strerror(errno));
+		if (write_atomic(dir, "oci-layout", layout, sizeof(layout) - 1, why, len))
+			return -1;
+	}
+	snprintf(path, sizeof(path), "%s/blobs/sha256", dir);
+	if (mkdir_p(path))
+		return fail(why, len, "%s: %s", path, strerror(errno));
+	l->dir = strdup(dir);
+	return l->dir ? 0 : fail(why, len, "%s: out of memory%s", dir, NULL);
+}
+
+void oci_layout_close(struct oci_layout *l)
+{
+	free(l->dir);
+	l->dir = NULL;
+}
+
+static void hex_digest(EVP_MD_CTX *ctx, char *digest)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0, i;
+
+	EVP_DigestFinal_ex(ctx, md, &n);
+	strcpy(digest, "sha256:");
+	for (i = 0; i < n; i++)
+		sprintf(digest + 7 + 2 * i, "%02x", md[i]);
+}
+
+/* Rename the complete temporary copy to its digest's name, or drop it if stored. */
+static int commit_blob(struct oci_layout *l, const char *tmp, const char *digest,
+		       char *why, size_t len)
+{
+	char dst[4096];
+
+	snprintf(dst, sizeof(dst), "%s/blobs/sha256/%s", l->dir, digest + 7);
+	if (!access(dst, F_OK)) {	/* content-addressed: already there */
+		unlink(tmp);
+		return 0;
+	}
+	if (chmod(tmp, 0644) || rename(tmp, dst)) {
+		int e = errno;
+
+		unlink(tmp);
+		return fail(why, len, "%s: %s", dst, strerror(e));
+	}
+	return 0;
+}
+
+int oci_put_file(struct oci_layout *l, const char *path, char *digest, uint64_t *size,
+		 char *why, size_t len)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	char tmp[4096];
+	unsigned char *buf = malloc(COPY_CHUNK);
+	int in = open(path, O_RDONLY), out = -1, ret = -1;
+	ssize_t n;
+
+	*size = 0;
+	snprintf(tmp, sizeof(tmp), "%s/blobs/sha256/.in-progress.XXXXXX", l->dir);
+	if (!ctx || !buf) {
+		fail(why, len, "%s: out of memory%s", path, NULL);
+		goto out;
+	}
+	if (in < 0) {
+		fail(why, len, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	out = mkstemp(tmp);
+	if (out < 0) {
+		fail(why, len, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	while ((n = read(in, buf, COPY_CHUNK)) > 0) {
+		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		if (write(out, buf, (size_t)n) != n) {
+			fail(why, len, "%s: %s", tmp, strerror(errno));
+			goto out;
+		}
+		*size += (uint64_t)n;
+	}
+	if (n < 0 || fsync(out) || close(out)) {
+		fail(why, len, "%s: %s", n < 0 ? path : tmp, strerror(errno));
+		out = -1;
+		goto out;
+	}
+	out = -1;
+	hex_digest(ctx, digest);
+	ret = commit_blob(l, tmp, digest, why, len);
+	tmp[0] = 0;
+out:
+	if (out >= 0)
+		close(out);
+	if (ret && tmp[0] && access(tmp, F_OK) == 0)
+		unlink(tmp);
+	if (in >= 0)
+		close(in);
+	free(buf);
+	EVP_MD_CTX_free(ctx);
+	return ret;
+}
+
+int oci_put_bytes(struct oci_layout *l, const void *buf, size_t n, char *digest,
+		  char *why, size_t len)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	char dir[4096];
+
+	if (!ctx)
+		return fail(why, len, "%s: out of memory%s", l->dir, NULL);
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	EVP_DigestUpdate(ctx, buf, n);
+	hex_digest(ctx, digest);
+	EVP_MD_CTX_free(ctx);
+	snprintf(dir, sizeof(dir), "%s/blobs/sha256", l->dir);
+	return write_atomic(dir, digest + 7, buf, n, why, len);
+}
+
+int oci_tag(struct oci_layout *l, const char *tag, const char *digest, uint64_t size,
+	    char *why, size_t len)
+{
+	struct json_object *index = NULL, *manifests, *m, *ann, *kept;
+	char path[4096];
+	const char *text;
+	size_t i;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/index.json", l->dir);
+	if (!access(path, F_OK)) {
+		index = json_file_object(path, INDEX_MAX, why, len);
+		if (!index)
+			return -1;
+	} else {
+		index = json_object_new_object();
+		json_object_object_add(index, "schemaVersion", json_object_new_int(2));
+	}
+	if (!json_object_object_get_ex(index, "manifests", &manifests) ||
+	    !json_object_is_type(manifests, json_type_array)) {
+		manifests = json_object_new_array();
+		json_object_object_add(index, "manifests", manifests);
+	}
+	/* keep every entry but the one this tag named */
+	kept = json_object_new_array();
+	for (i = 0; i < json_object_array_length(manifests); i++) {
+		struct json_object *e = json_object_array_get_idx(manifests, i), *a, *name;
+
+		if (json_object_object_get_ex(e, "annotations", &a) &&
+		    json_object_object_get_ex(a, OCI_ANN_REF_NAME, &name) &&
+		    !strcmp(json_object_get_string(name), tag))
+			continue;
+		json_object_array_add(kept, json_object_get(e));
+	}
+	json_object_object_add(index, "manifests", kept);
+	m = json_object_new_object();
+	json_object_object_add(m, "mediaType", json_object_new_string(OCI_MT_MANIFEST));
+	json_object_object_add(m, "digest", json_object_new_string(digest));
+	json_object_object_add(m, "size", json_object_new_int64((int64_t)size));
+	ann = json_object_new_object();
+	json_object_object_add(ann, OCI_ANN_REF_NAME, json_object_new_string(tag));
+	json_object_object_add(m, "annotations", ann);
+	json_object_array_add(kept, m);
+	text = json_object_to_json_string_ext(index, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	ret = write_atomic(l->dir, "index.json", text, strlen(text), why, len);
+	json_object_put(index);
+	return ret;
+}
+
+#define MANIFEST_MAX	(4u << 20)	/* bytes of one manifest or index */
+
+/* "sha256:" and 64 lower-case hex digits: safe as a file name. */
+static bool valid_digest(const char *d)
+{
+	size_t i;
+
+	if (!d || strncmp(d, "sha256:", 7) || strlen(d) != OCI_DIGEST_LEN)
+		return false;
+	for (i = 7; i < OCI_DIGEST_LEN; i++)
+		if (!strchr("0123456789abcdef", d[i]))
+			return false;
+	return true;
+}
+
+static const char *str_field(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string) ?
+	       json_object_get_string(v) : NULL;
+}
+
+/* Read the blob digest from the store, check its bytes against it, parse it. */
+static struct json_object *read_json_blob(const char *dir, const char *digest, char *why, size_t len)
+{
+	char path[4096], got[OCI_DIGEST_LEN + 1];
+	struct json_object *o = NULL;
+	EVP_MD_CTX *ctx;
+	char *buf;
+	FILE *f;
+	size_t n;
+
+	if (!valid_digest(digest)) {
+		fail(why, len, "digest '%.80s': expected sha256: and 64 hex digits%s", digest ? digest : "", NULL);
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, digest + 7);
+	f = fopen(path, "r");
+	if (!f) {
+		fail(why, len, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	buf = malloc(MANIFEST_MAX + 1);
+	n = buf ? fread(buf, 1, MANIFEST_MAX + 1, f) : 0;
+	fclose(f);
+	if (!buf || n > MANIFEST_MAX) {
+		fail(why, len, "%s: larger than 4 MiB, expected a manifest or index%s", path, NULL);
+		free(buf);
+		return NULL;
+	}
+	ctx = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	EVP_DigestUpdate(ctx, buf, n);
+	hex_digest(ctx, got);
+	EVP_MD_CTX_free(ctx);
+	if (strcmp(got, digest))
+		fail(why, len, "%s: its bytes hash to %s, not to its name", path, got);
+	else if (!(o = json_tokener_parse(buf ? (buf[n] = 0, buf) : "")) ||
+		 !json_object_is_type(o, json_type_object)) {
+		fail(why, len, "%s: not a JSON object%s", path, NULL);
+		json_object_put(o);
+		o = NULL;
+	}
+	free(buf);
+	return o;
+}
+
+/* The manifest an index entry list names: by tag, else the only one. */
+static const char *pick_manifest(struct json_object *manifests, const char *tag, bool platform,
+				 char *why, size_t len)
+{
+	const char *only = NULL;
+	size_t i, n = json_object_array_length(manifests);
+
+	for (i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(manifests, i), *a, *p;
+		const char *name = NULL;
+
+		if (platform) {
+			if (json_object_object_get_ex(e, "platform", &p) &&
+			    str_field(p, "os") && !strcmp(str_field(p, "os"), "linux") &&
+			    str_field(p, "architecture") && !strcmp(str_field(p, "architecture"), "amd64"))
+				return str_field(e, "digest");
+			continue;
+		}
+		if (json_object_object_get_ex(e, "annotations", &a))
+			name = str_field(a, OCI_ANN_REF_NAME);
+		if (tag && name && !strcmp(name, tag))
+			return str_field(e, "digest");
+		only = n == 1 ? str_field(e, "digest") : NULL;
+	}
+	if (platform)
+		fail(why, len, "the image index has no linux/amd64 manifest%s%s", "", NULL);
+	else if (tag || !only)
+		fail(why, len, "no image tagged '%s' in index.json%s", tag ? tag : "latest", NULL);
+	return tag ? NULL : only;
+}
+
+int oci_resolve(const char *dir, const char *tag, struct oci_image *img, char *why, size_t len)
+{
+	struct json_object *index = NULL, *man = NULL, *list, *layers;
+	char path[4096];
+	const char *digest, *mt;
+	int depth, ret = -1;
+	size_t i;
+
+	memset(img, 0, sizeof(*img));
+	snprintf(path, sizeof(path), "%s/index.json", dir);
+	index = json_file_object(path, INDEX_MAX, why, len);
+	if (!index)
+		goto out;
+	if (!json_object_object_get_ex(index, "manifests", &list) ||
+	    !json_object_is_type(list, json_type_array)) {
+		fail(why, len, "%s: not an OCI image index: no \"manifests\" array%s", path, NULL);
+		goto out;
+	}
+	digest = pick_manifest(list, tag, false, why, len);
+	if (!digest && !tag)
+		digest = pick_manifest(list, "latest", false, why, len);
+	for (depth = 0; digest; depth++) {
+		char want[OCI_DIGEST_LEN + 2];
+
+		/* the string lives in the document freed below: copy it first */
+		snprintf(want, sizeof(want), "%s", digest);
+		json_object_put(man);
+		digest = want;
+		man = read_json_blob(dir, digest, why, len);
+		if (!man)
+			goto out;
+		snprintf(img->manifest_digest, sizeof(img->manifest_digest), "%.*s", OCI_DIGEST_LEN, digest);
+		mt = str_field(man, "mediaType");
+		if (depth < 2 && ((mt && strstr(mt, "index")) ||
+				  (!mt && json_object_object_get_ex(man, "manifests", &list)))) {
+			if (!json_object_object_get_ex(man, "manifests", &list) ||
+			    !json_object_is_type(list, json_type_array)) {
+				fail(why, len, "%s: an image index without manifests%s", digest, NULL);
+				goto out;
+			}
+			digest = pick_manifest(list, NULL, true, why, len);
+			continue;
+		}
+		break;
+	}
+	if (!digest || !man)
+		goto out;
+	if (!json_object_object_get_ex(man, "layers", &layers) ||
+	    !json_object_is_type(layers, json_type_array) || !json_object_array_length(layers)) {
+		fail(why, len, "manifest %s: no layers%s", img->manifest_digest, NULL);
+		goto out;
+	}
+	img->n = (unsigned int)json_object_array_length(layers);
+	img->blobs = calloc(img->n, sizeof(*img->blobs));
+	img->sizes = calloc(img->n, sizeof(*img->sizes));
+	if (!img->blobs || !img->sizes) {
+		fail(why, len, "%s: out of memory%s", dir, NULL);
+		goto out;
+	}
+	for (i = 0; i < img->n; i++) {
+		struct json_object *l = json_object_array_get_idx(layers, i), *a, *sz;
+		const char *ld = str_field(l, "digest"), *lmt = str_field(l, "mediaType");
+		struct stat st;
+
+		if (!json_object_object_get_ex(l, "annotations", &a) || !str_field(a, OVBD_ANN_DIGEST)) {
+			snprintf(why, len, "layer %zu (%.80s, %.80s): not an OverlayBD layer: no %s annotation; convert the image first",
+				 i, ld ? ld : "no digest", lmt ? lmt : "no mediaType", OVBD_ANN_DIGEST);
+			goto out;
+		}
+		if (!valid_digest(ld)) {
+			fail(why, len, "layer digest '%.80s': expected sha256: and 64 hex digits%s", ld ? ld : "", NULL);
+			goto out;
+		}
+		img->blobs[i] = malloc(strlen(dir) + 100);
+		if (!img->blobs[i])
+			goto out;
+		sprintf(img->blobs[i], "%s/blobs/sha256/%s", dir, ld + 7);
+		img->sizes[i] = json_object_object_get_ex(l, "size", &sz) ? (uint64_t)json_object_get_int64(sz) : 0;
+		if (stat(img->blobs[i], &st)) {
+			snprintf(why, len, "layer %zu (%s): not in the store: %s", i, ld, strerror(errno));
+			goto out;
+		}
+		if ((uint64_t)st.st_size != img->sizes[i]) {
+			snprintf(why, len, "layer %zu (%s): %llu bytes in the store, the manifest says %llu",
+				 i, ld, (unsigned long long)st.st_size, (unsigned long long)img->sizes[i]);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	if (ret)
+		oci_image_free(img);
+	json_object_put(man);
+	json_object_put(index);
+	return ret;
+}
+
+void oci_image_free(struct oci_image *img)
+{
+	unsigned int i;
+
+	for (i = 0; img->blobs && i < img->n; i++)
+		free(img->blobs[i]);
+	free(img->blobs);
+	free(img->sizes);
+	memset(img, 0, sizeof(*img));
+}
+
+int oci_layer_args(char **args, unsigned int n, struct oci_image *img, char ***paths,
+		   unsigned int *np, char *why, size_t len)
+{
+	char *dir, *tag = NULL, *colon;
+	int ret;
+
+	memset(img, 0, sizeof(*img));
+	*paths = args;
+	*np = n;
+	if (n != 1 || strncmp(args[0], "oci:", 4))
+		return 0;
+	dir = strdup(args[0] + 4);
+	if (!dir)
+		return fail(why, len, "%s: out of memory%s", args[0], NULL);
+	colon = strrchr(dir, ':');
+	if (colon && !strchr(colon, '/')) {	/* oci:DIR:TAG; a DIR may hold ':' only before a '/' */
+		*colon = 0;
+		tag = colon + 1;
+	}
+	ret = oci_resolve(dir, tag, img, why, len);
+	if (ret) {
+		char msg[600];
+
+		snprintf(msg, sizeof(msg), "%s", why);
+		snprintf(why, len, "%s: %s", args[0], msg);
+	} else {
+		*paths = img->blobs;
+		*np = img->n;
+	}
+	free(dir);
+	return ret;
+}

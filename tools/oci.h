@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * ovbd: OCI image layouts (oci-layout, index.json, blobs/sha256/...), the
+ * store that skopeo and umoci read and write, and that ovbd pull will fill.
+ * Library code: functions return 0 or -1 with why set; only commands die.
+ */
+#ifndef OVBD_OCI_H
+#define OVBD_OCI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define OCI_DIGEST_LEN		71	/* "sha256:" + 64 hex digits */
+#define OCI_MT_MANIFEST		"application/vnd.oci.image.manifest.v1+json"
+#define OCI_MT_CONFIG		"application/vnd.oci.image.config.v1+json"
+#define OCI_MT_LAYER_TAR	"application/vnd.oci.image.layer.v1.tar"
+
+/* The annotations of containerd's accelerated-container-image (FORMAT.md). */
+#define OVBD_ANN_DIGEST		"containerd.io/snapshot/overlaybd/blob-digest"
+#define OVBD_ANN_SIZE		"containerd.io/snapshot/overlaybd/blob-size"
+#define OVBD_ANN_FSTYPE		"containerd.io/snapshot/overlaybd/blob-fs-type"
+#define OVBD_ANN_VERSION	"containerd.io/snapshot/overlaybd/version"
+#define OCI_ANN_REF_NAME	"org.opencontainers.image.ref.name"
+
+struct oci_layout {
+	char *dir;
+};
+
+/* Open DIR as a layout, creating it (and oci-layout) when absent or empty. */
+int oci_layout_open(struct oci_layout *l, const char *dir, char *why, size_t len);
+void oci_layout_close(struct oci_layout *l);
+
+/*
+ * Copy the file at path into the store, hashing it as it streams; digest
+ * receives "sha256:<hex>" and size its length. A blob already stored is
+ * not written again. The copy is renamed into place only when complete.
+ */
+int oci_put_file(struct oci_layout *l, const char *path, char *digest, uint64_t *size,
+		 char *why, size_t len);
+/* Store bytes (a manifest or a config) the same way. */
+int oci_put_bytes(struct oci_layout *l, const void *buf, size_t n, char *digest,
+		  char *why, size_t len);
+/*
+ * Point the tag (org.opencontainers.image.ref.name) of index.json at the
+ * manifest, replacing the tag's earlier entry; written atomically.
+ */
+int oci_tag(struct oci_layout *l, const char *tag, const char *digest, uint64_t size,
+	    char *why, size_t len);
+
+/* The OverlayBD layers of one image, resolved from a layout. */
+struct oci_image {
+	char manifest_digest[OCI_DIGEST_LEN + 1];
+	unsigned int n;
+	char **blobs;		/* paths in the store, bottom first */
+	uint64_t *sizes;
+};
+
+/*
+ * Resolve tag (NULL: the layout's only image, or "latest") in the layout
+ * at dir, following an image index to linux/amd64, to the paths of its
+ * layer blobs. Refuses a layer that is no OverlayBD blob (naming it and
+ * its mediaType), a manifest whose bytes do not match their digest, and a
+ * blob missing or of the wrong size.
+ */
+int oci_resolve(const char *dir, const char *tag, struct oci_image *img, char *why, size_t len);
+void oci_image_free(struct oci_image *img);
+
+/*
+ * A command's layer arguments: one "oci:DIR[:TAG]" becomes the image's
+ * blob paths (img is filled and must be freed), anything else is kept.
+ */
+int oci_layer_args(char **args, unsigned int n, struct oci_image *img, char ***paths,
+		   unsigned int *np, char *why, size_t len);
+
+#endif /* OVBD_OCI_H */
