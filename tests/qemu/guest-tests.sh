@@ -84,9 +84,10 @@ fi
 
 # ---- ovbd-made ext4 stacks: 2 and 10 layers, and 255 layers
 E=stacks/ext4
-check_tree() {	# NAME LAYERS TREE_MANIFEST DISK_SHA
+check_tree() {	# NAME LAYERS|oci:DIR:TAG TREE_MANIFEST DISK_SHA
 	local name=$1 n=$2 tree=$3 disk=$4
 	set --; for f in $(ls $E/L* | head -n "$n"); do set -- "$@" "$f"; done
+	case $n in oci:*) set -- "$n";; esac
 	if ! ovbd open "$name" "$@" >/tmp/open.out 2>&1; then
 		not_ok "$name: ovbd open: $(cat /tmp/open.out)"; return
 	fi
@@ -109,6 +110,8 @@ check_tree() {	# NAME LAYERS TREE_MANIFEST DISK_SHA
 check_tree ext4x2 2 $E/tree-2.sha256 $E/disk-2.sha256
 [ -n "$SMOKE" ] && { echo "guest: smoke tests finished"; exit 0; }
 check_tree ext4x10 10 $E/tree-10.sha256 $E/disk-10.sha256
+# the same 2-layer image as an OCI layout made by ovbd image build
+check_tree ext4oci oci:stacks/layout:ext4 $E/tree-2.sha256 $E/disk-2.sha256
 
 if [ -z "$QUICK" ]; then
 	set --; for f in stacks/s255/S*; do set -- "$@" "$f"; done

@@ -53,7 +53,7 @@ manifest() { (cd "$tree" && find . -type f | LC_ALL=C sort | xargs sha256sum) >"
 layer_opts=("--zfile --tar" "" "--zfile --algo zstd --block-size 16384" "--tar" "--zfile"
 	    "--zfile --algo zstd" "" "--zfile --tar --algo zstd" "--zfile --block-size 65536" "--tar")
 mkdir -p "$OUT/stacks/ext4"
-lowers=()
+lowers=() twins=()
 for i in $(seq 0 9); do
 	if [ "$i" -gt 0 ]; then	# change the tree and the image the same way
 		cmds=$work/cmds; : >"$cmds"
@@ -69,6 +69,11 @@ for i in $(seq 0 9); do
 	# shellcheck disable=SC2086
 	"$OVBD" commit ${layer_opts[$i]} ${lowers[@]/#/--lower=} -m "ext4 layer $i" \
 		"$work/disk.raw" "$OUT/stacks/ext4/$name"
+	if [ "$i" -le 1 ]; then	# tar-wrapped twins of the first two layers, for an OCI layout
+		"$OVBD" commit $([ "$i" = 1 ] && echo --zfile --algo zstd) --tar --uuid "$(printf '0a7d1e6f-9a38-4c2e-8e2b-%012d' "$i")" \
+			${twins[@]/#/--lower=} -m "ext4 layer $i" "$work/disk.raw" "$work/twin$i"
+		twins+=("$work/twin$i")
+	fi
 	lowers+=("$OUT/stacks/ext4/$name")
 	if [ "$i" = 1 ] || [ "$i" = 9 ]; then
 		manifest "$OUT/stacks/ext4/tree-$((i + 1)).sha256"
@@ -76,6 +81,7 @@ for i in $(seq 0 9); do
 	fi
 done
 cp "$work/disk.raw" "$OUT/stacks/ext4/ref.raw"	# for the concurrent readers
+"$OVBD" image build --tag ext4 "$OUT/stacks/layout" "${twins[@]}" >/dev/null
 
 # 255 layers over a small disk, every third one compressed
 mkdir -p "$OUT/stacks/s255"; truncate -s 2M "$work/small"; lowers=()
