@@ -279,7 +279,9 @@ per=$(( (m21 - m1) / 20 ))
 check "zfile memory: the first device $((m1 - m0)) KiB (the shared pool), each further one $per KiB (< 256)" [ $per -lt 256 ]
 for i in $(seq 0 20); do $DM remove zm$i; done
 sync; echo 3 >/proc/sys/vm/drop_caches; mz=$(mem)
-check "zfile memory: removing all 21 frees the pool too ($m0 -> $mz KiB)" [ $((mz - m0)) -lt 512 ]
+# the pool is most of the first device's cost: what stays is slab residue, far less
+check "zfile memory: removing all 21 frees the pool too ($m0 -> $mz KiB, the pool ~$((m1 - m0)) KiB)" \
+	[ $((mz - m0)) -lt $(( (m1 - m0) / 2 )) ]
 losetup -d "$lz"
 
 # ---- generated variants, loaded by hand so that the kernel parses each one:
