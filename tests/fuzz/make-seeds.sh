@@ -29,3 +29,12 @@ blk() { # ZFILE FLAGS NAME
 blk "$here/corpus/zfile/lz4-4k" 2 lz4-verify
 blk "$here/corpus/zfile/zstd-8k" 7 zstd-verify-8k
 blk "$here/corpus/zfile/lz4-noverify" 0 lz4
+# crafted hostile layers (tests/craft.py), one seed per class of issue 10
+craft() { python3 "$here/../craft.py" "$@"; }
+craft wrap "$here/corpus/lsmt/wrap-2-50"
+craft tagged "$here/corpus/lsmt/merged-tags"; rm -f "$here/corpus/lsmt/merged-tags.sha256"
+craft zeroed0 "$here/corpus/lsmt/zeroed-moffset-0"
+craft bomb "$here/corpus/lsmt/padded-index" 2048	# under the fuzzers' 64 KiB max_len
+craft many "$here/corpus/lsmt/many-segments" 3000
+craft paxdir "$t/paxdir" "$here/corpus/lsmt/merged-tags"
+head -c 4096 "$t/paxdir" >"$here/corpus/tar/pax-directory"
