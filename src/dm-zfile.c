@@ -290,10 +290,10 @@ static int load_block(struct zfile_ctx *zc, struct zfile_buf *b, u64 blk, u64 la
 					      b->cbuf + (zc->payload_off + off - b->run_start),
 					      len, dst, d->dctx, &e);
 		put_decoder(d);
-	} else {
+	} else {	/* lz4 needs no context: never read a slot's while zstd may grow it */
 		ret = ovbd_zfile_decode_block(&zc->zf, blk,
 					      b->cbuf + (zc->payload_off + off - b->run_start),
-					      len, dst, b->dctx, &e);
+					      len, dst, zc->zstd ? b->dctx : NULL, &e);
 	}
 	if (ret) {
 		atomic64_inc(&zc->ctr[ret == -EBADMSG ? ZC_CRC_ERRORS : ZC_DECODE_ERRORS]);
@@ -411,7 +411,12 @@ static int alloc_zstd(void **ws, zstd_dctx **dctx)
 	if (!*ws)
 		return -ENOMEM;
 	*dctx = zstd_init_dctx(*ws, bytes);
-	return *dctx ? 0 : -ENOMEM;
+	if (!*dctx) {	/* nothing half-made: a later device retries cleanly */
+		kvfree(*ws);
+		*ws = NULL;
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 static void pool_free(void)
@@ -432,18 +437,25 @@ static void pool_free(void)
 	INIT_LIST_HEAD(&zpool.decoders);
 }
 
-/* zstd contexts for every slot and the decoders, once, for the first zstd device. */
+/*
+ * zstd contexts for every slot and the decoders, for the first zstd device.
+ * After a failure, the next zstd device completes what is missing.
+ */
 static int pool_grow_zstd(void)
 {
 	unsigned int i, n = clamp_t(unsigned int, num_online_cpus(), 1, MAX_SLOTS);
 	int ret = 0;
 
 	for (i = 0; i < zpool.nslots && !ret; i++)
-		ret = alloc_zstd(&zpool.slots[i].zstd_ws, &zpool.slots[i].dctx);
-	for (zpool.ndecs = 0; zpool.ndecs < n && !ret; zpool.ndecs++) {
+		if (!zpool.slots[i].dctx)
+			ret = alloc_zstd(&zpool.slots[i].zstd_ws, &zpool.slots[i].dctx);
+	while (zpool.ndecs < n && !ret) {
 		struct zfile_dec *d = &zpool.decs[zpool.ndecs];
 
 		ret = alloc_zstd(&d->ws, &d->dctx);
+		if (ret)
+			break;
+		zpool.ndecs++;
 		spin_lock_irq(&zpool.slock);
 		list_add(&d->node, &zpool.decoders);
 		spin_unlock_irq(&zpool.slock);
