@@ -15,6 +15,8 @@ int cmd_open(int argc, char **argv);
 int cmd_close(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_image(int argc, char **argv);
+int cmd_pull(int argc, char **argv);
+int cmd_push(int argc, char **argv);
 
 /*
  * Shared by the commands: getopt_long that remembers what was wrong with a

@@ -14,13 +14,14 @@ if [ "${1:-}" = --runtime-only ]; then
 			echo "install-deps: no package $headers for the running kernel; installing linux-headers-amd64 (DKMS builds for the kernels that have headers)"
 			headers=linux-headers-amd64; }
 	fi
-	pkgs=(dkms "$headers" dmsetup util-linux kmod liblz4-1 libzstd1 libjson-c5 libssl3)
+	pkgs=(dkms "$headers" dmsetup util-linux kmod liblz4-1 libzstd1 libjson-c5 libssl3 libcurl4)
 elif [ -n "${1:-}" ]; then
 	echo "install-deps: unknown argument '$1' (usage: install-deps.sh [--runtime-only])" >&2; exit 2
 else
 pkgs=(
 	# ovbd, unit tests, fuzzers
-	build-essential clang libclang-rt-14-dev liblz4-dev libzstd-dev libjson-c-dev libssl-dev python3
+	build-essential clang libclang-rt-14-dev liblz4-dev libzstd-dev libjson-c-dev libssl-dev
+	libcurl4-openssl-dev python3
 	# the module, for both Debian 12 kernels, and KUnit on UML
 	linux-headers-amd64 linux-headers-6.12.107+deb12-amd64 linux-source-6.1
 	bc bison flex libelf-dev libssl-dev xz-utils kmod
@@ -31,6 +32,8 @@ pkgs=(
 	fio erofs-utils lz4 zstd linux-perf
 	# independent readers of the tar wrapper and of OCI image layouts
 	libarchive-tools skopeo umoci
+	# a local registry for the push and pull tests (started by the tests on 127.0.0.1)
+	docker-registry apache2-utils curl
 	# packaging
 	dkms dh-dkms debhelper dpkg-dev fakeroot lintian rpm rpmlint man-db
 )

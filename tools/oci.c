@@ -481,7 +481,9 @@ int oci_layer_args(char **args, unsigned int n, struct oci_image *img, char ***p
 	dir = strdup(args[0] + 4);
 	if (!dir)
 		return fail(why, len, "%s: out of memory%s", args[0], NULL);
-	colon = strrchr(dir, ':');
+	colon = strstr(dir, ":sha256:");	/* oci:DIR:sha256:<hex>, a digest as the tag */
+	if (!colon)
+		colon = strrchr(dir, ':');
 	if (colon && !strchr(colon, '/')) {	/* oci:DIR:TAG; a DIR may hold ':' only before a '/' */
 		*colon = 0;
 		tag = colon + 1;

@@ -89,6 +89,20 @@ static const struct command commands[] = {
 	  "  --fs-type F       the blob-fs-type annotation: ext4 (default) or erofs\n"
 	  "  --ignore-chain    accept layers that do not chain\n",
 	  "ovbd image build --tag v1 ./layout base.tar top.tar && skopeo inspect oci:./layout:v1" },
+	{ "pull", cmd_pull, "pull [--plain-http] REF DIR",
+	  "Fetch the OverlayBD image REF (host[:port]/repository[:tag|@sha256:...])\n"
+	  "into the image layout DIR, following an image index to linux/amd64.\n"
+	  "Each blob's sha256 is checked as it streams; blobs already in DIR are\n"
+	  "not fetched again, and an interrupted download resumes with Range. The\n"
+	  "manifest is stored last and tagged with REF's tag (or digest).",
+	  "  --plain-http      HTTP instead of HTTPS (always for localhost and 127.0.0.1)\n",
+	  "ovbd pull 127.0.0.1:5000/demo:v1 ./store && ovbd open img oci:./store:v1" },
+	{ "push", cmd_push, "push [--plain-http] [oci:]DIR[:TAG] REF",
+	  "Upload an image of the layout DIR (TAG, or its only image) to REF: the\n"
+	  "blobs the registry lacks (HEAD first, then one upload each), the config,\n"
+	  "then the manifest under REF's tag.",
+	  "  --plain-http      HTTP instead of HTTPS (always for localhost and 127.0.0.1)\n",
+	  "ovbd push ./store:v1 127.0.0.1:5000/demo:v1" },
 	{ "close", cmd_close, "close NAME",
 	  "Remove the devices and loop devices that ovbd open NAME created.",
 	  NULL, "ovbd close img" },

@@ -1,0 +1,145 @@
+#!/bin/bash
+# ovbd push and pull against Debian's docker-registry (the CNCF distribution
+# registry), started here on 127.0.0.1 with a random port and a temporary
+# store, first with no authentication, then with htpasswd Basic auth, and
+# stopped at the end. skopeo checks what ovbd pushed.
+. "$(dirname "$0")/../lib.sh"
+scratch
+cd "$T_DIR" || exit 1
+for tool in docker-registry htpasswd skopeo python3; do
+	command -v $tool >/dev/null || { not_ok "$tool is missing (tools/install-deps.sh installs it)"; summary; exit 1; }
+done
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T_DIR"' EXIT
+
+# expect_fail NAME CODE CMD...: exit CODE, and stderr ends in one "ovbd: " line
+# (pull writes a progress line per blob before it)
+expect_fail() {
+	local name=$1 code=$2 rc err last; shift 2
+	err=$("$@" 2>&1 >/dev/null); rc=$?
+	last=$(printf '%s\n' "$err" | tail -n 1)
+	if [ "$rc" -eq "$code" ] && [[ $last == ovbd:* ]] &&
+	   ! printf '%s\n' "$err" | grep -v -e '^ovbd: .*: present$' -e '^ovbd: .* fetched, sha256 checked$' \
+		-e '^ovbd: .* uploaded$' -e '^ovbd: .* already in the registry$' | head -n -1 | grep -q .; then
+		ok "$name"
+	else
+		not_ok "$name (exit $rc, expected $code; stderr: ${err:0:400})"
+	fi
+}
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+start_registry() {	# NAME [HTPASSWD]: sets PORT_<NAME>; the store is $T_DIR/NAME
+	local name=$1 port; port=$(free_port)
+	mkdir -p "$name"
+	{
+		echo "version: 0.1"
+		echo "log: {level: error, accesslog: {disabled: true}}"
+		echo "storage: {filesystem: {rootdirectory: $T_DIR/$name}, delete: {enabled: true}}"
+		echo "http: {addr: 127.0.0.1:$port}"
+		[ -n "${2:-}" ] && echo "auth: {htpasswd: {realm: ovbd-test, path: $2}}"
+	} >"$name.yml"
+	docker-registry serve "$name.yml" >"$name.log" 2>&1 &
+	PIDS+=($!)
+	for _ in $(seq 50); do
+		curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break
+		sleep 0.1
+	done
+	printf -v "PORT_$name" %s "$port"
+}
+
+make_raw raw 4
+ovbd commit --zfile --tar -m base raw L1
+cp raw r2; printf 'two' | dd of=r2 bs=1 seek=1000000 conv=notrunc status=none
+ovbd commit --lower L1 --tar -m two r2 L2
+cp r2 r3; printf 'three' | dd of=r3 bs=1 seek=3000000 conv=notrunc status=none
+ovbd commit --lower L1 --lower L2 --zfile --algo zstd --tar -m three r3 L3
+ovbd image build --tag one store L1 >/dev/null
+ovbd image build --tag three store L1 L2 L3 >/dev/null
+lowers=(L1) prev=raw
+for i in $(seq 2 20); do
+	cp $prev r$i.x; printf "layer $i" | dd of=r$i.x bs=1 seek=$((i * 150000)) conv=notrunc status=none
+	ovbd commit "${lowers[@]/#/--lower=}" --tar r$i.x M$i; lowers+=(M$i); prev=r$i.x
+done
+ovbd image build --tag twenty store "${lowers[@]}" >/dev/null
+
+start_registry open
+R=127.0.0.1:$PORT_open
+for t in one three twenty; do
+	check "push: a ${t}-layer image to $R/demo:$t" ovbd push store:$t $R/demo:$t
+done
+check "push: skopeo inspects what ovbd pushed" \
+	bash -c "skopeo inspect --tls-verify=false docker://$R/demo:three | grep -q '\"Architecture\": \"amd64\"'"
+check "push again: every blob is already there, nothing uploaded" \
+	bash -c "'$OVBD' push store:three $R/demo:three 2>&1 | grep -c 'already in the registry' | grep -qx 4"
+for t in one three twenty; do
+	check "pull: the ${t}-layer image into a new store, every blob's sha256 checked" ovbd pull $R/demo:$t pulled
+done
+check "pull: the pulled stack is the disk (3 layers)" bash -c "'$OVBD' cat oci:pulled:three -o a && cmp -s a r3"
+check "pull: the pulled stack is the disk (20 layers)" bash -c "'$OVBD' cat oci:pulled:twenty -o b && cmp -s b r20.x"
+check "pull: the shared base layer is stored once (3 + 19 layers, 3 configs, 3 manifests)" \
+	[ "$(ls pulled/blobs/sha256 | wc -l)" = $((3 + 19 + 3 + 3)) ]
+check "pull again: nothing fetched" \
+	bash -c "! '$OVBD' pull $R/demo:three pulled 2>&1 | grep -q fetched"
+mdig=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' docker://$R/demo:one)
+check "pull by digest" bash -c "'$OVBD' pull $R/demo@$mdig bydigest && '$OVBD' cat oci:bydigest:$mdig -o c && cmp -s c raw"
+# an interrupted download resumes: half of layer 2 of 3 is already there
+l2=$(sha256sum L2 | cut -c1-64); mkdir -p resumed/blobs/sha256
+head -c $(( $(stat -c %s L2) / 2 )) L2 >resumed/blobs/sha256/$l2.partial
+echo '{"imageLayoutVersion":"1.0.0"}' >resumed/oci-layout
+check "pull: an interrupted download resumes with Range (fetches the rest only)" \
+	bash -c "'$OVBD' pull $R/demo:three resumed 2>&1 | grep -q 'layer 1 .*: $(( $(stat -c %s L2) - $(stat -c %s L2) / 2 )) bytes fetched' && cmp -s resumed/blobs/sha256/$l2 L2"
+
+# what a hostile or broken registry gives: one line, nothing half-stored
+expect_fail "pull: an unknown tag (404)" 1 ovbd pull $R/demo:nope x1
+expect_fail "pull: an unknown repository (404)" 1 ovbd pull $R/nothing:v1 x1
+check "pull: ...and says so" bash -c "'$OVBD' pull $R/demo:nope x1 2>&1 | grep -q 'HTTP 404: no such repository, tag or manifest'"
+expect_fail "pull: a registry that is down" 1 ovbd pull 127.0.0.1:$(free_port)/demo:one x2
+expect_error "pull: a malformed reference" 2 ovbd pull 'Not A Ref' x2
+# a blob tampered with in the registry's own storage
+cp -r open open.bak
+data=$(find open -path "*/blobs/sha256/*/$l2/data")
+printf 'X' | dd of="$data" bs=1 seek=2000 conv=notrunc status=none
+expect_fail "pull: a blob whose bytes do not match its digest" 1 ovbd pull $R/demo:three tampered
+check "pull: ...leaves no blob and no partial file of it in the store" \
+	bash -c "[ ! -e tampered/blobs/sha256/$l2 ] && [ ! -e tampered/blobs/sha256/$l2.partial ]"
+check "pull: ...and tags nothing" bash -c "! grep -q three tampered/index.json 2>/dev/null"
+cp "open.bak/${data#open/}" "$data"
+# an ordinary image, and one that skopeo recompressed in transit
+mkdir -p plain && tar -cf plain/layer.tar -C "$T_DIR" raw
+skopeo copy -q oci:store:one docker://$R/gz:one --dest-tls-verify=false --dest-compress
+expect_fail "pull: an image recompressed in transit is refused, for now, naming the layer" 1 ovbd pull $R/gz:one x3
+check "pull: ...naming its mediaType, and the way to copy it intact" \
+	bash -c "'$OVBD' pull $R/gz:one x3 2>&1 | grep -q 'layer 0 (sha256:.*, application/vnd.oci.image.layer.v1.tar+gzip).*--preserve-digests'"
+# a long stall: a server that accepts and never answers
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0)); s.listen(4); print(s.getsockname()[1], flush=True)
+conns = []
+end = time.time() + 60
+while time.time() < end:
+    s.settimeout(1)
+    try: conns.append(s.accept()[0])
+    except OSError: pass
+' >stall.port &
+PIDS+=($!); sleep 0.5
+start=$(date +%s)
+expect_fail "pull: a registry that stalls fails after the timeout, no hang" 1 \
+	env OVBD_REGISTRY_TIMEOUT=3 "$OVBD" pull 127.0.0.1:$(cat stall.port)/demo:one x4
+check "pull: ...within the timeout and a little ($(( $(date +%s) - start )) s)" [ $(( $(date +%s) - start )) -lt 20 ]
+
+# htpasswd Basic auth; credentials from the files docker, podman and skopeo write
+htpasswd -Bbn ovbduser 'pw-s3cret' >htpasswd 2>/dev/null
+start_registry auth "$T_DIR/htpasswd"
+A=127.0.0.1:$PORT_auth
+expect_fail "auth: no stored credentials: refused, and said why" 1 ovbd push store:one $A/demo:one
+printf '{"auths": {"%s": {"auth": "%s"}}}' "$A" "$(printf 'ovbduser:wrong' | base64)" >bad-auth.json
+expect_fail "auth: wrong credentials (REGISTRY_AUTH_FILE)" 1 env REGISTRY_AUTH_FILE=bad-auth.json "$OVBD" push store:one $A/demo:one
+mkdir -p dockercfg
+printf '{"auths": {"%s": {"auth": "%s"}}}' "$A" "$(printf 'ovbduser:pw-s3cret' | base64)" >dockercfg/config.json
+check "auth: push with \$DOCKER_CONFIG/config.json credentials" env DOCKER_CONFIG=dockercfg "$OVBD" push store:three $A/demo:three
+mkdir -p xdg/containers; cp dockercfg/config.json xdg/containers/auth.json
+check "auth: pull with \${XDG_RUNTIME_DIR}/containers/auth.json credentials" \
+	bash -c "XDG_RUNTIME_DIR=$T_DIR/xdg '$OVBD' pull $A/demo:three authpulled && '$OVBD' cat oci:authpulled:three -o d && cmp -s d r3"
+check "auth: no credential is ever printed" \
+	bash -c "! { env REGISTRY_AUTH_FILE=bad-auth.json '$OVBD' push store:one $A/demo:one; DOCKER_CONFIG=dockercfg '$OVBD' pull -v $A/demo:three x5; } 2>&1 | grep -qE 'pw-s3cret|$(printf 'ovbduser:pw-s3cret' | base64)|$(printf 'ovbduser:wrong' | base64)'"
+summary

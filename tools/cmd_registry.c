@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ovbd pull and ovbd push: OverlayBD images between a registry and an OCI
+ * image layout (the store), through the OCI distribution API.
+ */
+#include "commands.h"
+#include "oci.h"
+#include "registry.h"
+#include "util.h"
+#include <getopt.h>
+#include <json-c/json.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *jstr(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string) ?
+	       json_object_get_string(v) : NULL;
+}
+
+static u64 jsize(struct json_object *o)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, "size", &v) ? (u64)json_object_get_int64(v) : 0;
+}
+
+/* sha256: and 64 lower-case hex digits, safe as a file name */
+static bool digest_ok(const char *d)
+{
+	size_t i;
+
+	if (!d || strncmp(d, "sha256:", 7) || strlen(d) != OCI_DIGEST_LEN)
+		return false;
+	for (i = 7; i < OCI_DIGEST_LEN; i++)
+		if (!strchr("0123456789abcdef", d[i]))
+			return false;
+	return true;
+}
+
+/* Fetch one blob into the store, unless it is there already. */
+static void fetch_blob(struct reg_client *c, const char *dir, const char *what,
+		       const char *digest, u64 size)
+{
+	char path[4096], why[1024];
+	struct stat st;
+	u64 got;
+
+	if (!digest_ok(digest))
+		die(EXIT_BAD_INPUT, "%s/%s: %s digest '%.80s': expected sha256: and 64 hex digits",
+		    c->ref.host, c->ref.repo, what, digest ? digest : "none");
+	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, digest + 7);
+	if (!stat(path, &st) && (u64)st.st_size == size) {	/* stored, and checked when it was */
+		fprintf(stderr, "%s: %s %.19s...: present\n", ovbd_prog, what, digest);
+		return;
+	}
+	if (reg_get_blob(c, digest, size, path, &got, why, sizeof(why)))
+		die(EXIT_BAD_INPUT, "%s/%s: %s: %s", c->ref.host, c->ref.repo, what, why);
+	fprintf(stderr, "%s: %s %.19s...: %llu bytes fetched, sha256 checked\n", ovbd_prog, what,
+		digest, (unsigned long long)got);
+}
+
+static int pull(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "plain-http", no_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' }, { 0 } };
+	char why[1024], mt[256], digest[80], cdigest[80];
+	struct json_object *man, *layers, *cfg;
+	bool plain = false;
+	struct reg_client c;
+	struct oci_layout lay;
+	struct reg_ref ref;
+	char *body;
+	size_t n, i;
+	int opt;
+
+	while ((opt = ovbd_getopt(argc, argv, "h", opts)) != -1) {
+		if (opt == 'P')
+			plain = true;
+		else
+			usage_of("pull", opt == 'h' ? 0 : EXIT_USAGE);
+	}
+	if (argc - optind != 2)
+		usage_of("pull", EXIT_USAGE);
+	if (reg_parse_ref(argv[optind], &ref, why, sizeof(why)))
+		die(EXIT_USAGE, "pull: %s", why);
+	if (reg_open(&c, &ref, plain, why, sizeof(why)))
+		die(EXIT_BAD_INPUT, "%s", why);
+	if (reg_get_manifest(&c, ref.digest[0] ? ref.digest : ref.tag, &body, &n, mt, sizeof(mt),
+			     digest, why, sizeof(why)))
+		die(EXIT_BAD_INPUT, "pull %s: %s", argv[optind], why);
+	man = json_tokener_parse(body);
+	if (!man || !json_object_is_type(man, json_type_object))
+		die(EXIT_BAD_INPUT, "pull %s: the manifest is not a JSON object", argv[optind]);
+	if (strstr(mt, "index") || strstr(mt, "manifest.list") ||
+	    json_object_object_get_ex(man, "manifests", &layers)) {
+		/* an index: its linux/amd64 manifest */
+		struct json_object *list;
+		const char *pick = NULL;
+
+		if (!json_object_object_get_ex(man, "manifests", &list) ||
+		    !json_object_is_type(list, json_type_array))
+			die(EXIT_BAD_INPUT, "pull %s: an image index without manifests", argv[optind]);
+		for (i = 0; i < json_object_array_length(list) && !pick; i++) {
+			struct json_object *e = json_object_array_get_idx(list, i), *p;
+
+			if (json_object_object_get_ex(e, "platform", &p) && jstr(p, "os") &&
+			    jstr(p, "architecture") && !strcmp(jstr(p, "os"), "linux") &&
+			    !strcmp(jstr(p, "architecture"), "amd64"))
+				pick = jstr(e, "digest");
+		}
+		if (!digest_ok(pick))
+			die(EXIT_BAD_INPUT, "pull %s: the image index has no linux/amd64 manifest", argv[optind]);
+		snprintf(cdigest, sizeof(cdigest), "%s", pick);
+		json_object_put(man);
+		free(body);
+		if (reg_get_manifest(&c, cdigest, &body, &n, mt, sizeof(mt), digest, why, sizeof(why)))
+			die(EXIT_BAD_INPUT, "pull %s: %s", argv[optind], why);
+		man = json_tokener_parse(body);
+		if (!man || !json_object_is_type(man, json_type_object))
+			die(EXIT_BAD_INPUT, "pull %s: the manifest is not a JSON object", argv[optind]);
+	}
+	if (!json_object_object_get_ex(man, "layers", &layers) ||
+	    !json_object_is_type(layers, json_type_array) || !json_object_array_length(layers) ||
+	    json_object_array_length(layers) > OVBD_LSMT_MAX_LAYERS)
+		die(EXIT_BAD_INPUT, "pull %s: a manifest with 1..255 layers expected", argv[optind]);
+	/* refuse before any download: an ordinary image is no OverlayBD image */
+	for (i = 0; i < json_object_array_length(layers); i++) {
+		struct json_object *l = json_object_array_get_idx(layers, i), *a;
+
+		if (!json_object_object_get_ex(l, "annotations", &a) || !jstr(a, OVBD_ANN_DIGEST))
+			die(EXIT_BAD_INPUT, "pull %s: layer %zu (%.80s, %.80s) has no %s annotation: %s",
+			    argv[optind], i, jstr(l, "digest") ? jstr(l, "digest") : "no digest",
+			    jstr(l, "mediaType") ? jstr(l, "mediaType") : "no mediaType", OVBD_ANN_DIGEST,
+			    jstr(l, "mediaType") && strchr(jstr(l, "mediaType"), '+') ?
+			    "an ordinary compressed image (convert it first), or an OverlayBD image recompressed in transit (copy OverlayBD images with skopeo copy --preserve-digests)" :
+			    "not an OverlayBD image (convert it first)");
+		if (!jstr(l, "mediaType") || strstr(jstr(l, "mediaType"), "gzip") ||
+		    strstr(jstr(l, "mediaType"), "zstd"))
+			die(EXIT_BAD_INPUT, "pull %s: layer %zu was recompressed in transit (%s): not supported yet; copy OverlayBD images with skopeo copy --preserve-digests",
+			    argv[optind], i, jstr(l, "mediaType") ? jstr(l, "mediaType") : "no mediaType");
+	}
+	if (oci_layout_open(&lay, argv[optind + 1], why, sizeof(why)))
+		die(EXIT_BAD_INPUT, "%s", why);
+	if (!json_object_object_get_ex(man, "config", &cfg))
+		die(EXIT_BAD_INPUT, "pull %s: a manifest without a config", argv[optind]);
+	fetch_blob(&c, lay.dir, "config", jstr(cfg, "digest"), jsize(cfg));
+	for (i = 0; i < json_object_array_length(layers); i++) {
+		struct json_object *l = json_object_array_get_idx(layers, i);
+		char what[32];
+
+		snprintf(what, sizeof(what), "layer %zu", i);
+		fetch_blob(&c, lay.dir, what, jstr(l, "digest"), jsize(l));
+	}
+	/* the manifest last, so that a tag only ever names a complete image */
+	if (oci_put_bytes(&lay, body, n, digest, why, sizeof(why)) ||
+	    oci_tag(&lay, ref.digest[0] ? ref.digest : ref.tag, digest, n, why, sizeof(why)))
+		die(EXIT_BAD_INPUT, "%s", why);
+	printf("oci:%s:%s %s\n", lay.dir, ref.digest[0] ? ref.digest : ref.tag, digest);
+	json_object_put(man);
+	free(body);
+	oci_layout_close(&lay);
+	reg_close(&c);
+	return 0;
+}
+
+static int push(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "plain-http", no_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' }, { 0 } };
+	char why[1024], path[4096], dir[3968], *body;
+	struct json_object *man, *layers, *cfg;
+	const char *src, *mt;
+	struct oci_image img;
+	struct reg_client c;
+	struct reg_ref ref;
+	bool plain = false;
+	size_t i, n;
+	FILE *f;
+	int opt;
+
+	while ((opt = ovbd_getopt(argc, argv, "h", opts)) != -1) {
+		if (opt == 'P')
+			plain = true;
+		else
+			usage_of("push", opt == 'h' ? 0 : EXIT_USAGE);
+	}
+	if (argc - optind != 2)
+		usage_of("push", EXIT_USAGE);
+	src = argv[optind];
+	if (reg_parse_ref(argv[optind + 1], &ref, why, sizeof(why)))
+		die(EXIT_USAGE, "push: %s", why);
+	if (ref.digest[0])
+		die(EXIT_USAGE, "push: %s: push to a tag, not a digest", argv[optind + 1]);
+	{	/* oci:DIR[:TAG] or DIR: the image and its manifest's bytes */
+		char *arg = xmalloc(strlen(src) + 8), **paths;
+		unsigned int np;
+
+		sprintf(arg, "%s%s", strncmp(src, "oci:", 4) ? "oci:" : "", src);
+		if (oci_layer_args(&arg, 1, &img, &paths, &np, why, sizeof(why)))
+			die(EXIT_BAD_INPUT, "push: %s", why);
+		free(arg);
+	}
+	{	/* the layout's directory: SRC without oci: and without :TAG */
+		const char *d = strncmp(src, "oci:", 4) ? src : src + 4, *colon = strstr(d, ":sha256:");
+
+		if (!colon)
+			colon = strrchr(d, ':');
+		size_t dl = colon && !strchr(colon, '/') ? (size_t)(colon - d) : strlen(d);
+		snprintf(dir, sizeof(dir), "%.*s", (int)dl, d);
+		snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, img.manifest_digest + 7);
+	}
+	f = fopen(path, "r");
+	body = xmalloc(4u << 20);
+	n = f ? fread(body, 1, (4u << 20) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	body[n] = 0;
+	man = json_tokener_parse(body);
+	if (!man || !json_object_object_get_ex(man, "layers", &layers) ||
+	    !json_object_object_get_ex(man, "config", &cfg))
+		die(EXIT_BAD_INPUT, "push: %s: not an image manifest", path);
+	if (reg_open(&c, &ref, plain, why, sizeof(why)))
+		die(EXIT_BAD_INPUT, "%s", why);
+	for (i = 0; i <= json_object_array_length(layers); i++) {
+		struct json_object *d = i ? json_object_array_get_idx(layers, i - 1) : cfg;
+		const char *digest = jstr(d, "digest");
+		char what[32], blob[4096];
+		bool has;
+
+		if (i)
+			snprintf(what, sizeof(what), "layer %zu", i - 1);
+		else
+			snprintf(what, sizeof(what), "config");
+		if (!digest_ok(digest))
+			die(EXIT_BAD_INPUT, "push: %s: a digest that is no sha256", what);
+		snprintf(blob, sizeof(blob), "%s/blobs/sha256/%s", dir, digest + 7);
+		if (reg_has_blob(&c, digest, &has, why, sizeof(why)))
+			die(EXIT_BAD_INPUT, "push %s: %s: %s", argv[optind + 1], what, why);
+		if (has) {
+			fprintf(stderr, "%s: %s %.19s...: already in the registry\n", ovbd_prog, what, digest);
+			continue;
+		}
+		if (reg_put_blob(&c, digest, blob, jsize(d), why, sizeof(why)))
+			die(EXIT_BAD_INPUT, "push %s: %s: %s", argv[optind + 1], what, why);
+		fprintf(stderr, "%s: %s %.19s...: %llu bytes uploaded\n", ovbd_prog, what, digest,
+			(unsigned long long)jsize(d));
+	}
+	mt = jstr(man, "mediaType") ? jstr(man, "mediaType") : OCI_MT_MANIFEST;
+	if (reg_put_manifest(&c, ref.tag, body, n, mt, why, sizeof(why)))
+		die(EXIT_BAD_INPUT, "push %s: manifest: %s", argv[optind + 1], why);
+	printf("%s/%s:%s %s\n", ref.host, ref.repo, ref.tag, img.manifest_digest);
+	json_object_put(man);
+	free(body);
+	oci_image_free(&img);
+	reg_close(&c);
+	return 0;
+}
+
+int cmd_pull(int argc, char **argv)
+{
+	return pull(argc, argv);
+}
+
+int cmd_push(int argc, char **argv)
+{
+	return push(argc, argv);
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * ovbd: a client of the OCI distribution API (registries), over libcurl.
+ * Library code: functions return 0 or -1 with why set; only commands die.
+ * Credentials never appear in why.
+ */
+#ifndef OVBD_REGISTRY_H
+#define OVBD_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define REG_HOST_MAX	256
+#define REG_REPO_MAX	256
+#define REG_TAG_MAX	128
+
+/* host[:port]/repo[:tag|@sha256:...] */
+struct reg_ref {
+	char host[REG_HOST_MAX];	/* with the port, if any */
+	char repo[REG_REPO_MAX];
+	char tag[REG_TAG_MAX + 1];	/* "latest" when neither tag nor digest */
+	char digest[72];		/* "" unless @sha256:... */
+};
+
+int reg_parse_ref(const char *s, struct reg_ref *r, char *why, size_t len);
+
+struct reg_client {
+	struct reg_ref ref;
+	char base[REG_HOST_MAX + 16];	/* scheme://host */
+	char *basic;			/* base64 user:password, or NULL */
+	char *bearer;			/* the token, once fetched */
+	long timeout;			/* seconds without progress */
+};
+
+/*
+ * A client for ref's registry: HTTPS, or plain HTTP with plain_http and
+ * for localhost and 127.0.0.1. Credentials come from $REGISTRY_AUTH_FILE,
+ * ${XDG_RUNTIME_DIR}/containers/auth.json, $DOCKER_CONFIG/config.json or
+ * ~/.docker/config.json ("auths"), the first that names the host.
+ */
+int reg_open(struct reg_client *c, const struct reg_ref *ref, bool plain_http,
+	     char *why, size_t len);
+void reg_close(struct reg_client *c);
+
+/* The manifest or index of ref (tag or digest): its bytes, media type and digest. */
+int reg_get_manifest(struct reg_client *c, const char *reference, char **body, size_t *n,
+		     char *media_type, size_t mtlen, char *digest, char *why, size_t len);
+/*
+ * Download blob digest into path, resuming a partial file with Range and
+ * hashing as it streams; path holds the blob only if its bytes match.
+ */
+int reg_get_blob(struct reg_client *c, const char *digest, uint64_t size, const char *path,
+		 uint64_t *fetched, char *why, size_t len);
+/* Whether the registry has the blob (HEAD). */
+int reg_has_blob(struct reg_client *c, const char *digest, bool *has, char *why, size_t len);
+/* Upload the file at path as blob digest (POST, then one PUT). */
+int reg_put_blob(struct reg_client *c, const char *digest, const char *path, uint64_t size,
+		 char *why, size_t len);
+/* Upload a manifest under reference (a tag). */
+int reg_put_manifest(struct reg_client *c, const char *reference, const char *body, size_t n,
+		     const char *media_type, char *why, size_t len);
+
+#endif /* OVBD_REGISTRY_H */
