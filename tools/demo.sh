@@ -1,7 +1,10 @@
 #!/bin/bash
 # make demo: build the module and ovbd, make a 3-layer OverlayBD image of an
 # ext4 tree with ovbd commit (upper layers add, change and delete files; lz4
-# and zstd; the base tar-wrapped), map it with ovbd open in a QEMU guest
+# and zstd; tar-wrapped as OCI layer blobs), make it an OCI image with ovbd
+# image build, push it to a local registry (Debian's docker-registry on
+# 127.0.0.1, started and stopped here) and pull it into a fresh store, then
+# map it by reference (ovbd open demo oci:store:demo) in a QEMU guest
 # running Debian's 6.1 kernel, mount it and compare every file's sha256
 # with the source tree. HOST=1 maps it on this machine instead (the module
 # must be loadable here: installed with DKMS, or build it with make).
@@ -25,7 +28,8 @@ cp /bin/busybox "$tree/bin/"
 printf 'hostname=demo\n' >"$tree/etc/config"
 for i in 1 2 3 4 5; do head -c $((i * 40000)) /dev/urandom >"$tree/etc/blob$i"; done
 mkfs.ext4 -q -F -O ^has_journal -b 4096 -d "$tree" "$W/disk.raw" 32M
-L1=$W/data/layer1.tar L2=$W/data/layer2 L3=$W/data/layer3
+L1=$W/layers/layer1.tar L2=$W/layers/layer2.tar L3=$W/layers/layer3.tar
+mkdir -p "$W/layers"
 "$OVBD" commit --zfile --algo lz4 --tar -m "base" "$W/disk.raw" "$L1"
 
 say "layer 2 (zstd): add docs/NEWS, change etc/config, delete etc/blob1"
@@ -38,7 +42,7 @@ rm /etc/config
 write $tree/etc/config /etc/config
 rm /etc/blob1
 CMDS
-"$OVBD" commit --lower "$L1" --zfile --algo zstd --block-size 16384 -m "layer 2" "$W/disk.raw" "$L2"
+"$OVBD" commit --lower "$L1" --zfile --algo zstd --block-size 16384 --tar -m "layer 2" "$W/disk.raw" "$L2"
 
 say "layer 3 (lz4): add etc/blob6, change etc/blob2, delete docs/Apache-2.0"
 head -c 300000 /dev/urandom >"$tree/etc/blob6"
@@ -50,12 +54,27 @@ rm /etc/blob2
 write $tree/etc/blob2 /etc/blob2
 rm /docs/Apache-2.0
 CMDS
-"$OVBD" commit --lower "$L1" --lower "$L2" --zfile --algo lz4 -m "layer 3" "$W/disk.raw" "$L3"
+"$OVBD" commit --lower "$L1" --lower "$L2" --zfile --algo lz4 --tar -m "layer 3" "$W/disk.raw" "$L3"
 (cd "$tree" && find . -type f | LC_ALL=C sort | xargs sha256sum) >"$W/data/tree.sha256"
 for l in "$L1" "$L2" "$L3"; do
 	printf '  %-8s %8d bytes  %s\n' "$(basename "$l")" "$(stat -c %s "$l")" "$("$OVBD" info "$l" | awk '$1 == "kind" {print $2}')"
 done
 "$OVBD" verify "$L1" "$L2" "$L3"
+
+say "an OCI image, pushed to a local registry and pulled back by reference"
+"$OVBD" image build --tag demo "$W/layout" "$L1" "$L2" "$L3"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: 127.0.0.1:%s}\n' \
+	"$W/registry" "$port" >"$W/registry.yml"
+docker-registry serve "$W/registry.yml" >"$W/registry.log" 2>&1 &
+reg=$!
+trap 'kill $reg 2>/dev/null' EXIT
+for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break; sleep 0.1; done
+echo "demo: ovbd push $W/layout:demo 127.0.0.1:$port/demo:latest"
+"$OVBD" push "$W/layout:demo" "127.0.0.1:$port/demo:latest"
+echo "demo: ovbd pull 127.0.0.1:$port/demo:latest store"
+"$OVBD" pull "127.0.0.1:$port/demo:latest" "$W/data/store"
+kill $reg; trap - EXIT
 cp tests/qemu/demo-common.sh "$W/data/"
 
 if [ "${HOST:-0}" = 1 ]; then

@@ -1,9 +1,9 @@
 # The demo's checks, shared by the QEMU guest and HOST=1 runs. Run from the
-# directory that holds layer1.tar, layer2, layer3 and tree.sha256.
+# directory that holds the pulled image layout store/ and tree.sha256.
 demo_map_and_check() {	# MOUNTPOINT
 	mnt=$1
-	echo "demo: ovbd open demo layer1.tar layer2 layer3"
-	ovbd open demo layer1.tar layer2 layer3 || { echo "DEMO: FAIL (ovbd open)"; return 1; }
+	echo "demo: ovbd open demo oci:store:latest"
+	ovbd open demo oci:store:latest || { echo "DEMO: FAIL (ovbd open)"; return 1; }
 	ovbd status demo
 	mkdir -p "$mnt"
 	mount -t ext4 -o ro,noload /dev/mapper/demo "$mnt" || { ovbd close demo; echo "DEMO: FAIL (mount)"; return 1; }
