@@ -4,6 +4,7 @@
  * image layout (the store), through the OCI distribution API.
  */
 #include "commands.h"
+#include "jsonfile.h"
 #include "oci.h"
 #include "registry.h"
 #include "util.h"
@@ -27,19 +28,6 @@ static u64 jsize(struct json_object *o)
 	return json_object_object_get_ex(o, "size", &v) ? (u64)json_object_get_int64(v) : 0;
 }
 
-/* sha256: and 64 lower-case hex digits, safe as a file name */
-static bool digest_ok(const char *d)
-{
-	size_t i;
-
-	if (!d || strncmp(d, "sha256:", 7) || strlen(d) != OCI_DIGEST_LEN)
-		return false;
-	for (i = 7; i < OCI_DIGEST_LEN; i++)
-		if (!strchr("0123456789abcdef", d[i]))
-			return false;
-	return true;
-}
-
 /* Fetch one blob into the store, unless it is there already. */
 static void fetch_blob(struct reg_client *c, const char *dir, const char *what,
 		       const char *digest, u64 size)
@@ -48,7 +36,7 @@ static void fetch_blob(struct reg_client *c, const char *dir, const char *what,
 	struct stat st;
 	u64 got;
 
-	if (!digest_ok(digest))
+	if (!oci_digest_ok(digest))
 		die(EXIT_BAD_INPUT, "%s/%s: %s digest '%.80s': expected sha256: and 64 hex digits",
 		    c->ref.host, c->ref.repo, what, digest ? digest : "none");
 	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, digest + 7);
@@ -112,7 +100,7 @@ static int pull(int argc, char **argv)
 			    !strcmp(jstr(p, "architecture"), "amd64"))
 				pick = jstr(e, "digest");
 		}
-		if (!digest_ok(pick))
+		if (!oci_digest_ok(pick))
 			die(EXIT_BAD_INPUT, "pull %s: the image index has no linux/amd64 manifest", argv[optind]);
 		snprintf(cdigest, sizeof(cdigest), "%s", pick);
 		json_object_put(man);
@@ -180,7 +168,6 @@ static int push(int argc, char **argv)
 	struct reg_ref ref;
 	bool plain = false;
 	size_t i, n;
-	FILE *f;
 	int opt;
 
 	while ((opt = ovbd_getopt(argc, argv, "h", opts)) != -1) {
@@ -214,12 +201,9 @@ static int push(int argc, char **argv)
 		snprintf(dir, sizeof(dir), "%.*s", (int)dl, d);
 		snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, img.manifest_digest + 7);
 	}
-	f = fopen(path, "r");
-	body = xmalloc(4u << 20);
-	n = f ? fread(body, 1, (4u << 20) - 1, f) : 0;
-	if (f)
-		fclose(f);
-	body[n] = 0;
+	body = read_file_bounded(path, 4u << 20, &n, why, sizeof(why));
+	if (!body)
+		die(EXIT_BAD_INPUT, "push: %s", why);
 	man = json_tokener_parse(body);
 	if (!man || !json_object_object_get_ex(man, "layers", &layers) ||
 	    !json_object_object_get_ex(man, "config", &cfg))
@@ -236,7 +220,7 @@ static int push(int argc, char **argv)
 			snprintf(what, sizeof(what), "layer %zu", i - 1);
 		else
 			snprintf(what, sizeof(what), "config");
-		if (!digest_ok(digest))
+		if (!oci_digest_ok(digest))
 			die(EXIT_BAD_INPUT, "push: %s: a digest that is no sha256", what);
 		snprintf(blob, sizeof(blob), "%s/blobs/sha256/%s", dir, digest + 7);
 		if (reg_has_blob(&c, digest, &has, why, sizeof(why)))

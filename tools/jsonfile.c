@@ -8,26 +8,36 @@
 
 #define JSON_MAX_DEPTH	64
 
-struct json_object *json_file_object(const char *path, size_t max, char *why, size_t len)
+char *read_file_bounded(const char *path, size_t max, size_t *n, char *why, size_t len)
 {
-	struct json_object *o = NULL;
-	struct json_tokener *tok;
-	size_t n, i;
-	char *text;
 	FILE *f = fopen(path, "r");
+	char *text;
 
 	if (!f) {
 		snprintf(why, len, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	text = malloc(max + 1);
-	n = text ? fread(text, 1, max + 1, f) : 0;
+	*n = text ? fread(text, 1, max + 1, f) : 0;
 	fclose(f);
-	if (!text || n > max) {
+	if (!text || *n > max) {
 		snprintf(why, len, "%s: larger than %zu bytes", path, max);
 		free(text);
 		return NULL;
 	}
+	text[*n] = 0;
+	return text;
+}
+
+struct json_object *json_file_object(const char *path, size_t max, char *why, size_t len)
+{
+	struct json_object *o = NULL;
+	struct json_tokener *tok;
+	size_t n, i;
+	char *text = read_file_bounded(path, max, &n, why, len);
+
+	if (!text)
+		return NULL;
 	tok = json_tokener_new_ex(JSON_MAX_DEPTH);
 	if (!tok) {
 		snprintf(why, len, "%s: out of memory", path);

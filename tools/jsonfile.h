@@ -7,6 +7,12 @@
 #include <stddef.h>
 
 /*
+ * The whole file at path, at most max bytes, NUL-terminated; NULL with why
+ * set when it cannot be read or is larger.
+ */
+char *read_file_bounded(const char *path, size_t max, size_t *n, char *why, size_t len);
+
+/*
  * Parse the file at path (at most max bytes, nested at most 64 deep) as
  * one JSON object; NULL with why set to "<path>: <what is wrong> at byte N"
  * ("the document ends early", trailing text, not an object, too large).

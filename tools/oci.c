@@ -110,7 +110,7 @@ void oci_layout_close(struct oci_layout *l)
 	l->dir = NULL;
 }
 
-static void hex_digest(EVP_MD_CTX *ctx, char *digest)
+void oci_sha256_final(EVP_MD_CTX *ctx, char *digest)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0, i;
@@ -180,7 +180,7 @@ int oci_put_file(struct oci_layout *l, const char *path, char *digest, uint64_t 
 		goto out;
 	}
 	out = -1;
-	hex_digest(ctx, digest);
+	oci_sha256_final(ctx, digest);
 	ret = commit_blob(l, tmp, digest, why, len);
 	tmp[0] = 0;
 out:
@@ -205,7 +205,7 @@ int oci_put_bytes(struct oci_layout *l, const void *buf, size_t n, char *digest,
 		return fail(why, len, "%s: out of memory%s", l->dir, NULL);
 	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
 	EVP_DigestUpdate(ctx, buf, n);
-	hex_digest(ctx, digest);
+	oci_sha256_final(ctx, digest);
 	EVP_MD_CTX_free(ctx);
 	snprintf(dir, sizeof(dir), "%s/blobs/sha256", l->dir);
 	return write_atomic(dir, digest + 7, buf, n, why, len);
@@ -262,8 +262,7 @@ int oci_tag(struct oci_layout *l, const char *tag, const char *digest, uint64_t 
 
 #define MANIFEST_MAX	(4u << 20)	/* bytes of one manifest or index */
 
-/* "sha256:" and 64 lower-case hex digits: safe as a file name. */
-static bool valid_digest(const char *d)
+bool oci_digest_ok(const char *d)
 {
 	size_t i;
 
@@ -290,35 +289,24 @@ static struct json_object *read_json_blob(const char *dir, const char *digest, c
 	struct json_object *o = NULL;
 	EVP_MD_CTX *ctx;
 	char *buf;
-	FILE *f;
 	size_t n;
 
-	if (!valid_digest(digest)) {
+	if (!oci_digest_ok(digest)) {
 		fail(why, len, "digest '%.80s': expected sha256: and 64 hex digits%s", digest ? digest : "", NULL);
 		return NULL;
 	}
 	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, digest + 7);
-	f = fopen(path, "r");
-	if (!f) {
-		fail(why, len, "%s: %s", path, strerror(errno));
+	buf = read_file_bounded(path, MANIFEST_MAX, &n, why, len);
+	if (!buf)
 		return NULL;
-	}
-	buf = malloc(MANIFEST_MAX + 1);
-	n = buf ? fread(buf, 1, MANIFEST_MAX + 1, f) : 0;
-	fclose(f);
-	if (!buf || n > MANIFEST_MAX) {
-		fail(why, len, "%s: larger than 4 MiB, expected a manifest or index%s", path, NULL);
-		free(buf);
-		return NULL;
-	}
 	ctx = EVP_MD_CTX_new();
 	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
 	EVP_DigestUpdate(ctx, buf, n);
-	hex_digest(ctx, got);
+	oci_sha256_final(ctx, got);
 	EVP_MD_CTX_free(ctx);
 	if (strcmp(got, digest))
 		fail(why, len, "%s: its bytes hash to %s, not to its name", path, got);
-	else if (!(o = json_tokener_parse(buf ? (buf[n] = 0, buf) : "")) ||
+	else if (!(o = json_tokener_parse(buf)) ||
 		 !json_object_is_type(o, json_type_object)) {
 		fail(why, len, "%s: not a JSON object%s", path, NULL);
 		json_object_put(o);
@@ -428,7 +416,7 @@ int oci_resolve(const char *dir, const char *tag, struct oci_image *img, char *w
 				 i, ld ? ld : "no digest", lmt ? lmt : "no mediaType", OVBD_ANN_DIGEST);
 			goto out;
 		}
-		if (!valid_digest(ld)) {
+		if (!oci_digest_ok(ld)) {
 			fail(why, len, "layer digest '%.80s': expected sha256: and 64 hex digits%s", ld ? ld : "", NULL);
 			goto out;
 		}

@@ -23,6 +23,12 @@
 #define OVBD_ANN_VERSION	"containerd.io/snapshot/overlaybd/version"
 #define OCI_ANN_REF_NAME	"org.opencontainers.image.ref.name"
 
+/* "sha256:" and 64 lower-case hex digits: a digest that is safe as a file name. */
+bool oci_digest_ok(const char *digest);
+/* Finish a SHA-256 (an EVP_MD_CTX) into "sha256:<hex>". */
+struct evp_md_ctx_st;
+void oci_sha256_final(struct evp_md_ctx_st *ctx, char *digest);
+
 struct oci_layout {
 	char *dir;
 };

@@ -2,6 +2,7 @@
 /* ovbd: a client of the OCI distribution API over libcurl (see registry.h). */
 #include "registry.h"
 #include "jsonfile.h"
+#include "oci.h"
 #include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
@@ -444,17 +445,6 @@ static void url_of(struct reg_client *c, char *url, size_t n, const char *kind, 
 	snprintf(url, n, "%s/v2/%s/%s/%s", c->base, c->ref.repo, kind, ref);
 }
 
-static void digest_hex(EVP_MD_CTX *md, char *out)
-{
-	unsigned char d[EVP_MAX_MD_SIZE];
-	unsigned int n = 0, i;
-
-	EVP_DigestFinal_ex(md, d, &n);
-	strcpy(out, "sha256:");
-	for (i = 0; i < n; i++)
-		sprintf(out + 7 + 2 * i, "%02x", d[i]);
-}
-
 int reg_get_manifest(struct reg_client *c, const char *reference, char **body, size_t *n,
 		     char *media_type, size_t mtlen, char *digest, char *why, size_t len)
 {
@@ -478,7 +468,7 @@ int reg_get_manifest(struct reg_client *c, const char *reference, char **body, s
 	md = EVP_MD_CTX_new();
 	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
 	EVP_DigestUpdate(md, s.buf ? s.buf : "", s.n);
-	digest_hex(md, digest);
+	oci_sha256_final(md, digest);
 	EVP_MD_CTX_free(md);
 	if (!strncmp(reference, "sha256:", 7) && strcmp(reference, digest)) {
 		snprintf(why, len, "%s/%s@%s: the manifest's bytes hash to %s", c->ref.host,
@@ -547,7 +537,7 @@ int reg_get_blob(struct reg_client *c, const char *digest, uint64_t size, const 
 		goto out;
 	}
 	*fetched = s.bytes;
-	digest_hex(s.md, got);
+	oci_sha256_final(s.md, got);
 	if (have + s.bytes != size || strcmp(got, digest)) {
 		snprintf(why, len, "blob %s: %llu bytes hashing to %s, expected %llu bytes with that digest: not stored",
 			 digest, (unsigned long long)(have + s.bytes), got, (unsigned long long)size);
