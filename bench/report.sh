@@ -72,6 +72,7 @@ so the issue's upstream figures are not re-measured.
 | ovbd cat zstd / zstd -b decompression | $(r us_cat_zstd_MBps us_zstd_b_MBps) | ${V[us_cat_zstd_MBps]:-n/a} against ${V[us_zstd_b_MBps]:-n/a} MB/s |
 | ovbd cat lz4, hardware CRC32C / table CRC32C | $(r us_cat_lz4_MBps us_cat_lz4_tablecrc_MBps) | |
 | CRC32C, dispatched (GB/s) | ${V[crc32c_GBps]:-n/a} | table: ${V[crc32c_table_GBps]:-n/a} GB/s |
+| ovbd pull / curl of the same blobs from a local docker-registry (bench/registry.sh; target >= 0.8) | $(r pull_ovbd_MBps pull_curl_MBps) | ${V[pull_ovbd_MBps]:-n/a} against ${V[pull_curl_MBps]:-n/a} MB/s, $(( ${V[pull_bytes]:-0} / 1000000 )) MB |
 
 ## Raw numbers
 

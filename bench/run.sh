@@ -61,6 +61,9 @@ echo "BENCH host_userspace_255x10k_s $("$B/ctrtime" "$D"/stack/layer*)" >"$B/hos
 say "userspace reads on the host: ovbd cat against lz4 -b / zstd -b, CRC32C"
 bench_cc crcspeed bench/crcspeed.c
 bench/userspace.sh "$D/raw.img" "$B" | tee -a "$B/host.log"
+say "pull from a local registry against curl"
+bench/registry.sh "$D/raw.img" "$B/registry" | tee -a "$B/host.log"
+rm -rf "$B/registry"
 rm -f "$B/u.lz4" "$B/u.zstd"
 
 copy_bin "$(command -v fio)" "$D/fio"

@@ -9,6 +9,7 @@
 #include "registry.h"
 #include "util.h"
 #include <getopt.h>
+#include <pthread.h>
 #include <json-c/json.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -48,6 +49,56 @@ static void fetch_blob(struct reg_client *c, const char *dir, const char *what,
 		die(EXIT_BAD_INPUT, "%s/%s: %s: %s", c->ref.host, c->ref.repo, what, why);
 	fprintf(stderr, "%s: %s %.19s...: %llu bytes fetched, sha256 checked\n", ovbd_prog, what,
 		digest, (unsigned long long)got);
+}
+
+#define PULL_THREADS	4
+
+/* The blobs of one pull, fetched by up to PULL_THREADS threads. */
+struct pull_job {
+	struct reg_client *client;
+	const char *dir;
+	unsigned int n;
+	const char *what[OVBD_LSMT_MAX_LAYERS + 1];
+	const char *digest[OVBD_LSMT_MAX_LAYERS + 1];
+	u64 size[OVBD_LSMT_MAX_LAYERS + 1];
+	unsigned int next;		/* under lock */
+	pthread_mutex_t lock;
+};
+
+static void *pull_worker(void *arg)
+{
+	struct pull_job *j = arg;
+	struct reg_client c;
+
+	if (reg_clone(&c, j->client))
+		die(EXIT_BAD_INPUT, "out of memory");
+	for (;;) {
+		unsigned int i;
+
+		pthread_mutex_lock(&j->lock);
+		i = j->next++;
+		pthread_mutex_unlock(&j->lock);
+		if (i >= j->n)
+			break;
+		/* a failure ends the command; finished blobs stay, partial ones resume */
+		fetch_blob(&c, j->dir, j->what[i], j->digest[i], j->size[i]);
+	}
+	reg_close(&c);
+	return NULL;
+}
+
+static void fetch_all(struct pull_job *j)
+{
+	pthread_t t[PULL_THREADS];
+	unsigned int k, nt = j->n < PULL_THREADS ? j->n : PULL_THREADS;
+
+	pthread_mutex_init(&j->lock, NULL);
+	for (k = 0; k < nt; k++)
+		if (pthread_create(&t[k], NULL, pull_worker, j))
+			die(EXIT_BAD_INPUT, "cannot start a download thread");
+	for (k = 0; k < nt; k++)
+		pthread_join(t[k], NULL);
+	pthread_mutex_destroy(&j->lock);
 }
 
 static int pull(int argc, char **argv)
@@ -135,13 +186,26 @@ static int pull(int argc, char **argv)
 		die(EXIT_BAD_INPUT, "%s", why);
 	if (!json_object_object_get_ex(man, "config", &cfg))
 		die(EXIT_BAD_INPUT, "pull %s: a manifest without a config", argv[optind]);
-	fetch_blob(&c, lay.dir, "config", jstr(cfg, "digest"), jsize(cfg));
-	for (i = 0; i < json_object_array_length(layers); i++) {
-		struct json_object *l = json_object_array_get_idx(layers, i);
-		char what[32];
+	{	/* the config and the layers, in parallel */
+		static struct pull_job job;
+		static char names[OVBD_LSMT_MAX_LAYERS][24];
 
-		snprintf(what, sizeof(what), "layer %zu", i);
-		fetch_blob(&c, lay.dir, what, jstr(l, "digest"), jsize(l));
+		memset(&job, 0, sizeof(job));
+		job.client = &c;
+		job.dir = lay.dir;
+		job.what[0] = "config";
+		job.digest[0] = jstr(cfg, "digest");
+		job.size[0] = jsize(cfg);
+		for (i = 0; i < json_object_array_length(layers); i++) {
+			struct json_object *l = json_object_array_get_idx(layers, i);
+
+			snprintf(names[i], sizeof(names[i]), "layer %zu", i);
+			job.what[i + 1] = names[i];
+			job.digest[i + 1] = jstr(l, "digest");
+			job.size[i + 1] = jsize(l);
+		}
+		job.n = (unsigned int)i + 1;
+		fetch_all(&job);
 	}
 	/* the manifest last, so that a tag only ever names a complete image */
 	if (oci_put_bytes(&lay, body, n, digest, why, sizeof(why)) ||

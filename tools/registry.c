@@ -156,6 +156,14 @@ int reg_open(struct reg_client *c, const struct reg_ref *ref, bool plain_http,
 	return 0;
 }
 
+int reg_clone(struct reg_client *dst, const struct reg_client *src)
+{
+	*dst = *src;
+	dst->basic = src->basic ? strdup(src->basic) : NULL;
+	dst->bearer = src->bearer ? strdup(src->bearer) : NULL;
+	return (src->basic && !dst->basic) || (src->bearer && !dst->bearer) ? -1 : 0;
+}
+
 void reg_close(struct reg_client *c)
 {
 	if (c->basic)
@@ -501,6 +509,7 @@ int reg_get_blob(struct reg_client *c, const char *digest, uint64_t size, const 
 		snprintf(why, len, "%s: %s", part, strerror(errno));
 		goto out;
 	}
+	setvbuf(s.f, NULL, _IOFBF, 1u << 20);
 	/* an earlier, interrupted download: hash what is there, fetch the rest */
 	if (!fstat(fileno(s.f), &st) && st.st_size > 0 && (uint64_t)st.st_size < size) {
 		char *buf = malloc(1u << 20);

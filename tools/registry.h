@@ -42,6 +42,8 @@ struct reg_client {
 int reg_open(struct reg_client *c, const struct reg_ref *ref, bool plain_http,
 	     char *why, size_t len);
 void reg_close(struct reg_client *c);
+/* A copy with its own credentials and token, for another thread. */
+int reg_clone(struct reg_client *dst, const struct reg_client *src);
 
 /* The manifest or index of ref (tag or digest): its bytes, media type and digest. */
 int reg_get_manifest(struct reg_client *c, const char *reference, char **body, size_t *n,
