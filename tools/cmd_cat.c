@@ -80,7 +80,7 @@ int cmd_cat(int argc, char **argv)
 		char why[700], **paths;
 		unsigned int n;
 
-		if (oci_layer_args(argv + optind, (unsigned int)(argc - optind), &img, &paths, &n,
+		if (image_layer_args(argv + optind, (unsigned int)(argc - optind), &img, &paths, &n,
 				   why, sizeof(why)))
 			die(EXIT_BAD_INPUT, "%s", why);
 		argv = paths;

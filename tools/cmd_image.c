@@ -182,6 +182,82 @@ static int image_build(int argc, char **argv)
 	return 0;
 }
 
+/* [oci:]DIR[:TAG] into DIR and TAG (NULL when absent) */
+static char *split_layout(const char *arg, const char **tag)
+{
+	char *dir = strdup(strncmp(arg, "oci:", 4) ? arg : arg + 4), *colon;
+
+	if (!dir)
+		die(EXIT_BAD_INPUT, "out of memory");
+	*tag = NULL;
+	colon = strstr(dir, ":sha256:");
+	if (!colon)
+		colon = strrchr(dir, ':');
+	if (colon && !strchr(colon, '/')) {
+		*colon = 0;
+		*tag = colon + 1;
+	}
+	return dir;
+}
+
+static void gc_report(struct oci_layout *lay)
+{
+	unsigned int removed, kept;
+	char why[600];
+	u64 freed;
+
+	if (oci_gc(lay, &removed, &freed, &kept, why, sizeof(why)))
+		die(EXIT_BAD_INPUT, "gc: %s", why);
+	printf("%s: removed %u unreferenced blob%s (%llu bytes), kept %u\n", lay->dir, removed,
+	       removed == 1 ? "" : "s", (unsigned long long)freed, kept);
+}
+
+int cmd_gc(int argc, char **argv)
+{
+	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
+	struct oci_layout lay;
+	char why[600];
+	const char *tag;
+	char *dir;
+	int c;
+
+	while ((c = ovbd_getopt(argc, argv, "h", opts)) != -1)
+		usage_of("gc", c == 'h' ? 0 : EXIT_USAGE);
+	if (argc - optind > 1)
+		usage_of("gc", EXIT_USAGE);
+	dir = split_layout(argc > optind ? argv[optind] : ovbd_store(), &tag);
+	if (oci_layout_open(&lay, dir, why, sizeof(why)))
+		die(EXIT_BAD_INPUT, "gc: %s", why);
+	gc_report(&lay);
+	oci_layout_close(&lay);
+	free(dir);
+	return 0;
+}
+
+int cmd_rmi(int argc, char **argv)
+{
+	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
+	struct oci_layout lay;
+	char why[600];
+	const char *tag;
+	char *dir;
+	int c;
+
+	while ((c = ovbd_getopt(argc, argv, "h", opts)) != -1)
+		usage_of("rmi", c == 'h' ? 0 : EXIT_USAGE);
+	if (argc - optind != 1)
+		usage_of("rmi", EXIT_USAGE);
+	dir = split_layout(argv[optind], &tag);
+	if (!tag)
+		die(EXIT_USAGE, "rmi %s: name the image as DIR:TAG", argv[optind]);
+	if (oci_layout_open(&lay, dir, why, sizeof(why)) || oci_untag(&lay, tag, why, sizeof(why)))
+		die(EXIT_BAD_INPUT, "rmi: %s", why);
+	gc_report(&lay);
+	oci_layout_close(&lay);
+	free(dir);
+	return 0;
+}
+
 int cmd_image(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "build"))

@@ -338,7 +338,7 @@ int cmd_open(int argc, char **argv)
 		char **paths;
 		unsigned int n;
 
-		ret = oci_layer_args(argv + optind + 1, (unsigned int)(argc - optind - 1), &img,
+		ret = image_layer_args(argv + optind + 1, (unsigned int)(argc - optind - 1), &img,
 				     &paths, &n, why, sizeof(why));
 		if (!ret)
 			ret = open_stack(name, paths, n, why, sizeof(why));

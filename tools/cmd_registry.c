@@ -101,39 +101,27 @@ static void fetch_all(struct pull_job *j)
 	pthread_mutex_destroy(&j->lock);
 }
 
-static int pull(int argc, char **argv)
+void ovbd_pull(const char *refstr, const char *dir, bool plain, char *oci_ref, size_t len,
+	       char *manifest_digest)
 {
-	static const struct option opts[] = {
-		{ "plain-http", no_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' }, { 0 } };
 	char why[1024], mt[256], digest[80], cdigest[80];
 	struct json_object *man, *layers, *cfg;
-	bool plain = false;
 	struct reg_client c;
 	struct oci_layout lay;
 	struct reg_ref ref;
 	char *body;
 	size_t n, i;
-	int opt;
 
-	while ((opt = ovbd_getopt(argc, argv, "h", opts)) != -1) {
-		if (opt == 'P')
-			plain = true;
-		else
-			usage_of("pull", opt == 'h' ? 0 : EXIT_USAGE);
-	}
-	if (argc - optind != 2)
-		usage_of("pull", EXIT_USAGE);
-	if (reg_parse_ref(argv[optind], &ref, why, sizeof(why)))
+	if (reg_parse_ref(refstr, &ref, why, sizeof(why)))
 		die(EXIT_USAGE, "pull: %s", why);
 	if (reg_open(&c, &ref, plain, why, sizeof(why)))
 		die(EXIT_BAD_INPUT, "%s", why);
 	if (reg_get_manifest(&c, ref.digest[0] ? ref.digest : ref.tag, &body, &n, mt, sizeof(mt),
 			     digest, why, sizeof(why)))
-		die(EXIT_BAD_INPUT, "pull %s: %s", argv[optind], why);
+		die(EXIT_BAD_INPUT, "pull %s: %s", refstr, why);
 	man = json_tokener_parse(body);
 	if (!man || !json_object_is_type(man, json_type_object))
-		die(EXIT_BAD_INPUT, "pull %s: the manifest is not a JSON object", argv[optind]);
+		die(EXIT_BAD_INPUT, "pull %s: the manifest is not a JSON object", refstr);
 	if (strstr(mt, "index") || strstr(mt, "manifest.list") ||
 	    json_object_object_get_ex(man, "manifests", &layers)) {
 		/* an index: its linux/amd64 manifest */
@@ -142,7 +130,7 @@ static int pull(int argc, char **argv)
 
 		if (!json_object_object_get_ex(man, "manifests", &list) ||
 		    !json_object_is_type(list, json_type_array))
-			die(EXIT_BAD_INPUT, "pull %s: an image index without manifests", argv[optind]);
+			die(EXIT_BAD_INPUT, "pull %s: an image index without manifests", refstr);
 		for (i = 0; i < json_object_array_length(list) && !pick; i++) {
 			struct json_object *e = json_object_array_get_idx(list, i), *p;
 
@@ -152,27 +140,27 @@ static int pull(int argc, char **argv)
 				pick = jstr(e, "digest");
 		}
 		if (!oci_digest_ok(pick))
-			die(EXIT_BAD_INPUT, "pull %s: the image index has no linux/amd64 manifest", argv[optind]);
+			die(EXIT_BAD_INPUT, "pull %s: the image index has no linux/amd64 manifest", refstr);
 		snprintf(cdigest, sizeof(cdigest), "%s", pick);
 		json_object_put(man);
 		free(body);
 		if (reg_get_manifest(&c, cdigest, &body, &n, mt, sizeof(mt), digest, why, sizeof(why)))
-			die(EXIT_BAD_INPUT, "pull %s: %s", argv[optind], why);
+			die(EXIT_BAD_INPUT, "pull %s: %s", refstr, why);
 		man = json_tokener_parse(body);
 		if (!man || !json_object_is_type(man, json_type_object))
-			die(EXIT_BAD_INPUT, "pull %s: the manifest is not a JSON object", argv[optind]);
+			die(EXIT_BAD_INPUT, "pull %s: the manifest is not a JSON object", refstr);
 	}
 	if (!json_object_object_get_ex(man, "layers", &layers) ||
 	    !json_object_is_type(layers, json_type_array) || !json_object_array_length(layers) ||
 	    json_object_array_length(layers) > OVBD_LSMT_MAX_LAYERS)
-		die(EXIT_BAD_INPUT, "pull %s: a manifest with 1..255 layers expected", argv[optind]);
+		die(EXIT_BAD_INPUT, "pull %s: a manifest with 1..255 layers expected", refstr);
 	/* refuse before any download: an ordinary image is no OverlayBD image */
 	for (i = 0; i < json_object_array_length(layers); i++) {
 		struct json_object *l = json_object_array_get_idx(layers, i), *a;
 
 		if (!json_object_object_get_ex(l, "annotations", &a) || !jstr(a, OVBD_ANN_DIGEST))
 			die(EXIT_BAD_INPUT, "pull %s: layer %zu (%.80s, %.80s) has no %s annotation: %s",
-			    argv[optind], i, jstr(l, "digest") ? jstr(l, "digest") : "no digest",
+			    refstr, i, jstr(l, "digest") ? jstr(l, "digest") : "no digest",
 			    jstr(l, "mediaType") ? jstr(l, "mediaType") : "no mediaType", OVBD_ANN_DIGEST,
 			    jstr(l, "mediaType") && strchr(jstr(l, "mediaType"), '+') ?
 			    "an ordinary compressed image (convert it first), or an OverlayBD image recompressed in transit (copy OverlayBD images with skopeo copy --preserve-digests)" :
@@ -180,12 +168,12 @@ static int pull(int argc, char **argv)
 		if (!jstr(l, "mediaType") || strstr(jstr(l, "mediaType"), "gzip") ||
 		    strstr(jstr(l, "mediaType"), "zstd"))
 			die(EXIT_BAD_INPUT, "pull %s: layer %zu was recompressed in transit (%s): not supported yet; copy OverlayBD images with skopeo copy --preserve-digests",
-			    argv[optind], i, jstr(l, "mediaType") ? jstr(l, "mediaType") : "no mediaType");
+			    refstr, i, jstr(l, "mediaType") ? jstr(l, "mediaType") : "no mediaType");
 	}
-	if (oci_layout_open(&lay, argv[optind + 1], why, sizeof(why)))
+	if (oci_layout_open(&lay, dir, why, sizeof(why)))
 		die(EXIT_BAD_INPUT, "%s", why);
 	if (!json_object_object_get_ex(man, "config", &cfg))
-		die(EXIT_BAD_INPUT, "pull %s: a manifest without a config", argv[optind]);
+		die(EXIT_BAD_INPUT, "pull %s: a manifest without a config", refstr);
 	{	/* the config and the layers, in parallel */
 		static struct pull_job job;
 		static char names[OVBD_LSMT_MAX_LAYERS][24];
@@ -211,11 +199,35 @@ static int pull(int argc, char **argv)
 	if (oci_put_bytes(&lay, body, n, digest, why, sizeof(why)) ||
 	    oci_tag(&lay, ref.digest[0] ? ref.digest : ref.tag, digest, n, why, sizeof(why)))
 		die(EXIT_BAD_INPUT, "%s", why);
-	printf("oci:%s:%s %s\n", lay.dir, ref.digest[0] ? ref.digest : ref.tag, digest);
+	snprintf(oci_ref, len, "oci:%s:%s", lay.dir, ref.digest[0] ? ref.digest : ref.tag);
+	if (manifest_digest)
+		snprintf(manifest_digest, OCI_DIGEST_LEN + 1, "%.*s", OCI_DIGEST_LEN, digest);
 	json_object_put(man);
 	free(body);
 	oci_layout_close(&lay);
 	reg_close(&c);
+}
+
+
+static int pull(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "plain-http", no_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' }, { 0 } };
+	char out[4200], digest[OCI_DIGEST_LEN + 1];
+	bool plain = false;
+	int opt;
+
+	while ((opt = ovbd_getopt(argc, argv, "h", opts)) != -1) {
+		if (opt == 'P')
+			plain = true;
+		else
+			usage_of("pull", opt == 'h' ? 0 : EXIT_USAGE);
+	}
+	if (argc - optind != 2)
+		usage_of("pull", EXIT_USAGE);
+	ovbd_pull(argv[optind], argv[optind + 1], plain, out, sizeof(out), digest);
+	printf("%s %s\n", out, digest);
 	return 0;
 }
 
@@ -317,4 +329,31 @@ int cmd_pull(int argc, char **argv)
 int cmd_push(int argc, char **argv)
 {
 	return push(argc, argv);
+}
+
+const char *ovbd_store(void)
+{
+	const char *s = getenv("OVBD_STORE");
+
+	return s && *s ? s : OVBD_DEFAULT_STORE;
+}
+
+int image_layer_args(char **args, unsigned int n, struct oci_image *img, char ***paths,
+		     unsigned int *np, char *why, size_t len)
+{
+	static char oci_ref[4200];
+	struct reg_ref ref;
+	struct stat st;
+	char *arg = oci_ref;
+
+	/* one argument that is no file and reads as host[:port]/repo[:tag]: a registry */
+	if (n == 1 && strncmp(args[0], "oci:", 4) && stat(args[0], &st) &&
+	    !reg_parse_ref(args[0], &ref, why, len) &&
+	    (strchr(ref.host, '.') || strchr(ref.host, ':') || !strcmp(ref.host, "localhost"))) {
+		char dig[OCI_DIGEST_LEN + 1];
+
+		ovbd_pull(args[0], ovbd_store(), false, oci_ref, sizeof(oci_ref), dig);
+		return oci_layer_args(&arg, 1, img, paths, np, why, len);
+	}
+	return oci_layer_args(args, n, img, paths, np, why, len);
 }

@@ -25,7 +25,7 @@ int cmd_table(int argc, char **argv)
 	}
 	if (argc - optind < 2)
 		usage_of("table", EXIT_USAGE);
-	if (oci_layer_args(argv + optind + 1, (unsigned int)(argc - optind - 1), &img, &paths, &n,
+	if (image_layer_args(argv + optind + 1, (unsigned int)(argc - optind - 1), &img, &paths, &n,
 			   why, sizeof(why)))
 		die(EXIT_BAD_INPUT, "%s", why);
 	dmplan_probe(&plan, argv[optind], paths, n);

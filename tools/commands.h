@@ -16,6 +16,25 @@ int cmd_close(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
+int cmd_gc(int argc, char **argv);
+int cmd_rmi(int argc, char **argv);
+/*
+ * Pull the registry image refstr into the layout dir (dies on failure);
+ * oci_ref receives "oci:DIR:TAG", manifest_digest (if not NULL) its digest.
+ */
+/* The store of images opened by reference: $OVBD_STORE, else /var/lib/ovbd. */
+#define OVBD_DEFAULT_STORE	"/var/lib/ovbd"
+const char *ovbd_store(void);
+/*
+ * A command's layer arguments: oci:DIR[:TAG], or one registry reference
+ * (pulled into the store first), become the image's blob paths; anything
+ * else is kept (see oci_layer_args).
+ */
+struct oci_image;
+int image_layer_args(char **args, unsigned int n, struct oci_image *img, char ***paths,
+		     unsigned int *np, char *why, size_t len);
+void ovbd_pull(const char *refstr, const char *dir, bool plain, char *oci_ref, size_t len,
+	       char *manifest_digest);
 int cmd_push(int argc, char **argv);
 
 /*

@@ -211,41 +211,76 @@ int oci_put_bytes(struct oci_layout *l, const void *buf, size_t n, char *digest,
 	return write_atomic(dir, digest + 7, buf, n, why, len);
 }
 
-int oci_tag(struct oci_layout *l, const char *tag, const char *digest, uint64_t size,
-	    char *why, size_t len)
+/* index.json with the tag's entry removed, written back; *found tells whether it was there. */
+static int drop_tag(struct oci_layout *l, const char *tag, bool *found, struct json_object **out,
+		    char *why, size_t len)
 {
-	struct json_object *index = NULL, *manifests, *m, *ann, *kept;
+	struct json_object *index, *manifests, *kept;
 	char path[4096];
-	const char *text;
 	size_t i;
-	int ret;
 
+	*found = false;
 	snprintf(path, sizeof(path), "%s/index.json", l->dir);
-	if (!access(path, F_OK)) {
-		index = json_file_object(path, INDEX_MAX, why, len);
-		if (!index)
-			return -1;
-	} else {
+	if (access(path, F_OK)) {
 		index = json_object_new_object();
 		json_object_object_add(index, "schemaVersion", json_object_new_int(2));
+	} else if (!(index = json_file_object(path, INDEX_MAX, why, len))) {
+		return -1;
 	}
 	if (!json_object_object_get_ex(index, "manifests", &manifests) ||
 	    !json_object_is_type(manifests, json_type_array)) {
 		manifests = json_object_new_array();
 		json_object_object_add(index, "manifests", manifests);
 	}
-	/* keep every entry but the one this tag named */
 	kept = json_object_new_array();
 	for (i = 0; i < json_object_array_length(manifests); i++) {
 		struct json_object *e = json_object_array_get_idx(manifests, i), *a, *name;
 
 		if (json_object_object_get_ex(e, "annotations", &a) &&
 		    json_object_object_get_ex(a, OCI_ANN_REF_NAME, &name) &&
-		    !strcmp(json_object_get_string(name), tag))
+		    !strcmp(json_object_get_string(name), tag)) {
+			*found = true;
 			continue;
+		}
 		json_object_array_add(kept, json_object_get(e));
 	}
 	json_object_object_add(index, "manifests", kept);
+	*out = index;
+	return 0;
+}
+
+static int write_index(struct oci_layout *l, struct json_object *index, char *why, size_t len)
+{
+	const char *text = json_object_to_json_string_ext(index, JSON_C_TO_STRING_PLAIN |
+							  JSON_C_TO_STRING_NOSLASHESCAPE);
+
+	return write_atomic(l->dir, "index.json", text, strlen(text), why, len);
+}
+
+int oci_untag(struct oci_layout *l, const char *tag, char *why, size_t len)
+{
+	struct json_object *index;
+	bool found;
+	int ret;
+
+	if (drop_tag(l, tag, &found, &index, why, len))
+		return -1;
+	ret = found ? write_index(l, index, why, len) :
+		      fail(why, len, "%s: no image tagged '%s'", l->dir, tag);
+	json_object_put(index);
+	return ret;
+}
+
+int oci_tag(struct oci_layout *l, const char *tag, const char *digest, uint64_t size,
+	    char *why, size_t len)
+{
+	struct json_object *index, *manifests, *m, *ann;
+	bool found;
+	int ret;
+
+	if (drop_tag(l, tag, &found, &index, why, len))
+		return -1;
+	json_object_object_get_ex(index, "manifests", &manifests);
 	m = json_object_new_object();
 	json_object_object_add(m, "mediaType", json_object_new_string(OCI_MT_MANIFEST));
 	json_object_object_add(m, "digest", json_object_new_string(digest));
@@ -253,9 +288,8 @@ int oci_tag(struct oci_layout *l, const char *tag, const char *digest, uint64_t 
 	ann = json_object_new_object();
 	json_object_object_add(ann, OCI_ANN_REF_NAME, json_object_new_string(tag));
 	json_object_object_add(m, "annotations", ann);
-	json_object_array_add(kept, m);
-	text = json_object_to_json_string_ext(index, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	ret = write_atomic(l->dir, "index.json", text, strlen(text), why, len);
+	json_object_array_add(manifests, m);
+	ret = write_index(l, index, why, len);
 	json_object_put(index);
 	return ret;
 }
@@ -488,4 +522,85 @@ int oci_layer_args(char **args, unsigned int n, struct oci_image *img, char ***p
 	}
 	free(dir);
 	return ret;
+}
+
+/* Mark an index or manifest digest and what it references. */
+static void mark(const char *dir, const char *digest, struct json_object *keep, int depth)
+{
+	struct json_object *o, *list, *cfg;
+	char why[300];
+	size_t i;
+
+	if (!oci_digest_ok(digest) || json_object_object_get_ex(keep, digest, NULL))
+		return;
+	json_object_object_add(keep, digest, NULL);
+	if (depth > 3)
+		return;
+	o = read_json_blob(dir, digest, why, sizeof(why));
+	if (!o)
+		return;		/* a layer or config: not JSON we follow, or missing */
+	if (json_object_object_get_ex(o, "manifests", &list) && json_object_is_type(list, json_type_array))
+		for (i = 0; i < json_object_array_length(list); i++)
+			mark(dir, str_field(json_object_array_get_idx(list, i), "digest"), keep, depth + 1);
+	/* a config and layers are leaves: kept, never read (a layer may be gigabytes) */
+	if (json_object_object_get_ex(o, "config", &cfg) && oci_digest_ok(str_field(cfg, "digest")))
+		json_object_object_add(keep, str_field(cfg, "digest"), NULL);
+	if (json_object_object_get_ex(o, "layers", &list) && json_object_is_type(list, json_type_array))
+		for (i = 0; i < json_object_array_length(list); i++) {
+			const char *ld = str_field(json_object_array_get_idx(list, i), "digest");
+
+			if (oci_digest_ok(ld))
+				json_object_object_add(keep, ld, NULL);
+		}
+	json_object_put(o);
+}
+
+int oci_gc(struct oci_layout *l, unsigned int *removed, uint64_t *freed, unsigned int *kept,
+	   char *why, size_t len)
+{
+	struct json_object *index, *keep = json_object_new_object(), *list;
+	char path[4096], name[80];
+	struct dirent *e;
+	size_t i;
+	DIR *d;
+
+	*removed = *kept = 0;
+	*freed = 0;
+	snprintf(path, sizeof(path), "%s/index.json", l->dir);
+	index = json_file_object(path, INDEX_MAX, why, len);
+	if (!index) {
+		json_object_put(keep);
+		return -1;
+	}
+	if (json_object_object_get_ex(index, "manifests", &list) && json_object_is_type(list, json_type_array))
+		for (i = 0; i < json_object_array_length(list); i++)
+			mark(l->dir, str_field(json_object_array_get_idx(list, i), "digest"), keep, 0);
+	json_object_put(index);
+	snprintf(path, sizeof(path), "%s/blobs/sha256", l->dir);
+	d = opendir(path);
+	if (!d) {
+		json_object_put(keep);
+		return fail(why, len, "%s: %s", path, strerror(errno));
+	}
+	while ((e = readdir(d))) {
+		struct stat st;
+		char file[4400];
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(name, sizeof(name), "sha256:%.70s", e->d_name);
+		if (oci_digest_ok(name) && json_object_object_get_ex(keep, name, NULL)) {
+			(*kept)++;
+			continue;
+		}
+		/* unreferenced blobs, and unfinished downloads and writes */
+		snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
+		if (!stat(file, &st) && S_ISREG(st.st_mode) && !unlink(file)) {
+			(*removed)++;
+			*freed += (uint64_t)st.st_size;
+		}
+	}
+	closedir(d);
+	json_object_put(keep);
+	return 0;
 }

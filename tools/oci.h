@@ -54,6 +54,15 @@ int oci_put_bytes(struct oci_layout *l, const void *buf, size_t n, char *digest,
 int oci_tag(struct oci_layout *l, const char *tag, const char *digest, uint64_t size,
 	    char *why, size_t len);
 
+/* Remove tag from index.json (written atomically); -1 if it was not there. */
+int oci_untag(struct oci_layout *l, const char *tag, char *why, size_t len);
+/*
+ * Remove every blob that no image of index.json references (through its
+ * indexes, manifests, configs and layers), and unfinished downloads.
+ */
+int oci_gc(struct oci_layout *l, unsigned int *removed, uint64_t *freed, unsigned int *kept,
+	   char *why, size_t len);
+
 /* The OverlayBD layers of one image, resolved from a layout. */
 struct oci_image {
 	char manifest_digest[OCI_DIGEST_LEN + 1];

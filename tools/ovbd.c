@@ -103,6 +103,15 @@ static const struct command commands[] = {
 	  "then the manifest under REF's tag.",
 	  "  --plain-http      HTTP instead of HTTPS (always for localhost and 127.0.0.1)\n",
 	  "ovbd push ./store:v1 127.0.0.1:5000/demo:v1" },
+	{ "rmi", cmd_rmi, "rmi [oci:]DIR:TAG",
+	  "Remove the tag TAG from the layout DIR, then the blobs that no image\n"
+	  "of DIR references any more.",
+	  NULL, "ovbd rmi /var/lib/ovbd:v1" },
+	{ "gc", cmd_gc, "gc [[oci:]DIR]",
+	  "Remove the blobs of the layout DIR (default: the store, $OVBD_STORE or\n"
+	  "/var/lib/ovbd) that no image in its index.json references, and\n"
+	  "unfinished downloads.",
+	  NULL, "ovbd gc ./store" },
 	{ "close", cmd_close, "close NAME",
 	  "Remove the devices and loop devices that ovbd open NAME created.",
 	  NULL, "ovbd close img" },

@@ -81,6 +81,19 @@ check "pull again: nothing fetched" \
 	bash -c "! '$OVBD' pull $R/demo:three pulled 2>&1 | grep -q fetched"
 mdig=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' docker://$R/demo:one)
 check "pull by digest" bash -c "'$OVBD' pull $R/demo@$mdig bydigest && '$OVBD' cat oci:bydigest:$mdig -o c && cmp -s c raw"
+# by reference: pulled into the store ($OVBD_STORE) on the way
+check "cat REF: pulls into the store, then reads the stack" \
+	bash -c "OVBD_STORE=$T_DIR/defstore '$OVBD' cat $R/demo:three -o e 2>/dev/null && cmp -s e r3 && [ -f defstore/index.json ]"
+check "table NAME REF: from the store, nothing fetched the second time" \
+	bash -c "OVBD_STORE=$T_DIR/defstore '$OVBD' table img $R/demo:three 2>&1 | grep -v fetched | grep -q 'defstore/blobs/sha256'"
+ovbd pull $R/demo:one s2 2>/dev/null >/dev/null; ovbd pull $R/demo:three s2 2>/dev/null >/dev/null
+: >s2/blobs/sha256/stray; : >s2/blobs/sha256/0000.partial
+check "rmi s2:three: its own blobs go, the base layer that one shares stays" \
+	bash -c "'$OVBD' rmi s2:three | grep -q 'removed 6 unreferenced blobs' && [ \$(ls s2/blobs/sha256 | wc -l) = 3 ] && '$OVBD' cat oci:s2:one -o f && cmp -s f raw"
+check "gc: nothing unreferenced left, nothing removed" bash -c "'$OVBD' gc s2 | grep -q 'removed 0 unreferenced blobs (0 bytes), kept 3'"
+expect_error "rmi: an unknown tag" 1 ovbd rmi s2:three
+expect_error "rmi: no tag named" 2 ovbd rmi s2
+
 # an interrupted download resumes: half of layer 2 of 3 is already there
 l2=$(sha256sum L2 | cut -c1-64); mkdir -p resumed/blobs/sha256
 head -c $(( $(stat -c %s L2) / 2 )) L2 >resumed/blobs/sha256/$l2.partial
