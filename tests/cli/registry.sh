@@ -155,4 +155,18 @@ check "auth: pull with \${XDG_RUNTIME_DIR}/containers/auth.json credentials" \
 	bash -c "XDG_RUNTIME_DIR=$T_DIR/xdg '$OVBD' pull $A/demo:three authpulled && '$OVBD' cat oci:authpulled:three -o d && cmp -s d r3"
 check "auth: no credential is ever printed" \
 	bash -c "! { env REGISTRY_AUTH_FILE=bad-auth.json '$OVBD' push store:one $A/demo:one; DOCKER_CONFIG=dockercfg '$OVBD' pull -v $A/demo:three x5; } 2>&1 | grep -qE 'pw-s3cret|$(printf 'ovbduser:pw-s3cret' | base64)|$(printf 'ovbduser:wrong' | base64)'"
+
+# the Bearer token flow, against tests/bearer-registry.py (a layout behind a token)
+python3 "$TOP/tests/bearer-registry.py" store demo tokuser 'tok-s3cret' >bearer.port &
+PIDS+=($!)
+for _ in $(seq 50); do [ -s bearer.port ] && break; sleep 0.1; done
+B=127.0.0.1:$(cat bearer.port)
+printf '{"auths": {"%s": {"auth": "%s"}}}' "$B" "$(printf 'tokuser:tok-s3cret' | base64)" >tok-auth.json
+printf '{"auths": {"%s": {"auth": "%s"}}}' "$B" "$(printf 'tokuser:nope' | base64)" >tok-bad.json
+check "bearer: pull fetches a token with the stored credentials, then the image" \
+	bash -c "REGISTRY_AUTH_FILE=tok-auth.json '$OVBD' pull $B/demo:three bearerpulled 2>/dev/null && '$OVBD' cat oci:bearerpulled:three -o g && cmp -s g r3"
+expect_fail "bearer: no credentials: the token service refuses" 1 ovbd pull $B/demo:three x6
+expect_fail "bearer: wrong credentials: the token service refuses" 1 env REGISTRY_AUTH_FILE=tok-bad.json "$OVBD" pull $B/demo:three x7
+check "bearer: ...and says so, printing no credential" \
+	bash -c "REGISTRY_AUTH_FILE=tok-bad.json '$OVBD' pull $B/demo:three x7 2>&1 | grep 'wrong or missing credentials' | grep -qv 'nope'"
 summary
