@@ -10,6 +10,7 @@
 #include "util.h"
 #include <getopt.h>
 #include <pthread.h>
+#include <time.h>
 #include <json-c/json.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -29,6 +30,36 @@ static u64 jsize(struct json_object *o)
 	return json_object_object_get_ex(o, "size", &v) ? (u64)json_object_get_int64(v) : 0;
 }
 
+/* One line on a terminal for the whole pull; a line per blob otherwise. */
+static struct {
+	pthread_mutex_t lock;
+	bool tty;
+	u64 done, total;
+	struct timespec last;
+	const char *what;
+} prog = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void show_progress(bool final)
+{
+	fprintf(stderr, "\r%s: pulling %s: %.1f / %.1f MB%s", ovbd_prog, prog.what,
+		prog.done / 1e6, prog.total / 1e6, final ? "\n" : "\033[K");
+}
+
+static void on_progress(void *arg, uint64_t bytes)
+{
+	struct timespec now;
+
+	(void)arg;
+	pthread_mutex_lock(&prog.lock);
+	prog.done += bytes;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if ((now.tv_sec - prog.last.tv_sec) * 1000000000L + now.tv_nsec - prog.last.tv_nsec > 100000000L) {
+		show_progress(false);
+		prog.last = now;
+	}
+	pthread_mutex_unlock(&prog.lock);
+}
+
 /* Fetch one blob into the store, unless it is there already. */
 static void fetch_blob(struct reg_client *c, const char *dir, const char *what,
 		       const char *digest, u64 size)
@@ -42,13 +73,23 @@ static void fetch_blob(struct reg_client *c, const char *dir, const char *what,
 		    c->ref.host, c->ref.repo, what, digest ? digest : "none");
 	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, digest + 7);
 	if (!stat(path, &st) && (u64)st.st_size == size) {	/* stored, and checked when it was */
-		fprintf(stderr, "%s: %s %.19s...: present\n", ovbd_prog, what, digest);
+		if (prog.tty) {
+			pthread_mutex_lock(&prog.lock);
+			prog.done += size;
+			pthread_mutex_unlock(&prog.lock);
+		} else {
+			fprintf(stderr, "%s: %s %.19s...: present\n", ovbd_prog, what, digest);
+		}
 		return;
 	}
-	if (reg_get_blob(c, digest, size, path, &got, why, sizeof(why)))
+	if (reg_get_blob(c, digest, size, path, &got, why, sizeof(why))) {
+		if (prog.tty)
+			fputc('\n', stderr);
 		die(EXIT_BAD_INPUT, "%s/%s: %s: %s", c->ref.host, c->ref.repo, what, why);
-	fprintf(stderr, "%s: %s %.19s...: %llu bytes fetched, sha256 checked\n", ovbd_prog, what,
-		digest, (unsigned long long)got);
+	}
+	if (!prog.tty)
+		fprintf(stderr, "%s: %s %.19s...: %llu bytes fetched, sha256 checked\n", ovbd_prog,
+			what, digest, (unsigned long long)got);
 }
 
 #define PULL_THREADS	4
@@ -193,7 +234,16 @@ void ovbd_pull(const char *refstr, const char *dir, bool plain, char *oci_ref, s
 			job.size[i + 1] = jsize(l);
 		}
 		job.n = (unsigned int)i + 1;
+		prog.tty = isatty(STDERR_FILENO);
+		prog.what = refstr;
+		prog.done = prog.total = 0;
+		for (i = 0; i < job.n; i++)
+			prog.total += job.size[i];
+		if (prog.tty)
+			c.progress = on_progress;
 		fetch_all(&job);
+		if (prog.tty)
+			show_progress(true);
 	}
 	/* the manifest last, so that a tag only ever names a complete image */
 	if (oci_put_bytes(&lay, body, n, digest, why, sizeof(why)) ||

@@ -182,6 +182,8 @@ struct sink {			/* the response body: into memory, or a file with hashing */
 	EVP_MD_CTX *md;
 	uint64_t bytes;
 	bool too_big;
+	void (*progress)(void *arg, uint64_t bytes);
+	void *progress_arg;
 };
 
 struct response {
@@ -203,6 +205,8 @@ static size_t on_body(char *p, size_t sz, size_t nm, void *arg)
 		if (s->md)
 			EVP_DigestUpdate(s->md, p, n);
 		s->bytes += n;
+		if (s->progress)
+			s->progress(s->progress_arg, n);
 		return n;
 	}
 	if (s->n + n > s->max) {
@@ -501,6 +505,8 @@ int reg_get_blob(struct reg_client *c, const char *digest, uint64_t size, const 
 	int ret = -1;
 
 	*fetched = 0;
+	s.progress = c->progress;
+	s.progress_arg = c->progress_arg;
 	snprintf(part, sizeof(part), "%s.partial", path);
 	s.md = EVP_MD_CTX_new();
 	EVP_DigestInit_ex(s.md, EVP_sha256(), NULL);

@@ -31,6 +31,9 @@ struct reg_client {
 	char *basic;			/* base64 user:password, or NULL */
 	char *bearer;			/* the token, once fetched */
 	long timeout;			/* seconds without progress */
+	/* called with each chunk of blob bytes received, from any thread */
+	void (*progress)(void *arg, uint64_t bytes);
+	void *progress_arg;
 };
 
 /*

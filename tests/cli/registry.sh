@@ -81,6 +81,10 @@ check "pull again: nothing fetched" \
 	bash -c "! '$OVBD' pull $R/demo:three pulled 2>&1 | grep -q fetched"
 mdig=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' docker://$R/demo:one)
 check "pull by digest" bash -c "'$OVBD' pull $R/demo@$mdig bydigest && '$OVBD' cat oci:bydigest:$mdig -o c && cmp -s c raw"
+check "pull on a terminal: one progress line, ending at the image's size" \
+	bash -c "script -qec '$OVBD pull $R/demo:twenty ttypulled' /dev/null | tr '\\r' '\\n' | grep -qE 'pulling $R/demo:twenty: [0-9.]+ / [0-9.]+ MB\$' &&
+		 ! script -qec '$OVBD pull $R/demo:one ttypulled2' /dev/null | grep -q 'bytes fetched'"
+
 # by reference: pulled into the store ($OVBD_STORE) on the way
 check "cat REF: pulls into the store, then reads the stack" \
 	bash -c "OVBD_STORE=$T_DIR/defstore '$OVBD' cat $R/demo:three -o e 2>/dev/null && cmp -s e r3 && [ -f defstore/index.json ]"
