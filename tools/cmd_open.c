@@ -33,7 +33,7 @@ struct state {
 
 static const char *kind_word(char k)
 {
-	return k == 'l' ? "loop" : k == 'f' ? "file" : "dm";
+	return k == 'l' ? "loop" : k == 'f' ? "file" : k == 'i' ? "image" : "dm";
 }
 
 static void state_add(struct state *s, char kind, const char *name)
@@ -94,7 +94,7 @@ static bool state_load(struct state *s, const char *name)
 	if (!f)
 		return false;
 	while (s->n < MAX_ITEMS_ALL && fscanf(f, "%7s %299s", kind, dev) == 2)
-		state_add(s, kind[0] == 'l' ? 'l' : kind[0] == 'f' ? 'f' : 'd', dev);
+		state_add(s, kind[0] == 'l' ? 'l' : kind[0] == 'f' ? 'f' : kind[0] == 'i' ? 'i' : 'd', dev);
 	fclose(f);
 	return true;
 }
@@ -131,9 +131,10 @@ static int teardown(struct state *s, char *why, size_t whylen)
 		char *dm[] = { "dmsetup", "remove", no_udev() ? "--noudevsync" : "--retry", item, NULL };
 		char *lo[] = { "losetup", "-d", item, NULL };
 
-		if (s->kind[s->n - 1] == 'f') {
-			unlink(item);
-			s->n--;
+		if (s->kind[s->n - 1] == 'f' || s->kind[s->n - 1] == 'i') {
+			if (s->kind[s->n - 1] == 'f')
+				unlink(item);
+			s->n--;	/* an image record names what was opened: nothing to remove */
 			continue;
 		}
 		if (run_cmd(s->kind[s->n - 1] == 'l' ? lo : dm, out, sizeof(out))) {
@@ -342,6 +343,16 @@ int cmd_open(int argc, char **argv)
 				     &paths, &n, why, sizeof(why));
 		if (!ret)
 			ret = open_stack(name, paths, n, why, sizeof(why));
+		if (!ret && img.n) {	/* by reference: status says which image and manifest */
+			struct state st;
+			char item[ITEM_MAX];
+
+			snprintf(item, sizeof(item), "%.200s|%s", argv[optind + 1], img.manifest_digest);
+			if (state_load(&st, name)) {
+				state_add(&st, 'i', item);
+				state_save(&st, name);
+			}
+		}
 		oci_image_free(&img);
 	}
 	if (ret)
@@ -389,6 +400,11 @@ int cmd_status(int argc, char **argv)
 
 		if (s.kind[i] == 'f')
 			continue;
+		if (s.kind[i] == 'i') {
+			printf("image %.*s manifest %s\n", (int)strcspn(s.name[i], "|"), s.name[i],
+			       strchr(s.name[i], '|') ? strchr(s.name[i], '|') + 1 : "?");
+			continue;
+		}
 		if (s.kind[i] == 'l') {
 			char *lo[] = { "losetup", "--noheadings", "-O", "NAME,BACK-FILE", s.name[i], NULL };
 

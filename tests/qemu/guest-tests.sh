@@ -102,6 +102,8 @@ check_tree() {	# NAME LAYERS|oci:DIR:TAG TREE_MANIFEST DISK_SHA
 		not_ok "$name: mount ext4"
 	fi
 	check "$name: ovbd status" sh -c "ovbd status $name | grep -q lsmt"
+	case $n in oci:*) check "$name: ovbd status names the image and its manifest digest" \
+		sh -c "ovbd status $name | grep -qE '^image $n manifest sha256:[0-9a-f]{64}\$'";; esac
 	check "$name: reset_counters zeroes the read counter" sh -c \
 		"dmsetup message $name 0 reset_counters && dmsetup status $name | awk '{n = \$7; seen = 1} END {exit !(seen && n == 0)}'"
 	check "$name: an unknown message is refused" sh -c "! dmsetup message $name 0 frobnicate 2>/dev/null"
