@@ -97,14 +97,63 @@ static void fetch_blob(struct reg_client *c, const char *dir, const char *what,
 /* The blobs of one pull, fetched by up to PULL_THREADS threads. */
 struct pull_job {
 	struct reg_client *client;
+	struct oci_layout *lay;
 	const char *dir;
 	unsigned int n;
+	/* a layer recompressed in transit: fetched, then stored decompressed as want */
+	bool unpack[OVBD_LSMT_MAX_LAYERS + 1];
+	const char *want[OVBD_LSMT_MAX_LAYERS + 1];
+	u64 usize[OVBD_LSMT_MAX_LAYERS + 1];
 	const char *what[OVBD_LSMT_MAX_LAYERS + 1];
 	const char *digest[OVBD_LSMT_MAX_LAYERS + 1];
 	u64 size[OVBD_LSMT_MAX_LAYERS + 1];
 	unsigned int next;		/* under lock */
 	pthread_mutex_t lock;
 };
+
+/*
+ * A layer recompressed in transit: fetch the compressed stream (checked
+ * against its descriptor), decompress it into the store, checked against
+ * what the image says the layer is (its annotation, or the config's
+ * diff_id), and keep it only if it is an OverlayBD blob.
+ */
+static void fetch_unpacked(struct reg_client *c, struct pull_job *j, unsigned int i)
+{
+	char zpath[4096], path[4096], why[1024];
+	struct blob b;
+	struct stat st;
+
+	if (!oci_digest_ok(j->want[i]))
+		die(EXIT_BAD_INPUT, "%s: the uncompressed digest '%.80s' is no sha256", j->what[i],
+		    j->want[i] ? j->want[i] : "none");
+	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", j->dir, j->want[i] + 7);
+	if (!stat(path, &st)) {
+		j->usize[i] = (u64)st.st_size;
+		if (!prog.tty)
+			fprintf(stderr, "%s: %s %.19s...: present (decompressed)\n", ovbd_prog, j->what[i],
+				j->want[i]);
+		return;
+	}
+	fetch_blob(c, j->dir, j->what[i], j->digest[i], j->size[i]);
+	snprintf(zpath, sizeof(zpath), "%s/blobs/sha256/%s", j->dir, j->digest[i] + 7);
+	if (oci_put_decompressed(j->lay, zpath, j->want[i], &j->usize[i], why, sizeof(why)))
+		die(EXIT_BAD_INPUT, "%s: %s", j->what[i], why);
+	unlink(zpath);
+	if (blob_open(&b, path) || !b.tar) {
+		unlink(path);
+		die(EXIT_BAD_INPUT, "%s: decompressed, it is no tar-wrapped OverlayBD blob but an ordinary image layer: convert the image first",
+		    j->what[i]);
+	}
+	blob_close(&b);
+	if (!prog.tty)
+		fprintf(stderr, "%s: %s: recompressed in transit, stored decompressed as %.19s... (%llu bytes, sha256 checked)\n",
+			ovbd_prog, j->what[i], j->want[i], (unsigned long long)j->usize[i]);
+}
+
+static bool compressed_layer(const char *mt)
+{
+	return strstr(mt, "+gzip") || strstr(mt, "+zstd") || strstr(mt, "tar.gzip");
+}
 
 static void *pull_worker(void *arg)
 {
@@ -122,7 +171,10 @@ static void *pull_worker(void *arg)
 		if (i >= j->n)
 			break;
 		/* a failure ends the command; finished blobs stay, partial ones resume */
-		fetch_blob(&c, j->dir, j->what[i], j->digest[i], j->size[i]);
+		if (j->unpack[i])
+			fetch_unpacked(&c, j, i);
+		else
+			fetch_blob(&c, j->dir, j->what[i], j->digest[i], j->size[i]);
 	}
 	reg_close(&c);
 	return NULL;
@@ -195,55 +247,100 @@ void ovbd_pull(const char *refstr, const char *dir, bool plain, char *oci_ref, s
 	    !json_object_is_type(layers, json_type_array) || !json_object_array_length(layers) ||
 	    json_object_array_length(layers) > OVBD_LSMT_MAX_LAYERS)
 		die(EXIT_BAD_INPUT, "pull %s: a manifest with 1..255 layers expected", refstr);
-	/* refuse before any download: an ordinary image is no OverlayBD image */
+	/*
+	 * Refuse before any download what cannot be an OverlayBD image. A
+	 * compressed layer may be one recompressed in transit: decided once
+	 * it is decompressed.
+	 */
 	for (i = 0; i < json_object_array_length(layers); i++) {
 		struct json_object *l = json_object_array_get_idx(layers, i), *a;
+		const char *lmt = jstr(l, "mediaType") ? jstr(l, "mediaType") : "no mediaType";
 
+		if (compressed_layer(lmt))
+			continue;
+		if (!strstr(lmt, "tar") || strchr(lmt, '+'))
+			die(EXIT_BAD_INPUT, "pull %s: layer %zu (%.80s): an unsupported mediaType %.80s",
+			    refstr, i, jstr(l, "digest") ? jstr(l, "digest") : "no digest", lmt);
 		if (!json_object_object_get_ex(l, "annotations", &a) || !jstr(a, OVBD_ANN_DIGEST))
-			die(EXIT_BAD_INPUT, "pull %s: layer %zu (%.80s, %.80s) has no %s annotation: %s",
-			    refstr, i, jstr(l, "digest") ? jstr(l, "digest") : "no digest",
-			    jstr(l, "mediaType") ? jstr(l, "mediaType") : "no mediaType", OVBD_ANN_DIGEST,
-			    jstr(l, "mediaType") && strchr(jstr(l, "mediaType"), '+') ?
-			    "an ordinary compressed image (convert it first), or an OverlayBD image recompressed in transit (copy OverlayBD images with skopeo copy --preserve-digests)" :
-			    "not an OverlayBD image (convert it first)");
-		if (!jstr(l, "mediaType") || strstr(jstr(l, "mediaType"), "gzip") ||
-		    strstr(jstr(l, "mediaType"), "zstd"))
-			die(EXIT_BAD_INPUT, "pull %s: layer %zu was recompressed in transit (%s): not supported yet; copy OverlayBD images with skopeo copy --preserve-digests",
-			    refstr, i, jstr(l, "mediaType") ? jstr(l, "mediaType") : "no mediaType");
+			die(EXIT_BAD_INPUT, "pull %s: layer %zu (%.80s, %.80s) has no %s annotation: not an OverlayBD image (convert it first)",
+			    refstr, i, jstr(l, "digest") ? jstr(l, "digest") : "no digest", lmt,
+			    OVBD_ANN_DIGEST);
 	}
 	if (oci_layout_open(&lay, dir, why, sizeof(why)))
 		die(EXIT_BAD_INPUT, "%s", why);
 	if (!json_object_object_get_ex(man, "config", &cfg))
 		die(EXIT_BAD_INPUT, "pull %s: a manifest without a config", refstr);
-	{	/* the config and the layers, in parallel */
+	{	/* the config first (its diff_ids), then the layers in parallel */
 		static struct pull_job job;
 		static char names[OVBD_LSMT_MAX_LAYERS][24];
+		struct json_object *config = NULL, *diff_ids = NULL, *rootfs;
+		char cpath[4096];
+		bool any_unpack = false;
 
 		memset(&job, 0, sizeof(job));
 		job.client = &c;
+		job.lay = &lay;
 		job.dir = lay.dir;
-		job.what[0] = "config";
-		job.digest[0] = jstr(cfg, "digest");
-		job.size[0] = jsize(cfg);
-		for (i = 0; i < json_object_array_length(layers); i++) {
-			struct json_object *l = json_object_array_get_idx(layers, i);
-
-			snprintf(names[i], sizeof(names[i]), "layer %zu", i);
-			job.what[i + 1] = names[i];
-			job.digest[i + 1] = jstr(l, "digest");
-			job.size[i + 1] = jsize(l);
-		}
-		job.n = (unsigned int)i + 1;
 		prog.tty = isatty(STDERR_FILENO);
 		prog.what = refstr;
-		prog.done = prog.total = 0;
-		for (i = 0; i < job.n; i++)
+		prog.done = 0;
+		prog.total = jsize(cfg);
+		fetch_blob(&c, lay.dir, "config", jstr(cfg, "digest"), jsize(cfg));
+		snprintf(cpath, sizeof(cpath), "%s/blobs/sha256/%s", lay.dir, jstr(cfg, "digest") + 7);
+		config = json_file_object(cpath, 4u << 20, why, sizeof(why));
+		if (config && json_object_object_get_ex(config, "rootfs", &rootfs))
+			json_object_object_get_ex(rootfs, "diff_ids", &diff_ids);
+		for (i = 0; i < json_object_array_length(layers); i++) {
+			struct json_object *l = json_object_array_get_idx(layers, i), *a, *d;
+			const char *lmt = jstr(l, "mediaType") ? jstr(l, "mediaType") : "";
+
+			snprintf(names[i], sizeof(names[i]), "layer %zu", i);
+			job.what[i] = names[i];
+			job.digest[i] = jstr(l, "digest");
+			job.size[i] = jsize(l);
 			prog.total += job.size[i];
+			if (!compressed_layer(lmt))
+				continue;
+			/* what the layer is, uncompressed: the annotation, else the diff_id */
+			job.unpack[i] = any_unpack = true;
+			if (json_object_object_get_ex(l, "annotations", &a) && jstr(a, OVBD_ANN_DIGEST))
+				job.want[i] = jstr(a, OVBD_ANN_DIGEST);
+			else if (diff_ids && (d = json_object_array_get_idx(diff_ids, i)))
+				job.want[i] = json_object_get_string(d);
+			else
+				die(EXIT_BAD_INPUT, "pull %s: layer %zu is compressed, and neither an annotation nor the config names its uncompressed digest",
+				    refstr, i);
+		}
+		job.n = (unsigned int)i;
 		if (prog.tty)
 			c.progress = on_progress;
 		fetch_all(&job);
 		if (prog.tty)
 			show_progress(true);
+		if (any_unpack) {	/* the manifest of what is stored: uncompressed OverlayBD blobs */
+			for (i = 0; i < job.n; i++) {
+				struct json_object *l = json_object_array_get_idx(layers, i), *a;
+				char sz[24];
+
+				if (!job.unpack[i])
+					continue;
+				snprintf(sz, sizeof(sz), "%llu", (unsigned long long)job.usize[i]);
+				json_object_object_add(l, "mediaType", json_object_new_string(OCI_MT_LAYER_TAR));
+				json_object_object_add(l, "digest", json_object_new_string(job.want[i]));
+				json_object_object_add(l, "size", json_object_new_int64((int64_t)job.usize[i]));
+				if (!json_object_object_get_ex(l, "annotations", &a)) {
+					a = json_object_new_object();
+					json_object_object_add(l, "annotations", a);
+				}
+				json_object_object_add(a, OVBD_ANN_DIGEST, json_object_new_string(job.want[i]));
+				json_object_object_add(a, OVBD_ANN_SIZE, json_object_new_string(sz));
+			}
+			free(body);
+			body = strdup(json_object_to_json_string_ext(man, JSON_C_TO_STRING_PLAIN |
+								     JSON_C_TO_STRING_NOSLASHESCAPE));
+			n = strlen(body);
+		}
+		json_object_put(config);
 	}
 	/* the manifest last, so that a tag only ever names a complete image */
 	if (oci_put_bytes(&lay, body, n, digest, why, sizeof(why)) ||

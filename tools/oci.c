@@ -2,6 +2,7 @@
 /* ovbd: OCI image layouts, written with json-c and hashed with libcrypto. */
 #include "oci.h"
 #include "jsonfile.h"
+#include <archive.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -603,4 +604,75 @@ int oci_gc(struct oci_layout *l, unsigned int *removed, uint64_t *freed, unsigne
 	closedir(d);
 	json_object_put(keep);
 	return 0;
+}
+
+int oci_put_decompressed(struct oci_layout *l, const char *path, const char *want_digest,
+			 uint64_t *size, char *why, size_t len)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *entry;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	char tmp[4096], got[OCI_DIGEST_LEN + 1];
+	unsigned char *buf = malloc(COPY_CHUNK);
+	int out = -1, ret = -1;
+	la_ssize_t n;
+
+	*size = 0;
+	tmp[0] = 0;
+	if (!a || !ctx || !buf) {
+		fail(why, len, "%s: out of memory%s", path, NULL);
+		goto out;
+	}
+	/* the raw format: the stream's bytes, whatever compression libarchive finds */
+	archive_read_support_filter_all(a);
+	archive_read_support_format_raw(a);
+	if (archive_read_open_filename(a, path, COPY_CHUNK) != ARCHIVE_OK ||
+	    archive_read_next_header(a, &entry) != ARCHIVE_OK) {
+		fail(why, len, "%s: %s", path, archive_error_string(a) ? archive_error_string(a) : "unreadable");
+		goto out;
+	}
+	snprintf(tmp, sizeof(tmp), "%s/blobs/sha256/.in-progress.XXXXXX", l->dir);
+	out = mkstemp(tmp);
+	if (out < 0) {
+		fail(why, len, "%s: %s", tmp, strerror(errno));
+		tmp[0] = 0;
+		goto out;
+	}
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	while ((n = archive_read_data(a, buf, COPY_CHUNK)) > 0) {
+		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		if (write(out, buf, (size_t)n) != n) {
+			fail(why, len, "%s: %s", tmp, strerror(errno));
+			goto out;
+		}
+		*size += (uint64_t)n;
+	}
+	if (n < 0) {
+		fail(why, len, "%s: a corrupt compressed stream: %s", path,
+		     archive_error_string(a) ? archive_error_string(a) : "?");
+		goto out;
+	}
+	if (fsync(out) || close(out)) {
+		out = -1;
+		fail(why, len, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	out = -1;
+	oci_sha256_final(ctx, got);
+	if (strcmp(got, want_digest)) {
+		snprintf(why, len, "%s: decompressed, its bytes hash to %s, not to %s", path, got, want_digest);
+		goto out;
+	}
+	ret = commit_blob(l, tmp, got, why, len);
+	tmp[0] = 0;
+out:
+	if (out >= 0)
+		close(out);
+	if (tmp[0])
+		unlink(tmp);
+	free(buf);
+	EVP_MD_CTX_free(ctx);
+	if (a)
+		archive_read_free(a);
+	return ret;
 }

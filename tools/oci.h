@@ -54,6 +54,14 @@ int oci_put_bytes(struct oci_layout *l, const void *buf, size_t n, char *digest,
 int oci_tag(struct oci_layout *l, const char *tag, const char *digest, uint64_t size,
 	    char *why, size_t len);
 
+/*
+ * Decompress the gzip or zstd stream in the file at path (libarchive) into
+ * the store while hashing it; store it only if its digest is want_digest.
+ * size receives the decompressed length.
+ */
+int oci_put_decompressed(struct oci_layout *l, const char *path, const char *want_digest,
+			 uint64_t *size, char *why, size_t len);
+
 /* Remove tag from index.json (written atomically); -1 if it was not there. */
 int oci_untag(struct oci_layout *l, const char *tag, char *why, size_t len);
 /*

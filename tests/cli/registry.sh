@@ -120,12 +120,44 @@ check "pull: ...leaves no blob and no partial file of it in the store" \
 	bash -c "[ ! -e tampered/blobs/sha256/$l2 ] && [ ! -e tampered/blobs/sha256/$l2.partial ]"
 check "pull: ...and tags nothing" bash -c "! grep -q three tampered/index.json 2>/dev/null"
 cp "open.bak/${data#open/}" "$data"
-# an ordinary image, and one that skopeo recompressed in transit
-mkdir -p plain && tar -cf plain/layer.tar -C "$T_DIR" raw
-skopeo copy -q oci:store:one docker://$R/gz:one --dest-tls-verify=false --dest-compress
-expect_fail "pull: an image recompressed in transit is refused, for now, naming the layer" 1 ovbd pull $R/gz:one x3
-check "pull: ...naming its mediaType, and the way to copy it intact" \
-	bash -c "'$OVBD' pull $R/gz:one x3 2>&1 | grep -q 'layer 0 (sha256:.*, application/vnd.oci.image.layer.v1.tar+gzip).*--preserve-digests'"
+# an OverlayBD image that skopeo gzipped in transit (dropping the annotations)
+skopeo copy -q oci:store:three docker://$R/gz:three --dest-tls-verify=false --dest-compress
+check "pull: layers recompressed in transit are checked against the diff_ids and stored decompressed" \
+	bash -c "'$OVBD' pull $R/gz:three gzpulled 2>&1 | grep -c 'recompressed in transit, stored decompressed' | grep -qx 3"
+check "pull: ...the stack reads right, and the stored manifest names the uncompressed blobs" \
+	bash -c "'$OVBD' cat oci:gzpulled:three -o h && cmp -s h r3 && ! ls gzpulled/blobs/sha256 | grep -q partial &&
+		 '$OVBD' verify --strict gzpulled/blobs/sha256/$(sha256sum L2 | cut -c1-64) >/dev/null"
+# an ordinary gzip image: not OverlayBD once decompressed
+mkdir -p plainimg/blobs/sha256
+python3 - plainimg <<'PY'
+import hashlib, io, json, os, sys, tarfile
+d = sys.argv[1]
+def put(b):
+    h = hashlib.sha256(b).hexdigest()
+    open(os.path.join(d, 'blobs', 'sha256', h), 'wb').write(b)
+    return 'sha256:' + h, len(b)
+buf = io.BytesIO()
+with tarfile.open(fileobj=buf, mode='w') as t:
+    data = b'an ordinary file\n' * 100
+    ti = tarfile.TarInfo('etc/ordinary'); ti.size = len(data); t.addfile(ti, io.BytesIO(data))
+layer, lsize = put(buf.getvalue())
+cfg, csize = put(json.dumps({'architecture': 'amd64', 'os': 'linux',
+                             'rootfs': {'type': 'layers', 'diff_ids': [layer]}}).encode())
+man, msize = put(json.dumps({'schemaVersion': 2, 'mediaType': 'application/vnd.oci.image.manifest.v1+json',
+    'config': {'mediaType': 'application/vnd.oci.image.config.v1+json', 'digest': cfg, 'size': csize},
+    'layers': [{'mediaType': 'application/vnd.oci.image.layer.v1.tar', 'digest': layer, 'size': lsize}]}).encode())
+open(os.path.join(d, 'oci-layout'), 'w').write('{"imageLayoutVersion":"1.0.0"}')
+json.dump({'schemaVersion': 2, 'manifests': [{'mediaType': 'application/vnd.oci.image.manifest.v1+json',
+    'digest': man, 'size': msize, 'annotations': {'org.opencontainers.image.ref.name': 'v1'}}]},
+    open(os.path.join(d, 'index.json'), 'w'))
+PY
+skopeo copy -q oci:plainimg:v1 docker://$R/plain:v1 --dest-tls-verify=false --dest-compress
+expect_fail "pull: an ordinary gzip image is refused once decompressed" 1 ovbd pull $R/plain:v1 x3
+check "pull: ...saying so, and storing nothing of the layer" \
+	bash -c "'$OVBD' pull $R/plain:v1 x3 2>&1 | grep -q 'an ordinary image layer' && [ \$(ls x3/blobs/sha256 | wc -l) = 1 ]"
+skopeo copy -q --preserve-digests oci:plainimg:v1 docker://$R/plaintar:v1 --dest-tls-verify=false
+expect_fail "pull: an ordinary uncompressed image is refused before any download" 1 ovbd pull $R/plaintar:v1 x8
+check "pull: ...naming the missing annotation" bash -c "'$OVBD' pull $R/plaintar:v1 x8 2>&1 | grep -q 'has no containerd.io/snapshot/overlaybd/blob-digest annotation'"
 # a long stall: a server that accepts and never answers
 python3 -c '
 import socket, sys, time
