@@ -10,7 +10,7 @@ for tool in docker-registry htpasswd skopeo python3; do
 	command -v $tool >/dev/null || { not_ok "$tool is missing (tools/install-deps.sh installs it)"; summary; exit 1; }
 done
 PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T_DIR"' EXIT
+trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; umount "$T_DIR/tiny" 2>/dev/null; rm -rf "$T_DIR"' EXIT
 
 # expect_fail NAME CODE CMD...: exit CODE, and stderr ends in one "ovbd: " line
 # (pull writes a progress line per blob before it)
@@ -158,6 +158,16 @@ check "pull: ...saying so, and storing nothing of the layer" \
 skopeo copy -q --preserve-digests oci:plainimg:v1 docker://$R/plaintar:v1 --dest-tls-verify=false
 expect_fail "pull: an ordinary uncompressed image is refused before any download" 1 ovbd pull $R/plaintar:v1 x8
 check "pull: ...naming the missing annotation" bash -c "'$OVBD' pull $R/plaintar:v1 x8 2>&1 | grep -q 'has no containerd.io/snapshot/overlaybd/blob-digest annotation'"
+# a full disk: a 64 KiB tmpfs (root only; unmounted at exit)
+if [ "$(id -u)" = 0 ] && mkdir -p tiny && mount -t tmpfs -o size=64k tmpfs tiny; then
+	expect_fail "pull: a full disk fails with the reason" 1 ovbd pull $R/demo:three tiny/store
+	check "pull: ...and every blob it stored matches its name" \
+		bash -c "cd tiny/store/blobs/sha256 && for f in *; do case \$f in *.partial|.*) continue;; esac; [ \"\$(sha256sum <\$f | cut -c1-64)\" = \$f ] || exit 1; done"
+	umount tiny
+else
+	skip "pull into a full disk: needs root to mount a small tmpfs"
+fi
+
 # a long stall: a server that accepts and never answers
 python3 -c '
 import socket, sys, time
