@@ -294,7 +294,7 @@ void ovbd_pull(const char *refstr, const char *dir, bool plain, char *oci_ref, s
 			struct json_object *l = json_object_array_get_idx(layers, i), *a, *d;
 			const char *lmt = jstr(l, "mediaType") ? jstr(l, "mediaType") : "";
 
-			snprintf(names[i], sizeof(names[i]), "layer %zu", i);
+			snprintf(names[i], sizeof(names[i]), "layer %u", (unsigned int)i);
 			job.what[i] = names[i];
 			job.digest[i] = jstr(l, "digest");
 			job.size[i] = jsize(l);

@@ -1,22 +1,30 @@
 #!/bin/bash
 # Install, with apt-get, everything the build, the tests and the demo use.
-# Usage: tools/install-deps.sh [--runtime-only]
+# Usage: tools/install-deps.sh [--runtime-only] [--list]
+#   --runtime-only  only what a machine that maps images needs
+#   --list          print the packages, install nothing
 set -e
 export DEBIAN_FRONTEND=noninteractive
-[ "$(id -u)" = 0 ] || { echo "install-deps: run as root" >&2; exit 1; }
-if [ "${1:-}" = --runtime-only ]; then
+list=0 runtime=0
+for a in "$@"; do
+	case $a in
+	--list) list=1;;
+	--runtime-only) runtime=1;;
+	*) echo "install-deps: unknown argument '$a' (usage: install-deps.sh [--runtime-only] [--list])" >&2; exit 2;;
+	esac
+done
+[ "$list" = 1 ] || [ "$(id -u)" = 0 ] || { echo "install-deps: run as root" >&2; exit 1; }
+if [ "$runtime" = 1 ]; then
 	# what a machine that only maps images needs: the DKMS build of the
 	# module for its kernel, dmsetup, losetup and modprobe, ovbd's libraries
 	headers=linux-headers-$(uname -r)
-	if ! apt-cache show "$headers" >/dev/null 2>&1; then
+	if ! apt-cache show "$headers" >/dev/null 2>&1 && [ "$list" = 0 ]; then
 		apt-get update -qq
 		apt-cache show "$headers" >/dev/null 2>&1 || {
 			echo "install-deps: no package $headers for the running kernel; installing linux-headers-amd64 (DKMS builds for the kernels that have headers)"
 			headers=linux-headers-amd64; }
 	fi
 	pkgs=(dkms "$headers" dmsetup util-linux kmod liblz4-1 libzstd1 libjson-c5 libssl3 libcurl4 libarchive13)
-elif [ -n "${1:-}" ]; then
-	echo "install-deps: unknown argument '$1' (usage: install-deps.sh [--runtime-only])" >&2; exit 2
 else
 pkgs=(
 	# ovbd, unit tests, fuzzers
@@ -38,6 +46,7 @@ pkgs=(
 	dkms dh-dkms debhelper dpkg-dev fakeroot lintian rpm rpmlint man-db
 )
 fi
+if [ "$list" = 1 ]; then printf '%s\n' "${pkgs[@]}"; exit 0; fi
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -25,7 +25,7 @@ expect_error "not an overlaybd blob" 1 ovbd verify raw
 # truncations
 for f in l.lsmt z.zfile lzt.zfile; do
 	s=$(size $f)
-	for len in 0 1 23 511 512 1023 4096 $((s / 2)) $((s - 4096)) $((s - 512)) $((s - 1)); do
+	for len in 0 1 23 511 512 1023 4096 $((s / 2)) $((s - 4096)) $((s - 512)) $((s - 100)) $((s - 1)); do
 		[ "$len" -ge 0 ] || continue
 		head -c "$len" $f >t
 		if [ $f = lzt.zfile ] && [ "$len" -gt $((s / 2)) ]; then
@@ -230,6 +230,26 @@ out=$(env PATH="$T_DIR/stub:$PATH" OVBD_PROC="$T_DIR/fakeproc" OVBD_LIBMOD="$T_D
 check "demo HOST=1: neither installed nor built: said so" grep -q 'neither installed' <<<"$out"
 out=$(env OVBD_PROC="$T_DIR/fakeproc" OVBD_LIBMOD="$T_DIR/nolib" "$TOP/tools/load-module.sh" "$T_DIR/nowhere")
 check "demo HOST=1: a kernel that cannot load modules: pointed to the QEMU demo" grep -q 'run make demo' <<<"$out"
+
+# what verify says it checked, and what it cannot
+check "verify: an uncompressed layer's data is said to be unchecked" \
+	bash -c "'$OVBD' verify l.lsmt | grep -q 'data not checked: an uncompressed LSMT layer stores no checksums'"
+check "verify: a ZFile's CRCs and decodes are said to be checked" \
+	bash -c "'$OVBD' verify z.zfile | grep -q 'CRC32C and decode of every block'"
+
+# the project's own files say what the tool does
+check "man page: renders without warnings and names every command" \
+	bash -c "MANWIDTH=100 man -l '$TOP/tools/ovbd.8' 2>man.err >man.txt && [ ! -s man.err ] &&
+		 for c in info cat verify zfile commit table open close status 'image build' pull push; do grep -q \"ovbd \$c\" man.txt || { echo \"missing \$c\"; exit 1; }; done"
+check "man page: the block size is a power of two from 4096 to 65536" grep -q 'a power of two from 4096 to 65536' "$TOP/tools/ovbd.8"
+check "debian/control names no upstream project as its Homepage" bash -c "! grep -q '^Homepage: .*containerd' '$TOP/debian/control'"
+check "install-deps --runtime-only --list: what mapping needs, no compilers" \
+	bash -c "'$TOP/tools/install-deps.sh' --runtime-only --list >rt.txt && grep -qx dkms rt.txt && grep -qx dmsetup rt.txt && ! grep -qx build-essential rt.txt"
+check "install-deps: an unknown argument is refused" bash -c "'$TOP/tools/install-deps.sh' --bogus 2>/dev/null; [ \$? = 2 ]"
+check "build: ovbd compiles with no warning, plain and with the sanitizers' flags" \
+	bash -c "for f in '-O2 -g' '-O1 -g -fsanitize=address,undefined'; do rm -rf '$T_DIR/bw'; make -s -C '$TOP/tools' BUILD='$T_DIR/bw' CFLAGS=\"\$f\" 2>&1 | grep -q warning && exit 1; done; true"
+check "build: without kernel headers, make still builds ovbd, then names the package" \
+	bash -c "make -s -C '$TOP' KVER=0.0-none 2>&1 | grep -q 'install linux-headers-0.0-none' && [ -x '$TOP/tools/build/ovbd' ]"
 
 # random damage and random truncation
 for f in lzt.zfile z.zfile l.lsmt; do
