@@ -9,12 +9,17 @@ WWW-Authenticate: Bearer realm=".../token",service="ovbd-test",scope="...".
 otherwise. Prints its port, then serves until killed or for 120 s.
 
   bearer-registry.py LAYOUT_DIR REPO USER PASSWORD
+
+The tag "huge" answers a 5 MiB manifest and "notjson" a manifest that is
+no JSON. With SLOW=1 in the environment, blobs trickle out in 16 KiB
+pieces every 0.1 s, so that a test can interrupt a download.
 """
 import base64
 import json
 import os
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LAYOUT, REPO, USER, PASSWORD = sys.argv[1:5]
@@ -57,6 +62,10 @@ class Handler(BaseHTTPRequestHandler):
         if not self.path.startswith(prefix):
             return self.send(404)
         kind, _, ref = self.path[len(prefix):].partition("/")
+        if kind == "manifests" and ref == "huge":
+            return self.send(200, b"{" + b" " * (5 << 20) + b"}")
+        if kind == "manifests" and ref == "notjson":
+            return self.send(200, b"this is not JSON")
         if kind == "manifests":
             entry = tags().get(ref)
             digest = entry["digest"] if entry else ref
@@ -68,7 +77,26 @@ class Handler(BaseHTTPRequestHandler):
         path = os.path.join(LAYOUT, "blobs", "sha256", digest.partition(":")[2])
         if not digest.startswith("sha256:") or not os.path.isfile(path):
             return self.send(404)
-        return self.send(200, open(path, "rb").read(), ctype, {"Docker-Content-Digest": digest})
+        data = open(path, "rb").read()
+        rng = self.headers.get("Range", "")
+        if kind == "blobs" and rng.startswith("bytes="):
+            start = int(rng[6:].split("-")[0])
+            self.send_response(206)
+            self.send_header("Content-Length", str(len(data) - start))
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+            self.end_headers()
+            self.wfile.write(data[start:])
+            return None
+        if kind == "blobs" and os.environ.get("SLOW") == "1":
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            for i in range(0, len(data), 16384):
+                self.wfile.write(data[i:i + 16384])
+                self.wfile.flush()
+                time.sleep(0.1)
+            return None
+        return self.send(200, data, ctype, {"Docker-Content-Digest": digest})
 
     do_HEAD = do_GET
 

@@ -213,6 +213,23 @@ check "bearer: pull fetches a token with the stored credentials, then the image"
 	bash -c "REGISTRY_AUTH_FILE=tok-auth.json '$OVBD' pull $B/demo:three bearerpulled 2>/dev/null && '$OVBD' cat oci:bearerpulled:three -o g && cmp -s g r3"
 expect_fail "bearer: no credentials: the token service refuses" 1 ovbd pull $B/demo:three x6
 expect_fail "bearer: wrong credentials: the token service refuses" 1 env REGISTRY_AUTH_FILE=tok-bad.json "$OVBD" pull $B/demo:three x7
+expect_fail "pull: a manifest far too large (5 MiB)" 1 env REGISTRY_AUTH_FILE=tok-auth.json "$OVBD" pull $B/demo:huge x9
+check "pull: ...says so" bash -c "REGISTRY_AUTH_FILE=tok-auth.json '$OVBD' pull $B/demo:huge x9 2>&1 | grep -q 'larger than 4194304 bytes'"
+expect_fail "pull: a manifest that is not JSON" 1 env REGISTRY_AUTH_FILE=tok-auth.json "$OVBD" pull $B/demo:notjson x9
+# a download interrupted by SIGINT resumes on the next pull
+SLOW=1 python3 "$TOP/tests/bearer-registry.py" store demo tokuser 'tok-s3cret' >slow.port &
+PIDS+=($!)
+for _ in $(seq 50); do [ -s slow.port ] && break; sleep 0.1; done
+S=127.0.0.1:$(cat slow.port)
+printf '{"auths": {"%s": {"auth": "%s"}}}' "$S" "$(printf 'tokuser:tok-s3cret' | base64)" >slow-auth.json
+# in the foreground: a background job of a script starts with SIGINT ignored
+REGISTRY_AUTH_FILE=slow-auth.json timeout -s INT 0.8 "$OVBD" pull $S/demo:one interrupted >/dev/null 2>&1	# mid-blob: 160 KB/s
+l1=$(sha256sum L1 | cut -c1-64)
+check "pull: SIGINT leaves a partial download, no blob and no tag" \
+	bash -c "[ -s interrupted/blobs/sha256/$l1.partial ] && [ ! -e interrupted/blobs/sha256/$l1 ] && ! grep -q one interrupted/index.json 2>/dev/null"
+check "pull: the next pull resumes it (Range) and completes the image" \
+	bash -c "REGISTRY_AUTH_FILE=slow-auth.json '$OVBD' pull $S/demo:one interrupted 2>/dev/null >/dev/null &&
+		 [ \$(sha256sum <interrupted/blobs/sha256/$l1 | cut -c1-64) = $l1 ] && '$OVBD' cat oci:interrupted:one -o k && cmp -s k raw"
 check "bearer: ...and says so, printing no credential" \
 	bash -c "REGISTRY_AUTH_FILE=tok-bad.json '$OVBD' pull $B/demo:three x7 2>&1 | grep 'wrong or missing credentials' | grep -qv 'nope'"
 summary
