@@ -12,7 +12,9 @@ otherwise. Prints its port, then serves until killed or for 120 s.
 
 The tag "huge" answers a 5 MiB manifest and "notjson" a manifest that is
 no JSON. With SLOW=1 in the environment, blobs trickle out in 16 KiB
-pieces every 0.1 s, so that a test can interrupt a download.
+pieces every 0.1 s, so that a test can interrupt a download. With ROTATE=1,
+serving a manifest invalidates the token, so that the blob requests after
+it meet a 401 and must fetch a new one.
 """
 import base64
 import json
@@ -23,7 +25,11 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LAYOUT, REPO, USER, PASSWORD = sys.argv[1:5]
-TOKEN = "ovbd-test-token-" + base64.b16encode(os.urandom(8)).decode()
+def new_token():
+    return "ovbd-test-token-" + base64.b16encode(os.urandom(8)).decode()
+
+
+TOKEN = new_token()
 
 
 def tags():
@@ -47,6 +53,7 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def do_GET(self):
+        global TOKEN
         port = self.server.server_address[1]
         if self.path.startswith("/token"):
             want = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
@@ -66,6 +73,13 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, b"{" + b" " * (5 << 20) + b"}")
         if kind == "manifests" and ref == "notjson":
             return self.send(200, b"this is not JSON")
+        if kind == "manifests" and os.environ.get("ROTATE") == "1":
+            old, TOKEN = TOKEN, new_token()    # the next request needs a new token
+            entry = tags().get(ref)
+            digest = entry["digest"] if entry else ref
+            path = os.path.join(LAYOUT, "blobs", "sha256", digest.partition(":")[2])
+            return self.send(200, open(path, "rb").read(), "application/vnd.oci.image.manifest.v1+json",
+                             {"Docker-Content-Digest": digest})
         if kind == "manifests":
             entry = tags().get(ref)
             digest = entry["digest"] if entry else ref

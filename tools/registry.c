@@ -182,6 +182,7 @@ struct sink {			/* the response body: into memory, or a file with hashing */
 	EVP_MD_CTX *md;
 	uint64_t bytes;
 	bool too_big;
+	int werr;		/* errno of a failed write to the file */
 	void (*progress)(void *arg, uint64_t bytes);
 	void *progress_arg;
 };
@@ -200,8 +201,10 @@ static size_t on_body(char *p, size_t sz, size_t nm, void *arg)
 	size_t n = sz * nm;
 
 	if (s->f) {
-		if (fwrite(p, 1, n, s->f) != n)
+		if (fwrite(p, 1, n, s->f) != n) {
+			s->werr = errno ? errno : EIO;
 			return 0;
+		}
 		if (s->md)
 			EVP_DigestUpdate(s->md, p, n);
 		s->bytes += n;
@@ -296,6 +299,9 @@ static int perform(struct reg_client *c, const char *method, const char *url, co
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	if (range)
 		curl_easy_setopt(curl, CURLOPT_RANGE, range);
+	/* into a file, only a 2xx body: a 401 or 404 body must not join a blob */
+	if (s->f)
+		curl_easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
 	h = curl_slist_append(h, ACCEPT_MANIFESTS);
 	if (c->bearer)
 		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", c->bearer);
@@ -335,10 +341,16 @@ static int perform(struct reg_client *c, const char *method, const char *url, co
 		fclose(mem);
 	free(discard.buf);
 	memset(auth, 0, sizeof(auth));
+	if (rc == CURLE_WRITE_ERROR && s && s->werr) {
+		snprintf(why, len, "writing what %s sends: %s", url, strerror(s->werr));
+		return -1;
+	}
 	if (rc == CURLE_WRITE_ERROR && s && s->too_big) {
 		snprintf(why, len, "%s: larger than %zu bytes", url, s->max);
 		return -1;
 	}
+	if (rc == CURLE_HTTP_RETURNED_ERROR && r->status >= 400)
+		return 0;	/* the status is the answer; the caller judges it */
 	if (rc != CURLE_OK) {
 		snprintf(why, len, "%s: %s%s%s", url, curl_easy_strerror(rc),
 			 errbuf[0] ? ": " : "", errbuf);
@@ -432,15 +444,11 @@ static int request(struct reg_client *c, const char *method, const char *url, co
 {
 	int ret = perform(c, method, url, range, up, s, r, why, len);
 
-	if (!ret && r->status == 401 && r->challenge[0] && !c->bearer) {
+	/* once: a first challenge, or a token that expired since (authenticate drops it) */
+	if (!ret && r->status == 401 && r->challenge[0]) {
 		if (authenticate(c, r->challenge, why, len))
 			return -1;
-		if (s && s->f) {	/* the 401's body went to the file: start again */
-			rewind(s->f);
-			if (ftruncate(fileno(s->f), 0))
-				return -1;
-		}
-		if (s && !s->f)
+		if (s && !s->f)	/* a file got nothing of the 401 (CURLOPT_FAILONERROR) */
 			s->n = 0;
 		ret = perform(c, method, url, range, up, s, r, why, len);
 	}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* ovbd: messages, exit codes and whole-buffer file I/O. */
 #include "util.h"
+#include <pthread.h>
 #include <unistd.h>
 
 const char *ovbd_prog = "ovbd";
@@ -8,8 +9,11 @@ const char *ovbd_result_file;
 
 void die(int code, const char *fmt, ...)
 {
+	/* one message and one exit, whichever thread fails first; never released */
+	static pthread_mutex_t dying = PTHREAD_MUTEX_INITIALIZER;
 	va_list ap;
 
+	pthread_mutex_lock(&dying);
 	fprintf(stderr, "%s: ", ovbd_prog);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);

@@ -160,7 +160,8 @@ expect_fail "pull: an ordinary uncompressed image is refused before any download
 check "pull: ...naming the missing annotation" bash -c "'$OVBD' pull $R/plaintar:v1 x8 2>&1 | grep -q 'has no containerd.io/snapshot/overlaybd/blob-digest annotation'"
 # a full disk: a 64 KiB tmpfs (root only; unmounted at exit)
 if [ "$(id -u)" = 0 ] && mkdir -p tiny && mount -t tmpfs -o size=64k tmpfs tiny; then
-	expect_fail "pull: a full disk fails with the reason" 1 ovbd pull $R/demo:three tiny/store
+	expect_fail "pull: a full disk fails, once, with one line" 1 ovbd pull $R/demo:three tiny/store
+	check "pull: ...naming the reason" bash -c "'$OVBD' pull $R/demo:three tiny/store2 2>&1 | grep -q 'No space left on device'"
 	check "pull: ...and every blob it stored matches its name" \
 		bash -c "cd tiny/store/blobs/sha256 && for f in *; do case \$f in *.partial|.*) continue;; esac; [ \"\$(sha256sum <\$f | cut -c1-64)\" = \$f ] || exit 1; done"
 	umount tiny
@@ -222,14 +223,38 @@ PIDS+=($!)
 for _ in $(seq 50); do [ -s slow.port ] && break; sleep 0.1; done
 S=127.0.0.1:$(cat slow.port)
 printf '{"auths": {"%s": {"auth": "%s"}}}' "$S" "$(printf 'tokuser:tok-s3cret' | base64)" >slow-auth.json
-# in the foreground: a background job of a script starts with SIGINT ignored
-REGISTRY_AUTH_FILE=slow-auth.json timeout -s INT 0.8 "$OVBD" pull $S/demo:one interrupted >/dev/null 2>&1	# mid-blob: 160 KB/s
+# SIGINT once the layer's partial file has bytes (a script's background jobs
+# ignore SIGINT, so a small launcher restores it); the blob trickles at 160 KB/s
 l1=$(sha256sum L1 | cut -c1-64)
+REGISTRY_AUTH_FILE=slow-auth.json python3 - "interrupted/blobs/sha256/$l1.partial" "$OVBD" pull $S/demo:one interrupted <<'PY'
+import os, signal, subprocess, sys, time
+p = subprocess.Popen(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                     preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+end = time.time() + 20
+while time.time() < end and p.poll() is None:
+    if os.path.exists(sys.argv[1]) and os.path.getsize(sys.argv[1]) > 0:
+        break
+    time.sleep(0.02)
+p.send_signal(signal.SIGINT)
+p.wait()
+PY
 check "pull: SIGINT leaves a partial download, no blob and no tag" \
 	bash -c "[ -s interrupted/blobs/sha256/$l1.partial ] && [ ! -e interrupted/blobs/sha256/$l1 ] && ! grep -q one interrupted/index.json 2>/dev/null"
 check "pull: the next pull resumes it (Range) and completes the image" \
 	bash -c "REGISTRY_AUTH_FILE=slow-auth.json '$OVBD' pull $S/demo:one interrupted 2>/dev/null >/dev/null &&
 		 [ \$(sha256sum <interrupted/blobs/sha256/$l1 | cut -c1-64) = $l1 ] && '$OVBD' cat oci:interrupted:one -o k && cmp -s k raw"
+# a token that expires mid-pull, while a partial download waits to resume
+ROTATE=1 python3 "$TOP/tests/bearer-registry.py" store demo tokuser 'tok-s3cret' >rot.port &
+PIDS+=($!)
+for _ in $(seq 50); do [ -s rot.port ] && break; sleep 0.1; done
+T=127.0.0.1:$(cat rot.port)
+printf '{"auths": {"%s": {"auth": "%s"}}}' "$T" "$(printf 'tokuser:tok-s3cret' | base64)" >rot-auth.json
+l2=$(sha256sum L2 | cut -c1-64); mkdir -p rotated/blobs/sha256
+head -c 5000 L2 >rotated/blobs/sha256/$l2.partial
+echo '{"imageLayoutVersion":"1.0.0"}' >rotated/oci-layout
+check "bearer: a token that expires mid-pull is renewed; the resumed blob stays intact" \
+	bash -c "REGISTRY_AUTH_FILE=rot-auth.json '$OVBD' pull $T/demo:three rotated 2>/dev/null >/dev/null &&
+		 cmp -s rotated/blobs/sha256/$l2 L2 && '$OVBD' cat oci:rotated:three -o m && cmp -s m r3"
 check "bearer: ...and says so, printing no credential" \
 	bash -c "REGISTRY_AUTH_FILE=tok-bad.json '$OVBD' pull $B/demo:three x7 2>&1 | grep 'wrong or missing credentials' | grep -qv 'nope'"
 summary
