@@ -182,24 +182,6 @@ static int image_build(int argc, char **argv)
 	return 0;
 }
 
-/* [oci:]DIR[:TAG] into DIR and TAG (NULL when absent) */
-static char *split_layout(const char *arg, const char **tag)
-{
-	char *dir = strdup(strncmp(arg, "oci:", 4) ? arg : arg + 4), *colon;
-
-	if (!dir)
-		die(EXIT_BAD_INPUT, "out of memory");
-	*tag = NULL;
-	colon = strstr(dir, ":sha256:");
-	if (!colon)
-		colon = strrchr(dir, ':');
-	if (colon && !strchr(colon, '/')) {
-		*colon = 0;
-		*tag = colon + 1;
-	}
-	return dir;
-}
-
 static void gc_report(struct oci_layout *lay)
 {
 	unsigned int removed, kept;
@@ -212,7 +194,8 @@ static void gc_report(struct oci_layout *lay)
 	       removed == 1 ? "" : "s", (unsigned long long)freed, kept);
 }
 
-int cmd_gc(int argc, char **argv)
+/* ovbd gc [DIR] and ovbd rmi DIR:TAG: untag (rmi), then remove what nothing references */
+static int gc_or_rmi(int argc, char **argv, const char *cmd, bool rmi)
 {
 	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
 	struct oci_layout lay;
@@ -222,40 +205,31 @@ int cmd_gc(int argc, char **argv)
 	int c;
 
 	while ((c = ovbd_getopt(argc, argv, "h", opts)) != -1)
-		usage_of("gc", c == 'h' ? 0 : EXIT_USAGE);
-	if (argc - optind > 1)
-		usage_of("gc", EXIT_USAGE);
-	dir = split_layout(argc > optind ? argv[optind] : ovbd_store(), &tag);
-	if (oci_layout_open(&lay, dir, why, sizeof(why)))
-		die(EXIT_BAD_INPUT, "gc: %s", why);
+		usage_of(cmd, c == 'h' ? 0 : EXIT_USAGE);
+	if (rmi ? argc - optind != 1 : argc - optind > 1)
+		usage_of(cmd, EXIT_USAGE);
+	dir = oci_split_ref(argc > optind ? argv[optind] : ovbd_store(), &tag);
+	if (!dir)
+		die(EXIT_BAD_INPUT, "out of memory");
+	if (rmi && !tag)
+		die(EXIT_USAGE, "rmi %s: name the image as DIR:TAG", argv[optind]);
+	if (oci_layout_open(&lay, dir, why, sizeof(why)) ||
+	    (rmi && oci_untag(&lay, tag, why, sizeof(why))))
+		die(EXIT_BAD_INPUT, "%s: %s", cmd, why);
 	gc_report(&lay);
 	oci_layout_close(&lay);
 	free(dir);
 	return 0;
 }
 
+int cmd_gc(int argc, char **argv)
+{
+	return gc_or_rmi(argc, argv, "gc", false);
+}
+
 int cmd_rmi(int argc, char **argv)
 {
-	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
-	struct oci_layout lay;
-	char why[600];
-	const char *tag;
-	char *dir;
-	int c;
-
-	while ((c = ovbd_getopt(argc, argv, "h", opts)) != -1)
-		usage_of("rmi", c == 'h' ? 0 : EXIT_USAGE);
-	if (argc - optind != 1)
-		usage_of("rmi", EXIT_USAGE);
-	dir = split_layout(argv[optind], &tag);
-	if (!tag)
-		die(EXIT_USAGE, "rmi %s: name the image as DIR:TAG", argv[optind]);
-	if (oci_layout_open(&lay, dir, why, sizeof(why)) || oci_untag(&lay, tag, why, sizeof(why)))
-		die(EXIT_BAD_INPUT, "rmi: %s", why);
-	gc_report(&lay);
-	oci_layout_close(&lay);
-	free(dir);
-	return 0;
+	return gc_or_rmi(argc, argv, "rmi", true);
 }
 
 int cmd_image(int argc, char **argv)

@@ -416,12 +416,13 @@ static int push(int argc, char **argv)
 		free(arg);
 	}
 	{	/* the layout's directory: SRC without oci: and without :TAG */
-		const char *d = strncmp(src, "oci:", 4) ? src : src + 4, *colon = strstr(d, ":sha256:");
+		const char *tag;
+		char *d = oci_split_ref(src, &tag);
 
-		if (!colon)
-			colon = strrchr(d, ':');
-		size_t dl = colon && !strchr(colon, '/') ? (size_t)(colon - d) : strlen(d);
-		snprintf(dir, sizeof(dir), "%.*s", (int)dl, d);
+		if (!d)
+			die(EXIT_BAD_INPUT, "out of memory");
+		snprintf(dir, sizeof(dir), "%.*s", (int)sizeof(dir) - 100, d);
+		free(d);
 		snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, img.manifest_digest + 7);
 	}
 	body = read_file_bounded(path, 4u << 20, &n, why, sizeof(why));

@@ -490,10 +490,28 @@ void oci_image_free(struct oci_image *img)
 	memset(img, 0, sizeof(*img));
 }
 
+char *oci_split_ref(const char *arg, const char **tag)
+{
+	char *dir = strdup(strncmp(arg, "oci:", 4) ? arg : arg + 4), *colon;
+
+	*tag = NULL;
+	if (!dir)
+		return NULL;
+	colon = strstr(dir, ":sha256:");	/* DIR:sha256:<hex>, a digest as the tag */
+	if (!colon)
+		colon = strrchr(dir, ':');
+	if (colon && !strchr(colon, '/')) {
+		*colon = 0;
+		*tag = colon + 1;
+	}
+	return dir;
+}
+
 int oci_layer_args(char **args, unsigned int n, struct oci_image *img, char ***paths,
 		   unsigned int *np, char *why, size_t len)
 {
-	char *dir, *tag = NULL, *colon;
+	const char *tag;
+	char *dir;
 	int ret;
 
 	memset(img, 0, sizeof(*img));
@@ -501,16 +519,9 @@ int oci_layer_args(char **args, unsigned int n, struct oci_image *img, char ***p
 	*np = n;
 	if (n != 1 || strncmp(args[0], "oci:", 4))
 		return 0;
-	dir = strdup(args[0] + 4);
+	dir = oci_split_ref(args[0], &tag);
 	if (!dir)
 		return fail(why, len, "%s: out of memory%s", args[0], NULL);
-	colon = strstr(dir, ":sha256:");	/* oci:DIR:sha256:<hex>, a digest as the tag */
-	if (!colon)
-		colon = strrchr(dir, ':');
-	if (colon && !strchr(colon, '/')) {	/* oci:DIR:TAG; a DIR may hold ':' only before a '/' */
-		*colon = 0;
-		tag = colon + 1;
-	}
 	ret = oci_resolve(dir, tag, img, why, len);
 	if (ret) {
 		char msg[600];

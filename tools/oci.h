@@ -90,6 +90,13 @@ int oci_resolve(const char *dir, const char *tag, struct oci_image *img, char *w
 void oci_image_free(struct oci_image *img);
 
 /*
+ * "[oci:]DIR[:TAG]" into a new DIR string and *tag (NULL when absent, else
+ * inside the returned string). A TAG may be a digest (sha256:...); a DIR may
+ * hold ':' only before a '/'. NULL when out of memory.
+ */
+char *oci_split_ref(const char *arg, const char **tag);
+
+/*
  * A command's layer arguments: one "oci:DIR[:TAG]" becomes the image's
  * blob paths (img is filled and must be freed), anything else is kept.
  */
