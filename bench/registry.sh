@@ -16,13 +16,10 @@ head -c "$half" "$RAW" >low.raw; truncate -s "$(stat -c %s "$RAW")" low.raw
 "$OVBD" commit --zfile --tar low.raw L1
 "$OVBD" commit --lower L1 --zfile --tar "$RAW" L2
 "$OVBD" image build --tag bench layout L1 L2 >/dev/null
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: %s/reg}}\nhttp: {addr: 127.0.0.1:%s}\n' \
-	"$W" "$port" >reg.yml
-docker-registry serve reg.yml >reg.log 2>&1 &
-pid=$!
+. "$TOP/tests/registry-lib.sh"
+start_registry "$W/reg"
+port=$REG_PORT pid=$REG_PID
 trap 'kill $pid 2>/dev/null' EXIT
-for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break; sleep 0.1; done
 "$OVBD" push layout:bench "127.0.0.1:$port/bench:v1" 2>/dev/null >/dev/null
 bytes=$(( $(stat -c %s L1) + $(stat -c %s L2) ))
 digests=$(for f in L1 L2; do echo "sha256:$(sha256sum "$f" | cut -c1-64)"; done)

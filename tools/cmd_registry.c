@@ -15,14 +15,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string) ?
-	       json_object_get_string(v) : NULL;
-}
-
 static u64 jsize(struct json_object *o)
 {
 	struct json_object *v;
@@ -219,19 +211,12 @@ void ovbd_pull(const char *refstr, const char *dir, bool plain, char *oci_ref, s
 	    json_object_object_get_ex(man, "manifests", &layers)) {
 		/* an index: its linux/amd64 manifest */
 		struct json_object *list;
-		const char *pick = NULL;
+		const char *pick;
 
 		if (!json_object_object_get_ex(man, "manifests", &list) ||
 		    !json_object_is_type(list, json_type_array))
 			die(EXIT_BAD_INPUT, "pull %s: an image index without manifests", refstr);
-		for (i = 0; i < json_object_array_length(list) && !pick; i++) {
-			struct json_object *e = json_object_array_get_idx(list, i), *p;
-
-			if (json_object_object_get_ex(e, "platform", &p) && jstr(p, "os") &&
-			    jstr(p, "architecture") && !strcmp(jstr(p, "os"), "linux") &&
-			    !strcmp(jstr(p, "architecture"), "amd64"))
-				pick = jstr(e, "digest");
-		}
+		pick = oci_platform_digest(list);
 		if (!oci_digest_ok(pick))
 			die(EXIT_BAD_INPUT, "pull %s: the image index has no linux/amd64 manifest", refstr);
 		snprintf(cdigest, sizeof(cdigest), "%s", pick);
@@ -254,16 +239,16 @@ void ovbd_pull(const char *refstr, const char *dir, bool plain, char *oci_ref, s
 	 */
 	for (i = 0; i < json_object_array_length(layers); i++) {
 		struct json_object *l = json_object_array_get_idx(layers, i), *a;
-		const char *lmt = jstr(l, "mediaType") ? jstr(l, "mediaType") : "no mediaType";
+		const char *lmt = oci_jstr(l, "mediaType") ? oci_jstr(l, "mediaType") : "no mediaType";
 
 		if (compressed_layer(lmt))
 			continue;
 		if (!strstr(lmt, "tar") || strchr(lmt, '+'))
 			die(EXIT_BAD_INPUT, "pull %s: layer %zu (%.80s): an unsupported mediaType %.80s",
-			    refstr, i, jstr(l, "digest") ? jstr(l, "digest") : "no digest", lmt);
-		if (!json_object_object_get_ex(l, "annotations", &a) || !jstr(a, OVBD_ANN_DIGEST))
+			    refstr, i, oci_jstr(l, "digest") ? oci_jstr(l, "digest") : "no digest", lmt);
+		if (!json_object_object_get_ex(l, "annotations", &a) || !oci_jstr(a, OVBD_ANN_DIGEST))
 			die(EXIT_BAD_INPUT, "pull %s: layer %zu (%.80s, %.80s) has no %s annotation: not an OverlayBD image (convert it first)",
-			    refstr, i, jstr(l, "digest") ? jstr(l, "digest") : "no digest", lmt,
+			    refstr, i, oci_jstr(l, "digest") ? oci_jstr(l, "digest") : "no digest", lmt,
 			    OVBD_ANN_DIGEST);
 	}
 	if (oci_layout_open(&lay, dir, why, sizeof(why)))
@@ -285,26 +270,26 @@ void ovbd_pull(const char *refstr, const char *dir, bool plain, char *oci_ref, s
 		prog.what = refstr;
 		prog.done = 0;
 		prog.total = jsize(cfg);
-		fetch_blob(&c, lay.dir, "config", jstr(cfg, "digest"), jsize(cfg));
-		snprintf(cpath, sizeof(cpath), "%s/blobs/sha256/%s", lay.dir, jstr(cfg, "digest") + 7);
+		fetch_blob(&c, lay.dir, "config", oci_jstr(cfg, "digest"), jsize(cfg));
+		snprintf(cpath, sizeof(cpath), "%s/blobs/sha256/%s", lay.dir, oci_jstr(cfg, "digest") + 7);
 		config = json_file_object(cpath, 4u << 20, why, sizeof(why));
 		if (config && json_object_object_get_ex(config, "rootfs", &rootfs))
 			json_object_object_get_ex(rootfs, "diff_ids", &diff_ids);
 		for (i = 0; i < json_object_array_length(layers); i++) {
 			struct json_object *l = json_object_array_get_idx(layers, i), *a, *d;
-			const char *lmt = jstr(l, "mediaType") ? jstr(l, "mediaType") : "";
+			const char *lmt = oci_jstr(l, "mediaType") ? oci_jstr(l, "mediaType") : "";
 
 			snprintf(names[i], sizeof(names[i]), "layer %u", (unsigned int)i);
 			job.what[i] = names[i];
-			job.digest[i] = jstr(l, "digest");
+			job.digest[i] = oci_jstr(l, "digest");
 			job.size[i] = jsize(l);
 			prog.total += job.size[i];
 			if (!compressed_layer(lmt))
 				continue;
 			/* what the layer is, uncompressed: the annotation, else the diff_id */
 			job.unpack[i] = any_unpack = true;
-			if (json_object_object_get_ex(l, "annotations", &a) && jstr(a, OVBD_ANN_DIGEST))
-				job.want[i] = jstr(a, OVBD_ANN_DIGEST);
+			if (json_object_object_get_ex(l, "annotations", &a) && oci_jstr(a, OVBD_ANN_DIGEST))
+				job.want[i] = oci_jstr(a, OVBD_ANN_DIGEST);
 			else if (diff_ids && (d = json_object_array_get_idx(diff_ids, i)))
 				job.want[i] = json_object_get_string(d);
 			else
@@ -406,21 +391,14 @@ static int push(int argc, char **argv)
 		die(EXIT_USAGE, "push: %s", why);
 	if (ref.digest[0])
 		die(EXIT_USAGE, "push: %s: push to a tag, not a digest", argv[optind + 1]);
-	{	/* oci:DIR[:TAG] or DIR: the image and its manifest's bytes */
-		char *arg = xmalloc(strlen(src) + 8), **paths;
-		unsigned int np;
-
-		sprintf(arg, "%s%s", strncmp(src, "oci:", 4) ? "oci:" : "", src);
-		if (oci_layer_args(&arg, 1, &img, &paths, &np, why, sizeof(why)))
-			die(EXIT_BAD_INPUT, "push: %s", why);
-		free(arg);
-	}
-	{	/* the layout's directory: SRC without oci: and without :TAG */
+	{	/* [oci:]DIR[:TAG]: the image, and where its manifest's bytes are */
 		const char *tag;
 		char *d = oci_split_ref(src, &tag);
 
 		if (!d)
 			die(EXIT_BAD_INPUT, "out of memory");
+		if (oci_resolve(d, tag, &img, why, sizeof(why)))
+			die(EXIT_BAD_INPUT, "push: %s: %s", src, why);
 		snprintf(dir, sizeof(dir), "%.*s", (int)sizeof(dir) - 100, d);
 		free(d);
 		snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, img.manifest_digest + 7);
@@ -436,7 +414,7 @@ static int push(int argc, char **argv)
 		die(EXIT_BAD_INPUT, "%s", why);
 	for (i = 0; i <= json_object_array_length(layers); i++) {
 		struct json_object *d = i ? json_object_array_get_idx(layers, i - 1) : cfg;
-		const char *digest = jstr(d, "digest");
+		const char *digest = oci_jstr(d, "digest");
 		char what[32], blob[4096];
 		bool has;
 
@@ -453,12 +431,12 @@ static int push(int argc, char **argv)
 			fprintf(stderr, "%s: %s %.19s...: already in the registry\n", ovbd_prog, what, digest);
 			continue;
 		}
-		if (reg_put_blob(&c, digest, blob, jsize(d), why, sizeof(why)))
+		if (reg_put_blob(&c, digest, blob, why, sizeof(why)))
 			die(EXIT_BAD_INPUT, "push %s: %s: %s", argv[optind + 1], what, why);
 		fprintf(stderr, "%s: %s %.19s...: %llu bytes uploaded\n", ovbd_prog, what, digest,
 			(unsigned long long)jsize(d));
 	}
-	mt = jstr(man, "mediaType") ? jstr(man, "mediaType") : OCI_MT_MANIFEST;
+	mt = oci_jstr(man, "mediaType") ? oci_jstr(man, "mediaType") : OCI_MT_MANIFEST;
 	if (reg_put_manifest(&c, ref.tag, body, n, mt, why, sizeof(why)))
 		die(EXIT_BAD_INPUT, "push %s: manifest: %s", argv[optind + 1], why);
 	printf("%s/%s:%s %s\n", ref.host, ref.repo, ref.tag, img.manifest_digest);

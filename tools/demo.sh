@@ -63,13 +63,10 @@ done
 
 say "an OCI image, pushed to a local registry and pulled back by reference"
 "$OVBD" image build --tag demo "$W/layout" "$L1" "$L2" "$L3"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: 127.0.0.1:%s}\n' \
-	"$W/registry" "$port" >"$W/registry.yml"
-docker-registry serve "$W/registry.yml" >"$W/registry.log" 2>&1 &
-reg=$!
+. tests/registry-lib.sh
+start_registry "$W/registry"
+port=$REG_PORT reg=$REG_PID
 trap 'kill $reg 2>/dev/null' EXIT
-for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break; sleep 0.1; done
 echo "demo: ovbd push $W/layout:demo 127.0.0.1:$port/demo:latest"
 "$OVBD" push "$W/layout:demo" "127.0.0.1:$port/demo:latest"
 echo "demo: ovbd pull 127.0.0.1:$port/demo:latest store"

@@ -142,32 +142,60 @@ static int commit_blob(struct oci_layout *l, const char *tmp, const char *digest
 	return 0;
 }
 
-int oci_put_file(struct oci_layout *l, const char *path, char *digest, uint64_t *size,
-		 char *why, size_t len)
+/* Where store_stream() reads: a file, or a decompressed stream. */
+struct source {
+	const char *path;
+	int fd;
+	struct archive *a;
+};
+
+/* Up to n bytes; -1 with why set (naming the source) on a read error. */
+static ssize_t source_read(struct source *src, void *buf, size_t n, char *why, size_t len)
+{
+	ssize_t r;
+
+	if (!src->a) {
+		r = read(src->fd, buf, n);
+		if (r < 0)
+			fail(why, len, "%s: %s", src->path, strerror(errno));
+		return r;
+	}
+	r = archive_read_data(src->a, buf, n);
+	if (r < 0)
+		fail(why, len, "%s: a corrupt compressed stream: %s", src->path,
+		     archive_error_string(src->a) ? archive_error_string(src->a) : "?");
+	return r;
+}
+
+/*
+ * Copy src into the store through a temporary file, hashing as it streams,
+ * and rename it to its digest once complete; with want, only if the digest
+ * is want. digest receives "sha256:<hex>", size the length.
+ */
+static int store_stream(struct oci_layout *l, struct source *src, const char *want,
+			char *digest, uint64_t *size, char *why, size_t len)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	char tmp[4096];
 	unsigned char *buf = malloc(COPY_CHUNK);
-	int in = open(path, O_RDONLY), out = -1, ret = -1;
+	char tmp[4096];
+	int out = -1, ret = -1;
 	ssize_t n;
 
 	*size = 0;
-	snprintf(tmp, sizeof(tmp), "%s/blobs/sha256/.in-progress.XXXXXX", l->dir);
+	tmp[0] = 0;
 	if (!ctx || !buf) {
-		fail(why, len, "%s: out of memory%s", path, NULL);
+		fail(why, len, "%s: out of memory%s", src->path, NULL);
 		goto out;
 	}
-	if (in < 0) {
-		fail(why, len, "%s: %s", path, strerror(errno));
-		goto out;
-	}
+	snprintf(tmp, sizeof(tmp), "%s/blobs/sha256/.in-progress.XXXXXX", l->dir);
 	out = mkstemp(tmp);
 	if (out < 0) {
 		fail(why, len, "%s: %s", tmp, strerror(errno));
+		tmp[0] = 0;
 		goto out;
 	}
 	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-	while ((n = read(in, buf, COPY_CHUNK)) > 0) {
+	while ((n = source_read(src, buf, COPY_CHUNK, why, len)) > 0) {
 		EVP_DigestUpdate(ctx, buf, (size_t)n);
 		if (write(out, buf, (size_t)n) != n) {
 			fail(why, len, "%s: %s", tmp, strerror(errno));
@@ -175,24 +203,43 @@ int oci_put_file(struct oci_layout *l, const char *path, char *digest, uint64_t 
 		}
 		*size += (uint64_t)n;
 	}
-	if (n < 0 || fsync(out) || close(out)) {
-		fail(why, len, "%s: %s", n < 0 ? path : tmp, strerror(errno));
+	if (n < 0)
+		goto out;
+	if (fsync(out) || close(out)) {
 		out = -1;
+		fail(why, len, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	out = -1;
 	oci_sha256_final(ctx, digest);
+	if (want && strcmp(digest, want)) {
+		snprintf(why, len, "%s: decompressed, its bytes hash to %s, not to %s", src->path,
+			 digest, want);
+		goto out;
+	}
 	ret = commit_blob(l, tmp, digest, why, len);
 	tmp[0] = 0;
 out:
 	if (out >= 0)
 		close(out);
-	if (ret && tmp[0] && access(tmp, F_OK) == 0)
+	if (tmp[0])
 		unlink(tmp);
-	if (in >= 0)
-		close(in);
 	free(buf);
 	EVP_MD_CTX_free(ctx);
+	return ret;
+}
+
+int oci_put_file(struct oci_layout *l, const char *path, char *digest, uint64_t *size,
+		 char *why, size_t len)
+{
+	struct source src = { .path = path, .fd = open(path, O_RDONLY) };
+	int ret;
+
+	*size = 0;
+	if (src.fd < 0)
+		return fail(why, len, "%s: %s", path, strerror(errno));
+	ret = store_stream(l, &src, NULL, digest, size, why, len);
+	close(src.fd);
 	return ret;
 }
 
@@ -309,7 +356,7 @@ bool oci_digest_ok(const char *d)
 	return true;
 }
 
-static const char *str_field(struct json_object *o, const char *key)
+const char *oci_jstr(struct json_object *o, const char *key)
 {
 	struct json_object *v;
 
@@ -352,32 +399,45 @@ static struct json_object *read_json_blob(const char *dir, const char *digest, c
 }
 
 /* The manifest an index entry list names: by tag, else the only one. */
+const char *oci_platform_digest(struct json_object *manifests)
+{
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(manifests); i++) {
+		struct json_object *e = json_object_array_get_idx(manifests, i), *p;
+
+		if (json_object_object_get_ex(e, "platform", &p) &&
+		    oci_jstr(p, "os") && !strcmp(oci_jstr(p, "os"), "linux") &&
+		    oci_jstr(p, "architecture") && !strcmp(oci_jstr(p, "architecture"), "amd64"))
+			return oci_jstr(e, "digest");
+	}
+	return NULL;
+}
+
 static const char *pick_manifest(struct json_object *manifests, const char *tag, bool platform,
 				 char *why, size_t len)
 {
 	const char *only = NULL;
 	size_t i, n = json_object_array_length(manifests);
 
+	if (platform) {
+		const char *d = oci_platform_digest(manifests);
+
+		if (!d)
+			fail(why, len, "the image index has no linux/amd64 manifest%s%s", "", NULL);
+		return d;
+	}
 	for (i = 0; i < n; i++) {
-		struct json_object *e = json_object_array_get_idx(manifests, i), *a, *p;
+		struct json_object *e = json_object_array_get_idx(manifests, i), *a;
 		const char *name = NULL;
 
-		if (platform) {
-			if (json_object_object_get_ex(e, "platform", &p) &&
-			    str_field(p, "os") && !strcmp(str_field(p, "os"), "linux") &&
-			    str_field(p, "architecture") && !strcmp(str_field(p, "architecture"), "amd64"))
-				return str_field(e, "digest");
-			continue;
-		}
 		if (json_object_object_get_ex(e, "annotations", &a))
-			name = str_field(a, OCI_ANN_REF_NAME);
+			name = oci_jstr(a, OCI_ANN_REF_NAME);
 		if (tag && name && !strcmp(name, tag))
-			return str_field(e, "digest");
-		only = n == 1 ? str_field(e, "digest") : NULL;
+			return oci_jstr(e, "digest");
+		only = n == 1 ? oci_jstr(e, "digest") : NULL;
 	}
-	if (platform)
-		fail(why, len, "the image index has no linux/amd64 manifest%s%s", "", NULL);
-	else if (tag || !only)
+	if (tag || !only)
 		fail(why, len, "no image tagged '%s' in index.json%s", tag ? tag : "latest", NULL);
 	return tag ? NULL : only;
 }
@@ -414,7 +474,7 @@ int oci_resolve(const char *dir, const char *tag, struct oci_image *img, char *w
 		if (!man)
 			goto out;
 		snprintf(img->manifest_digest, sizeof(img->manifest_digest), "%.*s", OCI_DIGEST_LEN, digest);
-		mt = str_field(man, "mediaType");
+		mt = oci_jstr(man, "mediaType");
 		if (depth < 2 && ((mt && strstr(mt, "index")) ||
 				  (!mt && json_object_object_get_ex(man, "manifests", &list)))) {
 			if (!json_object_object_get_ex(man, "manifests", &list) ||
@@ -443,10 +503,10 @@ int oci_resolve(const char *dir, const char *tag, struct oci_image *img, char *w
 	}
 	for (i = 0; i < img->n; i++) {
 		struct json_object *l = json_object_array_get_idx(layers, i), *a, *sz;
-		const char *ld = str_field(l, "digest"), *lmt = str_field(l, "mediaType");
+		const char *ld = oci_jstr(l, "digest"), *lmt = oci_jstr(l, "mediaType");
 		struct stat st;
 
-		if (!json_object_object_get_ex(l, "annotations", &a) || !str_field(a, OVBD_ANN_DIGEST)) {
+		if (!json_object_object_get_ex(l, "annotations", &a) || !oci_jstr(a, OVBD_ANN_DIGEST)) {
 			snprintf(why, len, "layer %zu (%.80s, %.80s): not an OverlayBD layer: no %s annotation; convert the image first",
 				 i, ld ? ld : "no digest", lmt ? lmt : "no mediaType", OVBD_ANN_DIGEST);
 			goto out;
@@ -553,13 +613,13 @@ static void mark(const char *dir, const char *digest, struct json_object *keep, 
 		return;		/* a layer or config: not JSON we follow, or missing */
 	if (json_object_object_get_ex(o, "manifests", &list) && json_object_is_type(list, json_type_array))
 		for (i = 0; i < json_object_array_length(list); i++)
-			mark(dir, str_field(json_object_array_get_idx(list, i), "digest"), keep, depth + 1);
+			mark(dir, oci_jstr(json_object_array_get_idx(list, i), "digest"), keep, depth + 1);
 	/* a config and layers are leaves: kept, never read (a layer may be gigabytes) */
-	if (json_object_object_get_ex(o, "config", &cfg) && oci_digest_ok(str_field(cfg, "digest")))
-		json_object_object_add(keep, str_field(cfg, "digest"), NULL);
+	if (json_object_object_get_ex(o, "config", &cfg) && oci_digest_ok(oci_jstr(cfg, "digest")))
+		json_object_object_add(keep, oci_jstr(cfg, "digest"), NULL);
 	if (json_object_object_get_ex(o, "layers", &list) && json_object_is_type(list, json_type_array))
 		for (i = 0; i < json_object_array_length(list); i++) {
-			const char *ld = str_field(json_object_array_get_idx(list, i), "digest");
+			const char *ld = oci_jstr(json_object_array_get_idx(list, i), "digest");
 
 			if (oci_digest_ok(ld))
 				json_object_object_add(keep, ld, NULL);
@@ -586,7 +646,7 @@ int oci_gc(struct oci_layout *l, unsigned int *removed, uint64_t *freed, unsigne
 	}
 	if (json_object_object_get_ex(index, "manifests", &list) && json_object_is_type(list, json_type_array))
 		for (i = 0; i < json_object_array_length(list); i++)
-			mark(l->dir, str_field(json_object_array_get_idx(list, i), "digest"), keep, 0);
+			mark(l->dir, oci_jstr(json_object_array_get_idx(list, i), "digest"), keep, 0);
 	json_object_put(index);
 	snprintf(path, sizeof(path), "%s/blobs/sha256", l->dir);
 	d = opendir(path);
@@ -620,70 +680,23 @@ int oci_gc(struct oci_layout *l, unsigned int *removed, uint64_t *freed, unsigne
 int oci_put_decompressed(struct oci_layout *l, const char *path, const char *want_digest,
 			 uint64_t *size, char *why, size_t len)
 {
-	struct archive *a = archive_read_new();
+	struct source src = { .path = path, .a = archive_read_new() };
 	struct archive_entry *entry;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	char tmp[4096], got[OCI_DIGEST_LEN + 1];
-	unsigned char *buf = malloc(COPY_CHUNK);
-	int out = -1, ret = -1;
-	la_ssize_t n;
+	char got[OCI_DIGEST_LEN + 1];
+	int ret = -1;
 
 	*size = 0;
-	tmp[0] = 0;
-	if (!a || !ctx || !buf) {
-		fail(why, len, "%s: out of memory%s", path, NULL);
-		goto out;
-	}
+	if (!src.a)
+		return fail(why, len, "%s: out of memory%s", path, NULL);
 	/* the raw format: the stream's bytes, whatever compression libarchive finds */
-	archive_read_support_filter_all(a);
-	archive_read_support_format_raw(a);
-	if (archive_read_open_filename(a, path, COPY_CHUNK) != ARCHIVE_OK ||
-	    archive_read_next_header(a, &entry) != ARCHIVE_OK) {
-		fail(why, len, "%s: %s", path, archive_error_string(a) ? archive_error_string(a) : "unreadable");
-		goto out;
-	}
-	snprintf(tmp, sizeof(tmp), "%s/blobs/sha256/.in-progress.XXXXXX", l->dir);
-	out = mkstemp(tmp);
-	if (out < 0) {
-		fail(why, len, "%s: %s", tmp, strerror(errno));
-		tmp[0] = 0;
-		goto out;
-	}
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-	while ((n = archive_read_data(a, buf, COPY_CHUNK)) > 0) {
-		EVP_DigestUpdate(ctx, buf, (size_t)n);
-		if (write(out, buf, (size_t)n) != n) {
-			fail(why, len, "%s: %s", tmp, strerror(errno));
-			goto out;
-		}
-		*size += (uint64_t)n;
-	}
-	if (n < 0) {
-		fail(why, len, "%s: a corrupt compressed stream: %s", path,
-		     archive_error_string(a) ? archive_error_string(a) : "?");
-		goto out;
-	}
-	if (fsync(out) || close(out)) {
-		out = -1;
-		fail(why, len, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	out = -1;
-	oci_sha256_final(ctx, got);
-	if (strcmp(got, want_digest)) {
-		snprintf(why, len, "%s: decompressed, its bytes hash to %s, not to %s", path, got, want_digest);
-		goto out;
-	}
-	ret = commit_blob(l, tmp, got, why, len);
-	tmp[0] = 0;
-out:
-	if (out >= 0)
-		close(out);
-	if (tmp[0])
-		unlink(tmp);
-	free(buf);
-	EVP_MD_CTX_free(ctx);
-	if (a)
-		archive_read_free(a);
+	archive_read_support_filter_all(src.a);
+	archive_read_support_format_raw(src.a);
+	if (archive_read_open_filename(src.a, path, COPY_CHUNK) != ARCHIVE_OK ||
+	    archive_read_next_header(src.a, &entry) != ARCHIVE_OK)
+		fail(why, len, "%s: %s", path, archive_error_string(src.a) ?
+		     archive_error_string(src.a) : "unreadable");
+	else
+		ret = store_stream(l, &src, want_digest, got, size, why, len);
+	archive_read_free(src.a);
 	return ret;
 }

@@ -29,6 +29,12 @@ bool oci_digest_ok(const char *digest);
 struct evp_md_ctx_st;
 void oci_sha256_final(struct evp_md_ctx_st *ctx, char *digest);
 
+/* A string member of a JSON object, or NULL. */
+struct json_object;
+const char *oci_jstr(struct json_object *o, const char *key);
+/* The digest of the linux/amd64 entry of an image index's manifests, or NULL. */
+const char *oci_platform_digest(struct json_object *manifests);
+
 struct oci_layout {
 	char *dir;
 };

@@ -597,7 +597,7 @@ int reg_has_blob(struct reg_client *c, const char *digest, bool *has, char *why,
 	return 0;
 }
 
-int reg_put_blob(struct reg_client *c, const char *digest, const char *path, uint64_t size,
+int reg_put_blob(struct reg_client *c, const char *digest, const char *path,
 		 char *why, size_t len)
 {
 	struct upload up = { 0 };
@@ -605,7 +605,6 @@ int reg_put_blob(struct reg_client *c, const char *digest, const char *path, uin
 	char url[4096], loc[2400];
 	int ret = -1;
 
-	(void)size;
 	snprintf(url, sizeof(url), "%s/v2/%s/blobs/uploads/", c->base, c->ref.repo);
 	if (request(c, "POST", url, NULL, NULL, NULL, &r, why, len))
 		return -1;

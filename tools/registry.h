@@ -60,7 +60,7 @@ int reg_get_blob(struct reg_client *c, const char *digest, uint64_t size, const 
 /* Whether the registry has the blob (HEAD). */
 int reg_has_blob(struct reg_client *c, const char *digest, bool *has, char *why, size_t len);
 /* Upload the file at path as blob digest (POST, then one PUT). */
-int reg_put_blob(struct reg_client *c, const char *digest, const char *path, uint64_t size,
+int reg_put_blob(struct reg_client *c, const char *digest, const char *path,
 		 char *why, size_t len);
 /* Upload a manifest under reference (a tag). */
 int reg_put_manifest(struct reg_client *c, const char *reference, const char *body, size_t n,

@@ -26,24 +26,11 @@ expect_fail() {
 		not_ok "$name (exit $rc, expected $code; stderr: ${err:0:400})"
 	fi
 }
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-start_registry() {	# NAME [HTPASSWD]: sets PORT_<NAME>; the store is $T_DIR/NAME
-	local name=$1 port; port=$(free_port)
-	mkdir -p "$name"
-	{
-		echo "version: 0.1"
-		echo "log: {level: error, accesslog: {disabled: true}}"
-		echo "storage: {filesystem: {rootdirectory: $T_DIR/$name}, delete: {enabled: true}}"
-		echo "http: {addr: 127.0.0.1:$port}"
-		[ -n "${2:-}" ] && echo "auth: {htpasswd: {realm: ovbd-test, path: $2}}"
-	} >"$name.yml"
-	docker-registry serve "$name.yml" >"$name.log" 2>&1 &
-	PIDS+=($!)
-	for _ in $(seq 50); do
-		curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break
-		sleep 0.1
-	done
-	printf -v "PORT_$name" %s "$port"
+. "$TOP/tests/registry-lib.sh"
+registry() {	# NAME [HTPASSWD]: a registry storing in $T_DIR/NAME; sets PORT_<NAME>
+	start_registry "$T_DIR/$1" "${2:-}"
+	PIDS+=($REG_PID)
+	printf -v "PORT_$1" %s "$REG_PORT"
 }
 
 make_raw raw 4
@@ -61,7 +48,7 @@ for i in $(seq 2 20); do
 done
 ovbd image build --tag twenty store "${lowers[@]}" >/dev/null
 
-start_registry open
+registry open
 R=127.0.0.1:$PORT_open
 for t in one three twenty; do
 	check "push: a ${t}-layer image to $R/demo:$t" ovbd push store:$t $R/demo:$t
@@ -189,7 +176,7 @@ check "pull: ...within the timeout and a little ($(( $(date +%s) - start )) s)" 
 
 # htpasswd Basic auth; credentials from the files docker, podman and skopeo write
 htpasswd -Bbn ovbduser 'pw-s3cret' >htpasswd 2>/dev/null
-start_registry auth "$T_DIR/htpasswd"
+registry auth "$T_DIR/htpasswd"
 A=127.0.0.1:$PORT_auth
 expect_fail "auth: no stored credentials: refused, and said why" 1 ovbd push store:one $A/demo:one
 printf '{"auths": {"%s": {"auth": "%s"}}}' "$A" "$(printf 'ovbduser:wrong' | base64)" >bad-auth.json
