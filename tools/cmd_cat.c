@@ -5,7 +5,9 @@
 #include "output.h"
 #include "stack.h"
 #include "util.h"
+#include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <getopt.h>
 #include <unistd.h>
 
@@ -36,20 +38,42 @@ static void cat_content(struct blob *b, int out, const char *out_name)
 	free(buf);
 }
 
-static void cat_stack(char **paths, unsigned int n, int out, const char *out_name)
+static bool all_zero(const u8 *p, size_t n)
+{
+	return !p[0] && !memcmp(p, p + 1, n - 1);
+}
+
+/*
+ * Into a regular file (sparse): only what the merged index maps is read,
+ * and zero chunks stay holes; into a pipe, every byte.
+ */
+static void cat_stack(char **paths, unsigned int n, int out, const char *out_name, bool sparse)
 {
 	u8 *buf = xmalloc(CAT_CHUNK);
 	struct stack s;
-	u64 off;
+	u64 off, k = 0;
 
 	stack_open(&s, paths, n);
 	for (off = 0; off < s.virtual_size; off += CAT_CHUNK) {
 		size_t len = s.virtual_size - off < CAT_CHUNK ?
 			     (size_t)(s.virtual_size - off) : CAT_CHUNK;
 
+		if (sparse) {	/* the first merged piece that ends past off */
+			while (k < s.nmerged && ovbd_seg_end(&s.merged[k]) << 9 <= off)
+				k++;
+			if (k == s.nmerged || ovbd_seg_offset(&s.merged[k]) << 9 >= off + len)
+				continue;
+		}
 		stack_read(&s, off, buf, len);
-		write_full(out, buf, len, out_name);
+		if (sparse && all_zero(buf, len))
+			continue;
+		if (sparse)
+			pwrite_full(out, buf, len, off, out_name);
+		else
+			write_full(out, buf, len, out_name);
 	}
+	if (sparse && ftruncate(out, (off_t)s.virtual_size))
+		die(EXIT_BAD_INPUT, "%s: %s", out_name, strerror(errno));
 	stack_close(&s);
 	free(buf);
 }
@@ -108,7 +132,12 @@ int cmd_cat(int argc, char **argv)
 		}
 		blob_close(&b);
 	}
-	cat_stack(argv + optind, (unsigned int)(argc - optind), out, out_name);
+	{
+		struct stat st;
+
+		cat_stack(argv + optind, (unsigned int)(argc - optind), out, out_name,
+			  out != STDOUT_FILENO && !fstat(out, &st) && S_ISREG(st.st_mode));
+	}
 done:
 	if (out != STDOUT_FILENO)
 		output_commit(&o);

@@ -12,20 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void copy_into(int in, u64 len, int out, u64 out_off, const char *out_name)
-{
-	u8 *buf = xmalloc(1u << 20);
-	u64 off;
-
-	for (off = 0; off < len; off += 1u << 20) {
-		size_t n = len - off < (1u << 20) ? (size_t)(len - off) : (1u << 20);
-
-		pread_full(in, buf, n, off, "temporary layer");
-		pwrite_full(out, buf, n, out_off + off, out_name);
-	}
-	free(buf);
-}
-
 /* RFC 4122 text: 8-4-4-4-12 hex digits; stored upper-case, as upstream writes. */
 static const char *uuid_arg(const char *opt, char *v)
 {
@@ -71,10 +57,8 @@ int cmd_commit(int argc, char **argv)
 	struct stack lower, *lp = NULL;
 	struct output o;
 	const char *out_name;
-	int c, raw, out, tmp;
-	char tmpl[4096];
+	int c, raw, out;
 	struct stat st;
-	u64 n;
 
 	while ((c = ovbd_getopt(argc, argv, "l:za:b:tu:p:m:h", opts)) != -1) {
 		switch (c) {
@@ -114,23 +98,7 @@ int cmd_commit(int argc, char **argv)
 	output_open(&o, out_name, OUTPUT_BLOB, lowers, (int)nlower + 1, force);
 	out = o.fd;
 
-	if (!zfile && !tar) {
-		lsmt_commit(raw, (u64)st.st_size, lp, out, &co, out_name);
-	} else {
-		snprintf(tmpl, sizeof(tmpl), "%s.lsmt.XXXXXX", out_name);
-		tmp = mkstemp(tmpl);
-		if (tmp < 0)
-			die(EXIT_BAD_INPUT, "%s: %s", tmpl, strerror(errno));
-		unlink(tmpl);
-		n = lsmt_commit(raw, (u64)st.st_size, lp, tmp, &co, tmpl);
-		if (zfile)
-			n = zfile_write(tmp, n, out, tar ? TAR_PAYLOAD_OFFSET : 0, &zo, out_name);
-		else
-			copy_into(tmp, n, out, TAR_PAYLOAD_OFFSET, out_name);
-		if (tar)
-			tar_finish(out, n, out_name);
-		close(tmp);
-	}
+	layer_write(raw, (u64)st.st_size, lp, NULL, 0, &co, zfile ? &zo : NULL, tar, out, out_name);
 	if (lp)
 		stack_close(lp);
 	free(lowers);

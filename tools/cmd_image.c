@@ -15,8 +15,6 @@
 #include <stdlib.h>
 #include <time.h>
 
-#define OVBD_IMAGE_VERSION	"0.1.0"
-
 struct built_layer {
 	char digest[OCI_DIGEST_LEN + 1];
 	u64 size;
@@ -41,16 +39,6 @@ static void check_layer(const char *path, unsigned int i, char *uuid, char *pare
 	blob_close(&b);
 }
 
-static struct json_object *descriptor(const char *mt, const char *digest, u64 size)
-{
-	struct json_object *d = json_object_new_object();
-
-	json_object_object_add(d, "mediaType", json_object_new_string(mt));
-	json_object_object_add(d, "digest", json_object_new_string(digest));
-	json_object_object_add(d, "size", json_object_new_int64((int64_t)size));
-	return d;
-}
-
 /* RFC 3339 UTC: SOURCE_DATE_EPOCH when set (reproducible builds), else now. */
 static void created_time(char *buf, size_t len)
 {
@@ -70,11 +58,6 @@ static void created_time(char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static const char *json_text(struct json_object *o)
-{
-	return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-}
-
 static int image_build(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -86,9 +69,9 @@ static int image_build(int argc, char **argv)
 	static char parent[OVBD_LSMT_MAX_LAYERS][OVBD_LSMT_UUID_LEN + 1];
 	static struct built_layer layers[OVBD_LSMT_MAX_LAYERS];
 	const char *u[OVBD_LSMT_MAX_LAYERS], *pu[OVBD_LSMT_MAX_LAYERS];
-	const char *tag = "latest", *fs_type = "ext4", *text;
-	struct json_object *config, *rootfs, *diff_ids, *history, *manifest, *ls;
-	char cdigest[OCI_DIGEST_LEN + 1], mdigest[OCI_DIGEST_LEN + 1], why[600], created[32];
+	const char *tag = "latest", *fs_type = "ext4";
+	static struct oci_built_layer built[OVBD_LSMT_MAX_LAYERS];
+	char mdigest[OCI_DIGEST_LEN + 1], why[600], created[32];
 	struct oci_layout lay;
 	unsigned int i, n;
 	int c;
@@ -124,60 +107,12 @@ static int image_build(int argc, char **argv)
 				 why, sizeof(why)))
 			die(EXIT_BAD_INPUT, "layer %u: %s", i, why);
 
-	/* the config: an OverlayBD layer is an uncompressed tar, its diff_id its digest */
 	created_time(created, sizeof(created));
-	config = json_object_new_object();
-	json_object_object_add(config, "created", json_object_new_string(created));
-	json_object_object_add(config, "architecture", json_object_new_string("amd64"));
-	json_object_object_add(config, "os", json_object_new_string("linux"));
-	json_object_object_add(config, "config", json_object_new_object());
-	rootfs = json_object_new_object();
-	json_object_object_add(rootfs, "type", json_object_new_string("layers"));
-	diff_ids = json_object_new_array();
-	history = json_object_new_array();
-	for (i = 0; i < n; i++) {
-		struct json_object *h = json_object_new_object();
-
-		json_object_array_add(diff_ids, json_object_new_string(layers[i].digest));
-		json_object_object_add(h, "created", json_object_new_string(created));
-		json_object_object_add(h, "created_by", json_object_new_string("ovbd commit"));
-		if (layers[i].message[0])
-			json_object_object_add(h, "comment", json_object_new_string(layers[i].message));
-		json_object_array_add(history, h);
-	}
-	json_object_object_add(rootfs, "diff_ids", diff_ids);
-	json_object_object_add(config, "rootfs", rootfs);
-	json_object_object_add(config, "history", history);
-	text = json_text(config);
-	if (oci_put_bytes(&lay, text, strlen(text), cdigest, why, sizeof(why)))
-		die(EXIT_BAD_INPUT, "config: %s", why);
-
-	manifest = json_object_new_object();
-	json_object_object_add(manifest, "schemaVersion", json_object_new_int(2));
-	json_object_object_add(manifest, "mediaType", json_object_new_string(OCI_MT_MANIFEST));
-	json_object_object_add(manifest, "config", descriptor(OCI_MT_CONFIG, cdigest, strlen(text)));
-	ls = json_object_new_array();
-	for (i = 0; i < n; i++) {
-		struct json_object *d = descriptor(OCI_MT_LAYER_TAR, layers[i].digest, layers[i].size);
-		struct json_object *a = json_object_new_object();
-		char size[24];
-
-		snprintf(size, sizeof(size), "%llu", (unsigned long long)layers[i].size);
-		json_object_object_add(a, OVBD_ANN_DIGEST, json_object_new_string(layers[i].digest));
-		json_object_object_add(a, OVBD_ANN_SIZE, json_object_new_string(size));
-		json_object_object_add(a, OVBD_ANN_FSTYPE, json_object_new_string(fs_type));
-		json_object_object_add(a, OVBD_ANN_VERSION, json_object_new_string(OVBD_IMAGE_VERSION));
-		json_object_object_add(d, "annotations", a);
-		json_object_array_add(ls, d);
-	}
-	json_object_object_add(manifest, "layers", ls);
-	json_object_put(config);
-	text = json_text(manifest);
-	if (oci_put_bytes(&lay, text, strlen(text), mdigest, why, sizeof(why)) ||
-	    oci_tag(&lay, tag, mdigest, strlen(text), why, sizeof(why)))
-		die(EXIT_BAD_INPUT, "manifest: %s", why);
+	for (i = 0; i < n; i++)
+		built[i] = (struct oci_built_layer){ layers[i].digest, layers[i].size, layers[i].message };
+	if (oci_write_image(&lay, tag, built, n, fs_type, NULL, created, mdigest, why, sizeof(why)))
+		die(EXIT_BAD_INPUT, "%s", why);
 	printf("%s:%s %s\n", argv[optind], tag, mdigest);
-	json_object_put(manifest);
 	oci_layout_close(&lay);
 	return 0;
 }

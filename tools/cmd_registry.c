@@ -186,8 +186,8 @@ static void fetch_all(struct pull_job *j)
 	pthread_mutex_destroy(&j->lock);
 }
 
-void ovbd_pull(const char *refstr, const char *dir, bool plain, char *oci_ref, size_t len,
-	       char *manifest_digest)
+void ovbd_pull(const char *refstr, const char *dir, bool plain, bool any_image, char *oci_ref,
+	       size_t len, char *manifest_digest)
 {
 	char why[1024], mt[256], digest[80], cdigest[80];
 	struct json_object *man, *layers, *cfg;
@@ -237,7 +237,7 @@ void ovbd_pull(const char *refstr, const char *dir, bool plain, char *oci_ref, s
 	 * compressed layer may be one recompressed in transit: decided once
 	 * it is decompressed.
 	 */
-	for (i = 0; i < json_object_array_length(layers); i++) {
+	for (i = 0; !any_image && i < json_object_array_length(layers); i++) {
 		struct json_object *l = json_object_array_get_idx(layers, i), *a;
 		const char *lmt = oci_jstr(l, "mediaType") ? oci_jstr(l, "mediaType") : "no mediaType";
 
@@ -284,7 +284,7 @@ void ovbd_pull(const char *refstr, const char *dir, bool plain, char *oci_ref, s
 			job.digest[i] = oci_jstr(l, "digest");
 			job.size[i] = jsize(l);
 			prog.total += job.size[i];
-			if (!compressed_layer(lmt))
+			if (!compressed_layer(lmt) || any_image)	/* stored as it is */
 				continue;
 			/* what the layer is, uncompressed: the annotation, else the diff_id */
 			job.unpack[i] = any_unpack = true;
@@ -358,39 +358,25 @@ static int pull(int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		usage_of("pull", EXIT_USAGE);
-	ovbd_pull(argv[optind], argv[optind + 1], plain, out, sizeof(out), digest);
+	ovbd_pull(argv[optind], argv[optind + 1], plain, false, out, sizeof(out), digest);
 	printf("%s %s\n", out, digest);
 	return 0;
 }
 
-static int push(int argc, char **argv)
+void ovbd_push(const char *src, const char *dst, bool plain)
 {
-	static const struct option opts[] = {
-		{ "plain-http", no_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' }, { 0 } };
 	char why[1024], path[4096], dir[3968], *body;
 	struct json_object *man, *layers, *cfg;
-	const char *src, *mt;
+	const char *mt;
 	struct oci_image img;
 	struct reg_client c;
 	struct reg_ref ref;
-	bool plain = false;
 	size_t i, n;
-	int opt;
 
-	while ((opt = ovbd_getopt(argc, argv, "h", opts)) != -1) {
-		if (opt == 'P')
-			plain = true;
-		else
-			usage_of("push", opt == 'h' ? 0 : EXIT_USAGE);
-	}
-	if (argc - optind != 2)
-		usage_of("push", EXIT_USAGE);
-	src = argv[optind];
-	if (reg_parse_ref(argv[optind + 1], &ref, why, sizeof(why)))
+	if (reg_parse_ref(dst, &ref, why, sizeof(why)))
 		die(EXIT_USAGE, "push: %s", why);
 	if (ref.digest[0])
-		die(EXIT_USAGE, "push: %s: push to a tag, not a digest", argv[optind + 1]);
+		die(EXIT_USAGE, "push: %s: push to a tag, not a digest", dst);
 	{	/* [oci:]DIR[:TAG]: the image, and where its manifest's bytes are */
 		const char *tag;
 		char *d = oci_split_ref(src, &tag);
@@ -426,24 +412,43 @@ static int push(int argc, char **argv)
 			die(EXIT_BAD_INPUT, "push: %s: a digest that is no sha256", what);
 		snprintf(blob, sizeof(blob), "%s/blobs/sha256/%s", dir, digest + 7);
 		if (reg_has_blob(&c, digest, &has, why, sizeof(why)))
-			die(EXIT_BAD_INPUT, "push %s: %s: %s", argv[optind + 1], what, why);
+			die(EXIT_BAD_INPUT, "push %s: %s: %s", dst, what, why);
 		if (has) {
 			fprintf(stderr, "%s: %s %.19s...: already in the registry\n", ovbd_prog, what, digest);
 			continue;
 		}
 		if (reg_put_blob(&c, digest, blob, why, sizeof(why)))
-			die(EXIT_BAD_INPUT, "push %s: %s: %s", argv[optind + 1], what, why);
+			die(EXIT_BAD_INPUT, "push %s: %s: %s", dst, what, why);
 		fprintf(stderr, "%s: %s %.19s...: %llu bytes uploaded\n", ovbd_prog, what, digest,
 			(unsigned long long)jsize(d));
 	}
 	mt = oci_jstr(man, "mediaType") ? oci_jstr(man, "mediaType") : OCI_MT_MANIFEST;
 	if (reg_put_manifest(&c, ref.tag, body, n, mt, why, sizeof(why)))
-		die(EXIT_BAD_INPUT, "push %s: manifest: %s", argv[optind + 1], why);
+		die(EXIT_BAD_INPUT, "push %s: manifest: %s", dst, why);
 	printf("%s/%s:%s %s\n", ref.host, ref.repo, ref.tag, img.manifest_digest);
 	json_object_put(man);
 	free(body);
 	oci_image_free(&img);
 	reg_close(&c);
+}
+
+static int push(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "plain-http", no_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' }, { 0 } };
+	bool plain = false;
+	int opt;
+
+	while ((opt = ovbd_getopt(argc, argv, "h", opts)) != -1) {
+		if (opt == 'P')
+			plain = true;
+		else
+			usage_of("push", opt == 'h' ? 0 : EXIT_USAGE);
+	}
+	if (argc - optind != 2)
+		usage_of("push", EXIT_USAGE);
+	ovbd_push(argv[optind], argv[optind + 1], plain);
 	return 0;
 }
 
@@ -478,7 +483,7 @@ int image_layer_args(char **args, unsigned int n, struct oci_image *img, char **
 	    (strchr(ref.host, '.') || strchr(ref.host, ':') || !strcmp(ref.host, "localhost"))) {
 		char dig[OCI_DIGEST_LEN + 1];
 
-		ovbd_pull(args[0], ovbd_store(), false, oci_ref, sizeof(oci_ref), dig);
+		ovbd_pull(args[0], ovbd_store(), false, false, oci_ref, sizeof(oci_ref), dig);
 		return oci_layer_args(&arg, 1, img, paths, np, why, len);
 	}
 	return oci_layer_args(args, n, img, paths, np, why, len);

@@ -18,10 +18,6 @@ int cmd_image(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_rmi(int argc, char **argv);
-/*
- * Pull the registry image refstr into the layout dir (dies on failure);
- * oci_ref receives "oci:DIR:TAG", manifest_digest (if not NULL) its digest.
- */
 /* The store of images opened by reference: $OVBD_STORE, else /var/lib/ovbd. */
 #define OVBD_DEFAULT_STORE	"/var/lib/ovbd"
 const char *ovbd_store(void);
@@ -33,8 +29,17 @@ const char *ovbd_store(void);
 struct oci_image;
 int image_layer_args(char **args, unsigned int n, struct oci_image *img, char ***paths,
 		     unsigned int *np, char *why, size_t len);
-void ovbd_pull(const char *refstr, const char *dir, bool plain, char *oci_ref, size_t len,
-	       char *manifest_digest);
+/*
+ * Pull the registry image refstr into the layout dir (dies on failure);
+ * oci_ref receives "oci:DIR:TAG", manifest_digest (if not NULL) its digest.
+ * Without any_image, only an OverlayBD image; with it, any image, its
+ * layers stored as they are (for ovbd convert).
+ */
+void ovbd_pull(const char *refstr, const char *dir, bool plain, bool any_image, char *oci_ref,
+	       size_t len, char *manifest_digest);
+/* Push the OverlayBD image [oci:]DIR[:TAG] src to the registry reference dst (dies on failure). */
+void ovbd_push(const char *src, const char *dst, bool plain);
+int cmd_convert(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 
 /*

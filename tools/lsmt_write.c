@@ -3,7 +3,10 @@
 #include "stack.h"
 #include "util.h"
 #include "writers.h"
+#include <errno.h>
 #include <fcntl.h>
+#include <ovbd/tar.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #define CHUNK_SECTORS	2048u
@@ -98,12 +101,13 @@ static void random_uuid(char *out)
 		 r[11], r[12], r[13], r[14], r[15]);
 }
 
-u64 lsmt_commit(int raw_fd, u64 raw_size, struct stack *lower, int out_fd,
-		const struct commit_opts *o, const char *out_name)
+u64 lsmt_commit(int raw_fd, u64 raw_size, struct stack *lower, const struct byte_range *r,
+		size_t nr, int out_fd, const struct commit_opts *o, const char *out_name)
 {
 	struct committer c = { .out_fd = out_fd, .out_name = out_name,
 			       .data_sector = DATA_START };
 	u64 vsectors = (raw_size + 511) >> 9, lower_sectors = 0, s, i;
+	size_t k;
 	struct ovbd_lsmt_hdr h = { 0 };
 	u8 *raw = xmalloc(CHUNK_SECTORS << 9), *low = xmalloc(CHUNK_SECTORS << 9);
 	u8 *block, entry[OVBD_LSMT_ENTRY_SIZE];
@@ -112,27 +116,34 @@ u64 lsmt_commit(int raw_fd, u64 raw_size, struct stack *lower, int out_fd,
 	c.wbuf = xmalloc(CHUNK_SECTORS << 9);
 	if (lower)
 		lower_sectors = lower->virtual_size >> 9;
-	for (s = 0; s < vsectors; s += CHUNK_SECTORS) {
-		u64 n = vsectors - s < CHUNK_SECTORS ? vsectors - s : CHUNK_SECTORS;
-		u64 bytes = (s << 9) + (n << 9) > raw_size ? raw_size - (s << 9) : n << 9;
+	for (k = 0; k < (r ? nr : 1); k++) {
+		u64 first = r ? r[k].off >> 9 : 0;
+		u64 last = r ? (r[k].off + r[k].len + 511) >> 9 : vsectors;
 
-		memset(raw, 0, n << 9);
-		pread_full(raw_fd, raw, bytes, s << 9, "RAW");
-		memset(low, 0, n << 9);
-		if (s < lower_sectors)
-			stack_read(lower, s << 9, low,
-				   (size_t)((lower_sectors - s < n ? lower_sectors - s : n) << 9));
-		/* a block that differs anywhere is stored whole: sector-sized
-		 * holes inside file data would split extents, and reads with them */
-		for (i = 0; i < n; i += BLOCK_SECTORS) {
-			u64 bs = n - i < BLOCK_SECTORS ? n - i : BLOCK_SECTORS, j;
-			const u8 *r = raw + (i << 9);
-			enum run_kind k = RUN_NONE;
+		if (last > vsectors)
+			last = vsectors;
+		for (s = first; s < last; s += CHUNK_SECTORS) {
+			u64 n = last - s < CHUNK_SECTORS ? last - s : CHUNK_SECTORS;
+			u64 bytes = (s << 9) + (n << 9) > raw_size ? raw_size - (s << 9) : n << 9;
 
-			if (memcmp(r, low + (i << 9), bs << 9))
-				k = is_zero(r, bs << 9) ? RUN_ZERO : RUN_DATA;
-			for (j = 0; j < bs; j++)
-				add_sector(&c, s + i + j, k, r + (j << 9));
+			memset(raw, 0, n << 9);
+			pread_full(raw_fd, raw, bytes, s << 9, "RAW");
+			memset(low, 0, n << 9);
+			if (s < lower_sectors)
+				stack_read(lower, s << 9, low,
+					   (size_t)((lower_sectors - s < n ? lower_sectors - s : n) << 9));
+			/* a block that differs anywhere is stored whole: sector-sized
+			 * holes inside file data would split extents, and reads with them */
+			for (i = 0; i < n; i += BLOCK_SECTORS) {
+				u64 bs = n - i < BLOCK_SECTORS ? n - i : BLOCK_SECTORS, j;
+				const u8 *p = raw + (i << 9);
+				enum run_kind kd = RUN_NONE;
+
+				if (memcmp(p, low + (i << 9), bs << 9))
+					kd = is_zero(p, bs << 9) ? RUN_ZERO : RUN_DATA;
+				for (j = 0; j < bs; j++)
+					add_sector(&c, s + i + j, kd, p + (j << 9));
+			}
 		}
 	}
 	end_run(&c);
@@ -186,4 +197,47 @@ u64 lsmt_commit(int raw_fd, u64 raw_size, struct stack *lower, int out_fd,
 	free(c.wbuf);
 	free(c.segs);
 	return pos;
+}
+
+static void copy_into(int in, u64 len, int out, u64 out_off, const char *out_name)
+{
+	u8 *buf = xmalloc(1u << 20);
+	u64 off;
+
+	for (off = 0; off < len; off += 1u << 20) {
+		size_t n = len - off < (1u << 20) ? (size_t)(len - off) : (1u << 20);
+
+		pread_full(in, buf, n, off, "temporary layer");
+		pwrite_full(out, buf, n, out_off + off, out_name);
+	}
+	free(buf);
+}
+
+u64 layer_write(int raw_fd, u64 raw_size, struct stack *lower, const struct byte_range *r,
+		size_t nr, const struct commit_opts *co, const struct zfile_opts *zo, bool tar,
+		int out_fd, const char *out_name)
+{
+	char tmpl[4096];
+	int tmp;
+	u64 n;
+
+	if (!zo && !tar)
+		return lsmt_commit(raw_fd, raw_size, lower, r, nr, out_fd, co, out_name);
+	snprintf(tmpl, sizeof(tmpl), "%s.lsmt.XXXXXX", out_name);
+	tmp = mkstemp(tmpl);
+	if (tmp < 0)
+		die(EXIT_BAD_INPUT, "%s: %s", tmpl, strerror(errno));
+	unlink(tmpl);
+	n = lsmt_commit(raw_fd, raw_size, lower, r, nr, tmp, co, tmpl);
+	if (zo)
+		n = zfile_write(tmp, n, out_fd, tar ? TAR_PAYLOAD_OFFSET : 0, zo, out_name);
+	else
+		copy_into(tmp, n, out_fd, TAR_PAYLOAD_OFFSET, out_name);
+	if (tar) {
+		tar_finish(out_fd, n, out_name);
+		n += TAR_PAYLOAD_OFFSET + (OVBD_TAR_BLOCK - n % OVBD_TAR_BLOCK) % OVBD_TAR_BLOCK +
+		     2 * OVBD_TAR_BLOCK;
+	}
+	close(tmp);
+	return n;
 }

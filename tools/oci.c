@@ -365,7 +365,7 @@ const char *oci_jstr(struct json_object *o, const char *key)
 }
 
 /* Read the blob digest from the store, check its bytes against it, parse it. */
-static struct json_object *read_json_blob(const char *dir, const char *digest, char *why, size_t len)
+struct json_object *oci_read_json_blob(const char *dir, const char *digest, char *why, size_t len)
 {
 	char path[4096], got[OCI_DIGEST_LEN + 1];
 	struct json_object *o = NULL;
@@ -442,23 +442,23 @@ static const char *pick_manifest(struct json_object *manifests, const char *tag,
 	return tag ? NULL : only;
 }
 
-int oci_resolve(const char *dir, const char *tag, struct oci_image *img, char *why, size_t len)
+int oci_load_manifest(const char *dir, const char *tag, struct oci_manifest *mf, char *why,
+		      size_t len)
 {
-	struct json_object *index = NULL, *man = NULL, *list, *layers;
+	struct json_object *index = NULL, *man = NULL, *list;
 	char path[4096];
 	const char *digest, *mt;
-	int depth, ret = -1;
-	size_t i;
+	int depth;
 
-	memset(img, 0, sizeof(*img));
+	memset(mf, 0, sizeof(*mf));
 	snprintf(path, sizeof(path), "%s/index.json", dir);
 	index = json_file_object(path, INDEX_MAX, why, len);
 	if (!index)
-		goto out;
+		return -1;
 	if (!json_object_object_get_ex(index, "manifests", &list) ||
 	    !json_object_is_type(list, json_type_array)) {
 		fail(why, len, "%s: not an OCI image index: no \"manifests\" array%s", path, NULL);
-		goto out;
+		goto bad;
 	}
 	digest = pick_manifest(list, tag, false, why, len);
 	if (!digest && !tag)
@@ -470,17 +470,17 @@ int oci_resolve(const char *dir, const char *tag, struct oci_image *img, char *w
 		snprintf(want, sizeof(want), "%s", digest);
 		json_object_put(man);
 		digest = want;
-		man = read_json_blob(dir, digest, why, len);
+		man = oci_read_json_blob(dir, digest, why, len);
 		if (!man)
-			goto out;
-		snprintf(img->manifest_digest, sizeof(img->manifest_digest), "%.*s", OCI_DIGEST_LEN, digest);
+			goto bad;
+		snprintf(mf->digest, sizeof(mf->digest), "%.*s", OCI_DIGEST_LEN, digest);
 		mt = oci_jstr(man, "mediaType");
 		if (depth < 2 && ((mt && strstr(mt, "index")) ||
 				  (!mt && json_object_object_get_ex(man, "manifests", &list)))) {
 			if (!json_object_object_get_ex(man, "manifests", &list) ||
 			    !json_object_is_type(list, json_type_array)) {
 				fail(why, len, "%s: an image index without manifests%s", digest, NULL);
-				goto out;
+				goto bad;
 			}
 			digest = pick_manifest(list, NULL, true, why, len);
 			continue;
@@ -488,12 +488,33 @@ int oci_resolve(const char *dir, const char *tag, struct oci_image *img, char *w
 		break;
 	}
 	if (!digest || !man)
-		goto out;
-	if (!json_object_object_get_ex(man, "layers", &layers) ||
-	    !json_object_is_type(layers, json_type_array) || !json_object_array_length(layers)) {
-		fail(why, len, "manifest %s: no layers%s", img->manifest_digest, NULL);
-		goto out;
+		goto bad;
+	if (!json_object_object_get_ex(man, "layers", &mf->layers) ||
+	    !json_object_is_type(mf->layers, json_type_array) || !json_object_array_length(mf->layers)) {
+		fail(why, len, "manifest %s: no layers%s", mf->digest, NULL);
+		goto bad;
 	}
+	json_object_put(index);
+	mf->manifest = man;
+	return 0;
+bad:
+	json_object_put(man);
+	json_object_put(index);
+	return -1;
+}
+
+int oci_resolve(const char *dir, const char *tag, struct oci_image *img, char *why, size_t len)
+{
+	struct oci_manifest mf;
+	struct json_object *layers;
+	int ret = -1;
+	size_t i;
+
+	memset(img, 0, sizeof(*img));
+	if (oci_load_manifest(dir, tag, &mf, why, len))
+		return -1;
+	layers = mf.layers;
+	snprintf(img->manifest_digest, sizeof(img->manifest_digest), "%s", mf.digest);
 	img->n = (unsigned int)json_object_array_length(layers);
 	img->blobs = calloc(img->n, sizeof(*img->blobs));
 	img->sizes = calloc(img->n, sizeof(*img->sizes));
@@ -534,8 +555,7 @@ int oci_resolve(const char *dir, const char *tag, struct oci_image *img, char *w
 out:
 	if (ret)
 		oci_image_free(img);
-	json_object_put(man);
-	json_object_put(index);
+	json_object_put(mf.manifest);
 	return ret;
 }
 
@@ -608,7 +628,7 @@ static void mark(const char *dir, const char *digest, struct json_object *keep, 
 	json_object_object_add(keep, digest, NULL);
 	if (depth > 3)
 		return;
-	o = read_json_blob(dir, digest, why, sizeof(why));
+	o = oci_read_json_blob(dir, digest, why, sizeof(why));
 	if (!o)
 		return;		/* a layer or config: not JSON we follow, or missing */
 	if (json_object_object_get_ex(o, "manifests", &list) && json_object_is_type(list, json_type_array))
@@ -698,5 +718,97 @@ int oci_put_decompressed(struct oci_layout *l, const char *path, const char *wan
 	else
 		ret = store_stream(l, &src, want_digest, got, size, why, len);
 	archive_read_free(src.a);
+	return ret;
+}
+
+static struct json_object *descriptor(const char *mt, const char *digest, uint64_t size)
+{
+	struct json_object *d = json_object_new_object();
+
+	json_object_object_add(d, "mediaType", json_object_new_string(mt));
+	json_object_object_add(d, "digest", json_object_new_string(digest));
+	json_object_object_add(d, "size", json_object_new_int64((int64_t)size));
+	return d;
+}
+
+static const char *json_text(struct json_object *o)
+{
+	return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+int oci_write_image(struct oci_layout *lay, const char *tag, const struct oci_built_layer *layers,
+		    unsigned int n, const char *fs_type, struct json_object *base_config,
+		    const char *created, char *mdigest, char *why, size_t len)
+{
+	struct json_object *config = NULL, *rootfs, *diff_ids, *history, *manifest, *ls;
+	char cdigest[OCI_DIGEST_LEN + 1];
+	const char *text;
+	unsigned int i;
+	size_t clen;
+	int ret = -1;
+
+	/* the config: an OverlayBD layer is an uncompressed tar, its diff_id its digest */
+	if (base_config) {
+		if (json_object_deep_copy(base_config, &config, NULL))
+			return fail(why, len, "config: out of memory%s%s", "", NULL);
+	} else {
+		config = json_object_new_object();
+		json_object_object_add(config, "created", json_object_new_string(created));
+		json_object_object_add(config, "architecture", json_object_new_string("amd64"));
+		json_object_object_add(config, "os", json_object_new_string("linux"));
+		json_object_object_add(config, "config", json_object_new_object());
+	}
+	rootfs = json_object_new_object();
+	json_object_object_add(rootfs, "type", json_object_new_string("layers"));
+	diff_ids = json_object_new_array();
+	for (i = 0; i < n; i++)
+		json_object_array_add(diff_ids, json_object_new_string(layers[i].digest));
+	json_object_object_add(rootfs, "diff_ids", diff_ids);
+	json_object_object_add(config, "rootfs", rootfs);
+	if (!base_config) {	/* a history entry per layer; a converted image keeps its own */
+		history = json_object_new_array();
+		for (i = 0; i < n; i++) {
+			struct json_object *h = json_object_new_object();
+
+			json_object_object_add(h, "created", json_object_new_string(created));
+			json_object_object_add(h, "created_by", json_object_new_string("ovbd commit"));
+			if (layers[i].comment && layers[i].comment[0])
+				json_object_object_add(h, "comment", json_object_new_string(layers[i].comment));
+			json_object_array_add(history, h);
+		}
+		json_object_object_add(config, "history", history);
+	}
+	text = json_text(config);
+	clen = strlen(text);
+	if (oci_put_bytes(lay, text, clen, cdigest, why, len)) {
+		json_object_put(config);
+		return -1;
+	}
+	json_object_put(config);
+
+	manifest = json_object_new_object();
+	json_object_object_add(manifest, "schemaVersion", json_object_new_int(2));
+	json_object_object_add(manifest, "mediaType", json_object_new_string(OCI_MT_MANIFEST));
+	json_object_object_add(manifest, "config", descriptor(OCI_MT_CONFIG, cdigest, clen));
+	ls = json_object_new_array();
+	for (i = 0; i < n; i++) {
+		struct json_object *d = descriptor(OCI_MT_LAYER_TAR, layers[i].digest, layers[i].size);
+		struct json_object *a = json_object_new_object();
+		char size[24];
+
+		snprintf(size, sizeof(size), "%llu", (unsigned long long)layers[i].size);
+		json_object_object_add(a, OVBD_ANN_DIGEST, json_object_new_string(layers[i].digest));
+		json_object_object_add(a, OVBD_ANN_SIZE, json_object_new_string(size));
+		json_object_object_add(a, OVBD_ANN_FSTYPE, json_object_new_string(fs_type));
+		json_object_object_add(a, OVBD_ANN_VERSION, json_object_new_string(OVBD_IMAGE_VERSION));
+		json_object_object_add(d, "annotations", a);
+		json_object_array_add(ls, d);
+	}
+	json_object_object_add(manifest, "layers", ls);
+	text = json_text(manifest);
+	if (!oci_put_bytes(lay, text, strlen(text), mdigest, why, len) &&
+	    !oci_tag(lay, tag, mdigest, strlen(text), why, len))
+		ret = 0;
+	json_object_put(manifest);
 	return ret;
 }

@@ -77,6 +77,23 @@ int oci_untag(struct oci_layout *l, const char *tag, char *why, size_t len);
 int oci_gc(struct oci_layout *l, unsigned int *removed, uint64_t *freed, unsigned int *kept,
 	   char *why, size_t len);
 
+/* Read the JSON blob digest from the layout at dir, checking its bytes against it. */
+struct json_object *oci_read_json_blob(const char *dir, const char *digest, char *why, size_t len);
+
+/* One image's manifest, resolved from a layout. */
+struct oci_manifest {
+	char digest[OCI_DIGEST_LEN + 1];
+	struct json_object *manifest;	/* owned: json_object_put() it */
+	struct json_object *layers;	/* its non-empty "layers" array */
+};
+/*
+ * Resolve tag (NULL: the layout's only image, or "latest") in the layout
+ * at dir, following an image index to linux/amd64, to a manifest whose
+ * bytes match its digest and that has layers.
+ */
+int oci_load_manifest(const char *dir, const char *tag, struct oci_manifest *mf, char *why,
+		      size_t len);
+
 /* The OverlayBD layers of one image, resolved from a layout. */
 struct oci_image {
 	char manifest_digest[OCI_DIGEST_LEN + 1];
@@ -108,5 +125,25 @@ char *oci_split_ref(const char *arg, const char **tag);
  */
 int oci_layer_args(char **args, unsigned int n, struct oci_image *img, char ***paths,
 		   unsigned int *np, char *why, size_t len);
+
+/* One layer of an OverlayBD image being written: a stored blob. */
+struct oci_built_layer {
+	const char *digest;
+	uint64_t size;
+	const char *comment;	/* the history entry's comment, or NULL */
+};
+#define OVBD_IMAGE_VERSION	"0.1.0"
+
+/*
+ * Store an OverlayBD image's config and manifest and tag it: the layers'
+ * descriptors carry the OverlayBD annotations, and the config's diff_ids
+ * are the blobs' digests (an OverlayBD layer is an uncompressed tar). The
+ * config is base_config with its rootfs replaced, or (NULL) a new one with
+ * a history entry per layer, created at created. mdigest receives the
+ * manifest's digest.
+ */
+int oci_write_image(struct oci_layout *lay, const char *tag, const struct oci_built_layer *layers,
+		    unsigned int n, const char *fs_type, struct json_object *base_config,
+		    const char *created, char *mdigest, char *why, size_t len);
 
 #endif /* OVBD_OCI_H */

@@ -103,6 +103,24 @@ static const struct command commands[] = {
 	  "then the manifest under REF's tag.",
 	  "  --plain-http      HTTP instead of HTTPS (always for localhost and 127.0.0.1)\n",
 	  "ovbd push ./store:v1 127.0.0.1:5000/demo:v1" },
+	{ "convert", cmd_convert,
+	  "convert [--zfile [--algo lz4|zstd] [--block-size N]] [--size SIZE] [--tmpdir DIR] [--plain-http] SRC DST",
+	  "Convert an ordinary OCI or Docker image (tar, tar+gzip or tar+zstd\n"
+	  "layers with overlayfs whiteouts) into an OverlayBD image, rootless: the\n"
+	  "layers are applied in order to one ext4 file system with libext2fs, and\n"
+	  "each becomes an OverlayBD layer of exactly the blocks it changed. SRC\n"
+	  "and DST are oci:DIR[:TAG] or registry references (REF). Each blob and\n"
+	  "each uncompressed tar is checked against its digest and diff_id. The\n"
+	  "new image keeps the source's config (its rootfs replaced); nothing is\n"
+	  "tagged or pushed unless every layer converted.",
+	  "  --zfile           compress each layer as a ZFile (CRC32C per block)\n"
+	  "  --algo A          ZFile codec: lz4 (default) or zstd\n"
+	  "  --block-size N    ZFile block size: 4K (default) to 1M, a power of 2\n"
+	  "  --size SIZE       the file system's size: 64G (default), 64M to 4T\n"
+	  "  --tmpdir DIR      where the sparse file system image is built (default:\n"
+	  "                    DST's directory, else $TMPDIR, else /var/tmp)\n"
+	  "  --plain-http      HTTP instead of HTTPS (always for localhost and 127.0.0.1)\n",
+	  "ovbd convert --zfile oci:./nginx:latest oci:./obd:latest" },
 	{ "rmi", cmd_rmi, "rmi [oci:]DIR:TAG",
 	  "Remove the tag TAG from the layout DIR, then the blobs that no image\n"
 	  "of DIR references any more.",

@@ -5,6 +5,8 @@
 
 #include <ovbd/lsmt.h>
 #include <ovbd/zfile.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 struct zfile_opts {
 	u8 algo;
@@ -29,10 +31,22 @@ struct commit_opts {
 
 /*
  * Write a sealed LSMT layer to out_fd: the sectors of raw_fd (raw_size
- * bytes) that differ from lower (NULL: all zeros).  Returns bytes written.
+ * bytes) that differ from lower (NULL: all zeros), looking only inside the
+ * sorted ranges r[0..nr) when r is not NULL. Returns bytes written.
  */
 struct stack;
-u64 lsmt_commit(int raw_fd, u64 raw_size, struct stack *lower, int out_fd,
-		const struct commit_opts *o, const char *out_name);
+/* A byte range of a raw image, 4 KiB aligned. */
+struct byte_range {
+	u64 off, len;
+};
+u64 lsmt_commit(int raw_fd, u64 raw_size, struct stack *lower, const struct byte_range *r,
+		size_t nr, int out_fd, const struct commit_opts *o, const char *out_name);
+/*
+ * The same layer as a blob: ZFile-compressed when zo is not NULL, then
+ * tar-wrapped when tar is set. Returns the blob's length.
+ */
+u64 layer_write(int raw_fd, u64 raw_size, struct stack *lower, const struct byte_range *r,
+		size_t nr, const struct commit_opts *co, const struct zfile_opts *zo, bool tar,
+		int out_fd, const char *out_name);
 
 #endif /* OVBD_WRITERS_H */
