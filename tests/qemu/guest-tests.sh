@@ -115,6 +115,26 @@ check_tree ext4x10 10 $E/tree-10.sha256 $E/disk-10.sha256
 # the same 2-layer image as an OCI layout made by ovbd image build
 check_tree ext4oci oci:stacks/layout:ext4 $E/tree-2.sha256 $E/disk-2.sha256
 
+# ---- an ordinary image converted by ovbd convert, against umoci's unpack
+if ovbd open conv oci:converted/layout:img >/tmp/open.out 2>&1; then
+	ok "converted image: ovbd open oci:converted/layout:img"
+	mkdir -p /mnt/conv
+	if mount -t ext4 -o ro "/dev/mapper/conv" /mnt/conv; then
+		converted/treelist /mnt/conv >/tmp/conv.txt
+		check "converted image: every path's type, mode, owner, size, content, link target, xattrs and hard links match umoci's unpack ($(wc -l <converted/ref.txt) paths)" \
+			cmp /tmp/conv.txt converted/ref.txt
+		[ -s /tmp/conv.txt ] && ! cmp -s /tmp/conv.txt converted/ref.txt && diff /tmp/conv.txt converted/ref.txt | head -5 | cut -c1-200
+		check "converted image: the 2 GiB sparse file reads back with its size" \
+			sh -c "[ \$(stat -c %s /mnt/conv/srv/sparse.img) = 2147483648 ]"
+		umount /mnt/conv
+	else
+		not_ok "converted image: mount ext4"
+	fi
+	check "converted image: ovbd close" ovbd close conv
+else
+	not_ok "converted image: ovbd open: $(cat /tmp/open.out)"
+fi
+
 if [ -z "$QUICK" ]; then
 	set --; for f in stacks/s255/S*; do set -- "$@" "$f"; done
 	if ovbd open s255 "$@" >/tmp/open.out 2>&1; then

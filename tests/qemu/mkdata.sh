@@ -83,6 +83,16 @@ done
 cp "$work/disk.raw" "$OUT/stacks/ext4/ref.raw"	# for the concurrent readers
 "$OVBD" image build --tag ext4 "$OUT/stacks/layout" "${twins[@]}" >/dev/null
 
+# ---- an ordinary image (tests/convert-image.py) converted by ovbd convert; the
+# reference is umoci's unpack of the same tars, listed by tests/treelist.c
+mkdir -p "$OUT/converted"
+python3 "$TOP/tests/convert-image.py" "$work/conv-src" --gzip-copy "$work/conv-ref" >/dev/null
+SOURCE_DATE_EPOCH=1700000000 "$OVBD" convert --zfile oci:"$work/conv-src":src oci:"$OUT/converted/layout":img >/dev/null
+gcc -O2 -static -o "$OUT/converted/treelist" "$TOP/tests/treelist.c" -lcrypto 2>/dev/null
+umoci unpack --image "$work/conv-ref":src "$work/conv-bundle" >/dev/null 2>&1
+"$OUT/converted/treelist" "$work/conv-bundle/rootfs" >"$OUT/converted/ref.txt"
+rm -rf "$work/conv-bundle" "$work/conv-src" "$work/conv-ref"
+
 # 255 layers over a small disk, every third one compressed
 mkdir -p "$OUT/stacks/s255"; truncate -s 2M "$work/small"; lowers=()
 for i in $(seq 1 255); do
