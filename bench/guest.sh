@@ -163,4 +163,22 @@ for round in $(seq "$ROUNDS"); do
 done
 cold; profile ctr_255x10k dmsetup --noudevsync create --readonly big --table "0 $vs $big"
 dmsetup --noudevsync remove big
+
+echo "bench: ovbd open + close of 255 layers: in-process against dmsetup/losetup subprocesses"
+OLD="/data/oldovbd/ld-linux-x86-64.so.2 --library-path /data/oldovbd /data/oldovbd/ovbd"
+for round in $(seq "$ROUNDS"); do
+	t0=$(now)
+	ovbd open --ignore-chain o255 stack1/layer* >/dev/null
+	t1=$(now)
+	ovbd close o255
+	t2=$(now)
+	$OLD open --ignore-chain p255 stack1/layer* >/dev/null
+	t3=$(now)
+	$OLD close p255
+	t4=$(now)
+	bench open255_inproc_s "$(elapsed "$t0" "$t1")"
+	bench close255_inproc_s "$(elapsed "$t1" "$t2")"
+	bench open255_subproc_s "$(elapsed "$t2" "$t3")"
+	bench close255_subproc_s "$(elapsed "$t3" "$t4")"
+done
 echo "bench: done"

@@ -72,6 +72,7 @@ so the issue's upstream figures are not re-measured.
 | ovbd cat zstd / zstd -b decompression | $(r us_cat_zstd_MBps us_zstd_b_MBps) | ${V[us_cat_zstd_MBps]:-n/a} against ${V[us_zstd_b_MBps]:-n/a} MB/s |
 | ovbd cat lz4, hardware CRC32C / table CRC32C | $(r us_cat_lz4_MBps us_cat_lz4_tablecrc_MBps) | |
 | CRC32C, dispatched (GB/s) | ${V[crc32c_GBps]:-n/a} | table: ${V[crc32c_table_GBps]:-n/a} GB/s |
+| ovbd open of 255 layers, in-process (libdevmapper, loop ioctls) / dmsetup and losetup subprocesses (target <= 1) | $(r open255_inproc_s open255_subproc_s) | ${V[open255_inproc_s]:-n/a} against ${V[open255_subproc_s]:-n/a} s; close ${V[close255_inproc_s]:-n/a} against ${V[close255_subproc_s]:-n/a} s |
 | ovbd convert / tar -x to tmpfs, source tar bytes per second (bench/convert.sh; target >= 0.5) | $(r convert_ovbd_MBps convert_tar_MBps) | ${V[convert_ovbd_MBps]:-n/a} against ${V[convert_tar_MBps]:-n/a} MB/s, $(( ${V[convert_src_bytes]:-0} / 1000000 )) MB in 3 gzip layers |
 | ovbd convert --zfile / tar -x to tmpfs | $(r convert_ovbd_zfile_MBps convert_tar_MBps) | ${V[convert_ovbd_zfile_MBps]:-n/a} MB/s; stored $(( ${V[convert_zfile_stored_bytes]:-0} / 1000000 )) MB |
 | ovbd pull / curl of the same blobs from a local docker-registry (bench/registry.sh; target >= 0.8) | $(r pull_ovbd_MBps pull_curl_MBps) | ${V[pull_ovbd_MBps]:-n/a} against ${V[pull_curl_MBps]:-n/a} MB/s, $(( ${V[pull_bytes]:-0} / 1000000 )) MB |

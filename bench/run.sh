@@ -73,6 +73,13 @@ copy_bin "$(command -v fio)" "$D/fio"
 copy_bin "$(command -v lz4)" "$D/bin"; copy_bin "$(command -v zstd)" "$D/bin"
 # perf (linux-perf, built for 6.1) profiles the guest where targets are missed
 copy_bin "$(command -v perf)" "$D/perf"
+# ovbd as it was before libdevmapper and the loop ioctls (dmsetup and losetup
+# subprocesses), to time open against the in-process one in the same boot
+say "ovbd of 4f9949c (subprocesses), for ovbd open side by side"
+rm -rf "$B/old"; mkdir -p "$B/old"
+git -C "$TOP" archive 4f9949c tools include src VERSION | tar -x -C "$B/old"
+make -s -C "$B/old/tools" >/dev/null
+copy_bin "$B/old/tools/build/ovbd" "$D/oldovbd"
 cp bench/guest.sh "$D/guest.sh"
 ls -l "$D" | sed 's/^/  /'
 mkfs.ext4 -q -F -O ^has_journal -d "$D" "$B/data.img" "$(( $(du -sm "$D" | cut -f1) * 11 / 10 + 128 ))M"

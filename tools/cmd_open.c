@@ -2,11 +2,16 @@
 /*
  * ovbd open / close / status: set a device stack up and down.
  *
- * open attaches each layer blob to a read-only loop device, creates one
- * zfile device per compressed layer and the lsmt device /dev/mapper/NAME.
- * What it created is recorded in /run/ovbd/NAME, in creation order, so
- * that close (and a failed open) tears down exactly that, in reverse.
+ * open attaches each layer blob to a read-only, autoclearing loop device
+ * (loop ioctls), creates one zfile device per compressed layer and the lsmt
+ * device /dev/mapper/NAME (libdevmapper, with udev cookies). Each device's
+ * DM UUID names ovbd, its role and its stack (devices.h), so close, status
+ * and list read the kernel and nothing else: a killed open leaves parts
+ * that close (or the next open) finds by uuid, and loop devices that clear
+ * themselves. Only an image reference, which the kernel cannot hold, is
+ * kept in /run/ovbd/NAME.image.
  */
+#define _GNU_SOURCE
 #include "commands.h"
 #include "config.h"
 #include "dmplan.h"
@@ -14,33 +19,18 @@
 #include "stack.h"
 #include "run.h"
 #include "util.h"
+#include "devices.h"
 #include <fcntl.h>
 #include <getopt.h>
+#include <json-c/json.h>
+#include <openssl/evp.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define STATE_DIR	"/run/ovbd"
-#define MAX_ITEMS	(2 * OVBD_LSMT_MAX_LAYERS + 2)
-#define ITEM_MAX	300	/* a device name or a state file path */
-
-#define MAX_ITEMS_ALL	(MAX_ITEMS + 3 * OVBD_LSMT_MAX_LAYERS)
-
-struct state {
-	unsigned int n;
-	char kind[MAX_ITEMS_ALL];	/* 'l' loop device, 'd' dm device, 'f' file */
-	char name[MAX_ITEMS_ALL][ITEM_MAX];
-};
-
-static const char *kind_word(char k)
-{
-	return k == 'l' ? "loop" : k == 'f' ? "file" : k == 'i' ? "image" : "dm";
-}
-
-static void state_add(struct state *s, char kind, const char *name)
-{
-	s->kind[s->n] = kind;
-	snprintf(s->name[s->n++], ITEM_MAX, "%.*s", ITEM_MAX - 1, name);
-}
+#define RUN_DIR		"/run/ovbd"	/* only NAME.image: what the kernel cannot tell */
+#define MAX_PARTS	(2 * OVBD_LSMT_MAX_LAYERS + 1)
 
 /* Newlines to spaces: messages are one line. */
 static char *one_line(char *s)
@@ -53,50 +43,18 @@ static char *one_line(char *s)
 	return s;
 }
 
-static bool no_udev(void)
+/*
+ * A test hook for crash safety: OVBD_TEST_KILL_AT=k kills ovbd open with
+ * SIGKILL after its k-th step (a loop attach or a device load), as a power
+ * cut or the OOM killer would.
+ */
+static void kill_point(void)
 {
-	return access("/run/udev/control", F_OK) != 0;
-}
+	static int step;
+	const char *k = getenv("OVBD_TEST_KILL_AT");
 
-static void state_path(char *buf, size_t len, const char *name)
-{
-	snprintf(buf, len, STATE_DIR "/%s", name);
-}
-
-static void state_save(const struct state *s, const char *name)
-{
-	char path[256];
-	unsigned int i;
-	FILE *f;
-
-	mkdir(STATE_DIR, 0700);
-	state_path(path, sizeof(path), name);
-	if (!s->n) {
-		unlink(path);
-		return;
-	}
-	f = fopen(path, "w");
-	if (!f)
-		die(EXIT_BAD_INPUT, "%s: %s", path, strerror(errno));
-	for (i = 0; i < s->n; i++)
-		fprintf(f, "%s %s\n", kind_word(s->kind[i]), s->name[i]);
-	fclose(f);
-}
-
-static bool state_load(struct state *s, const char *name)
-{
-	char path[256], kind[8], dev[ITEM_MAX];
-	FILE *f;
-
-	memset(s, 0, sizeof(*s));
-	state_path(path, sizeof(path), name);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	while (s->n < MAX_ITEMS_ALL && fscanf(f, "%7s %299s", kind, dev) == 2)
-		state_add(s, kind[0] == 'l' ? 'l' : kind[0] == 'f' ? 'f' : kind[0] == 'i' ? 'i' : 'd', dev);
-	fclose(f);
-	return true;
+	if (k && ++step == atoi(k))
+		raise(SIGKILL);
 }
 
 /*
@@ -121,30 +79,226 @@ static void kernel_reason(const char *dev, char *buf, size_t len)
 	free(out);
 }
 
-/* Remove what s lists, newest first; returns how many could not be removed. */
-static int teardown(struct state *s, char *why, size_t whylen)
+static void image_record_path(char *buf, size_t len, const char *name)
 {
+	snprintf(buf, len, RUN_DIR "/%s.image", name);
+}
+
+/* "<32 hex>": the manifest digest's, or a digest of the layers' uuids and paths. */
+static void stack_id(char *id, const struct dm_plan *plan, char **blobs, unsigned int n,
+		     const char *manifest)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int i, mdlen;
+	EVP_MD_CTX *ctx;
+
+	if (manifest && !strncmp(manifest, "sha256:", 7) && strlen(manifest) >= 7 + 32) {
+		snprintf(id, 33, "%.32s", manifest + 7);
+		return;
+	}
+	ctx = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	for (i = 0; i < n; i++) {
+		EVP_DigestUpdate(ctx, plan->layer[i].uuid, strlen(plan->layer[i].uuid));
+		EVP_DigestUpdate(ctx, blobs[i], strlen(blobs[i]) + 1);
+	}
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	for (i = 0; i < 16; i++)
+		sprintf(id + 2 * i, "%02x", md[i]);
+}
+
+/* A part's device name, from its uuid "OVBD-part-<id>-<devname>". */
+static const char *part_devname(const char *uuid)
+{
+	size_t p = strlen(OVBD_UUID_PART);
+
+	return strlen(uuid) > p + 33 ? uuid + p + 33 : "";
+}
+
+/* Remove dev and, depth first, the private parts its table uses (loops clear themselves). */
+static int remove_tree(const char *dev, int depth, char *why, size_t len)
+{
+	unsigned int ma[MAX_PARTS], mi[MAX_PARTS], n, i;
+	char part[OVBD_DM_NAME_MAX], uuid[OVBD_DM_UUID_MAX];
 	int failed = 0;
 
-	while (s->n) {
-		char *item = s->name[s->n - 1], out[512];
-		char *dm[] = { "dmsetup", "remove", no_udev() ? "--noudevsync" : "--retry", item, NULL };
-		char *lo[] = { "losetup", "-d", item, NULL };
-
-		if (s->kind[s->n - 1] == 'f' || s->kind[s->n - 1] == 'i') {
-			if (s->kind[s->n - 1] == 'f')
-				unlink(item);
-			s->n--;	/* an image record names what was opened: nothing to remove */
-			continue;
-		}
-		if (run_cmd(s->kind[s->n - 1] == 'l' ? lo : dm, out, sizeof(out))) {
-			if (!failed++)
-				snprintf(why, whylen, "cannot remove %s: %s", item, one_line(out));
-			break;		/* keep the rest: it is still in use */
-		}
-		s->n--;
-	}
+	if (depth > 3 || dm_deps(dev, ma, mi, MAX_PARTS, &n, why, len) || dm_remove(dev, why, len))
+		return -1;
+	for (i = 0; i < n; i++)
+		if (dm_name_of(ma[i], mi[i], part, sizeof(part)) && !dm_uuid(part, uuid, sizeof(uuid)) &&
+		    !strncmp(uuid, OVBD_UUID_PART, strlen(OVBD_UUID_PART)) &&
+		    remove_tree(part, depth + 1, why, len))
+			failed = -1;
 	return failed;
+}
+
+struct leftovers {
+	const char *name;
+	unsigned int n;
+	char dev[MAX_PARTS][OVBD_DM_NAME_MAX];
+};
+
+/* Parts named NAME-z000 or NAME-t000 whose stack device is gone (a crash mid-open). */
+static int find_leftover(const char *dev, const char *uuid, void *arg)
+{
+	struct leftovers *l = arg;
+	const char *d = part_devname(uuid);
+	size_t k = strlen(l->name);
+
+	if (!strncmp(d, l->name, k) && d[k] == '-' && (d[k + 1] == 'z' || d[k + 1] == 't') &&
+	    strlen(d + k + 2) == 3 && strspn(d + k + 2, "0123456789") == 3 &&
+	    !strcmp(d, dev) && l->n < MAX_PARTS)
+		snprintf(l->dev[l->n++], OVBD_DM_NAME_MAX, "%s", dev);
+	return 0;
+}
+
+/* Remove leftover parts of NAME: zfile parts (which hold tails) first. Returns how many. */
+static int remove_leftovers(const char *name, char *why, size_t len)
+{
+	static struct leftovers l;
+	unsigned int i, removed = 0;
+	int pass;
+
+	memset(&l, 0, sizeof(l));
+	l.name = name;
+	if (dm_each(OVBD_UUID_PART, find_leftover, &l, why, len))
+		return -1;
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < l.n; i++) {
+			char uuid[OVBD_DM_UUID_MAX];
+
+			if (l.dev[i][strlen(name) + 1] != (pass ? 't' : 'z') ||
+			    dm_uuid(l.dev[i], uuid, sizeof(uuid)))	/* gone with its holder */
+				continue;
+			if (remove_tree(l.dev[i], 0, why, len))
+				return -1;
+			removed++;
+		}
+	return (int)removed;
+}
+
+/* "0 <sectors> <target> <args>" (dmplan's one-line tables) as a dm_line. */
+static void parse_table(const char *table, struct dm_line *l, char *target, size_t tlen)
+{
+	unsigned long long start, length;
+	int off = 0;
+
+	if (sscanf(table, "%llu %llu %63s %n", &start, &length, target, &off) < 3 || !off)
+		die(EXIT_BAD_INPUT, "internal error: table '%.80s'", table);
+	(void)tlen;
+	l->start = start;
+	l->length = length;
+	l->target = target;
+	l->params = table + off;
+}
+
+/* Set up the stack, or roll back and return -1 with why set. */
+static int open_stack(const char *name, char **blobs, unsigned int n, const char *manifest,
+		      bool direct_io, char *why, size_t whylen)
+{
+	static struct dm_plan plan;
+	static char loops[OVBD_LSMT_MAX_LAYERS][64], mapped[OVBD_LSMT_MAX_LAYERS][OVBD_DM_NAME_MAX + 16];
+	static char created[MAX_PARTS][OVBD_DM_NAME_MAX];
+	char *devs[OVBD_LSMT_MAX_LAYERS], id[33], uuid[OVBD_DM_UUID_MAX], rb[512];
+	int fds[2 * OVBD_LSMT_MAX_LAYERS];
+	unsigned int i, nfd = 0, ncreated = 0;
+
+	if (!dm_uuid(name, uuid, sizeof(uuid))) {
+		snprintf(why, whylen, "/dev/mapper/%s exists already%s", name,
+			 strncmp(uuid, OVBD_UUID_STACK, strlen(OVBD_UUID_STACK)) ? " (not made by ovbd)" :
+			 " (ovbd close it first)");
+		return -1;
+	}
+	if (remove_leftovers(name, why, whylen) < 0)
+		return -1;
+	dmplan_probe(&plan, name, blobs, n);	/* validates before creating */
+	stack_id(id, &plan, blobs, n, manifest);
+	for (i = 0; i < n; i++) {
+		if (loop_attach(blobs[i], direct_io, loops[i], sizeof(loops[i]), &fds[nfd], why, whylen)) {
+			snprintf(rb, sizeof(rb), "%s", why);
+			snprintf(why, whylen, "layer %u: %s", i, rb);
+			goto rollback;
+		}
+		nfd++;
+		kill_point();
+		snprintf(mapped[i], sizeof(mapped[i]), "%s", loops[i]);
+		if (plan.layer[i].tail) {
+			/*
+			 * A loop device drops a blob's partial last sector. When a ZFile
+			 * keeps its trailer fields there, append that sector, zero-padded,
+			 * with dm-linear, from a 512-byte memfd on its own loop device.
+			 */
+			u64 whole = plan.layer[i].file_size / DMPLAN_SECTOR;
+			char tloop[64], path[64], dev[OVBD_DM_NAME_MAX], p0[80], p1[80];
+			struct dm_line lines[2];
+			int mfd = memfd_create("ovbd-tail", MFD_CLOEXEC);
+
+			if (mfd < 0 || write(mfd, plan.layer[i].tail_sector, DMPLAN_SECTOR) != DMPLAN_SECTOR) {
+				snprintf(why, whylen, "layer %u: a memfd for its last sector: %s", i, strerror(errno));
+				if (mfd >= 0)
+					close(mfd);
+				goto rollback;
+			}
+			snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
+			if (loop_attach(path, false, tloop, sizeof(tloop), &fds[nfd], why, whylen)) {
+				close(mfd);
+				snprintf(rb, sizeof(rb), "%s", why);
+				snprintf(why, whylen, "layer %u: its last sector: %s", i, rb);
+				goto rollback;
+			}
+			close(mfd);
+			nfd++;
+			kill_point();
+			snprintf(dev, sizeof(dev), "%s-t%03u", name, i);
+			snprintf(uuid, sizeof(uuid), OVBD_UUID_PART "%s-%.85s", id, dev);
+			snprintf(p0, sizeof(p0), "%s 0", loops[i]);
+			snprintf(p1, sizeof(p1), "%s 0", tloop);
+			lines[0] = (struct dm_line){ 0, whole, "linear", p0 };
+			lines[1] = (struct dm_line){ whole, 1, "linear", p1 };
+			if (dm_create(dev, uuid, lines, 2, true, why, whylen))
+				goto rollback;
+			snprintf(created[ncreated++], OVBD_DM_NAME_MAX, "%s", dev);
+			kill_point();
+			snprintf(mapped[i], sizeof(mapped[i]), "/dev/mapper/%s", dev);
+		}
+		devs[i] = mapped[i];
+	}
+	dmplan_render(&plan, name, devs);
+	for (i = 0; i < plan.n; i++) {
+		bool top = i == plan.n - 1;
+		char target[64];
+		struct dm_line line;
+
+		parse_table(plan.dev[i].table, &line, target, sizeof(target));
+		snprintf(uuid, sizeof(uuid), "%s%s-%.84s", top ? OVBD_UUID_STACK : OVBD_UUID_PART, id,
+			 plan.dev[i].name);
+		if (dm_create(plan.dev[i].name, uuid, &line, 1, !top, why, whylen)) {
+			char reason[400];
+
+			kernel_reason(plan.dev[i].name, reason, sizeof(reason));
+			snprintf(why + strlen(why), whylen - strlen(why), "%s%s", reason,
+				 strstr(reason, "unknown target type") || strstr(why, "unknown target") ?
+				 " (the dm-overlaybd module is not loaded: modprobe dm-overlaybd; "
+				 "if it is not found, see dkms status dm-overlaybd)" : "");
+			dmplan_free(&plan);
+			goto rollback;
+		}
+		snprintf(created[ncreated++], OVBD_DM_NAME_MAX, "%s", plan.dev[i].name);
+		kill_point();
+	}
+	dmplan_free(&plan);
+	for (i = 0; i < nfd; i++)	/* the dm devices hold the loops now */
+		close(fds[i]);
+	return 0;
+rollback:
+	while (ncreated--)
+		if (dm_remove(created[ncreated], rb, sizeof(rb)))
+			snprintf(why + strlen(why), whylen - strlen(why),
+				 "; rollback incomplete (%s): see ovbd close %s", one_line(rb), name);
+	for (i = 0; i < nfd; i++)	/* autoclear detaches them */
+		close(fds[i]);
+	return -1;
 }
 
 static void write_result(const char *path, const char *text)
@@ -160,144 +314,17 @@ static void write_result(const char *path, const char *text)
 	}
 }
 
-static bool make_nodes(const char *dev)
-{
-	char *mk[] = { "dmsetup", "mknodes", (char *)dev, NULL }, out[256];
-
-	return !no_udev() || run_cmd(mk, out, sizeof(out)) == 0;
-}
-
-/*
- * A loop device drops a blob's partial last sector. When a ZFile keeps its
- * trailer fields there, append that sector, zero-padded, with dm-linear:
- * a 512-byte file instead of a copy of the blob. Sets dev to what to map.
- */
-static int attach_tail(struct state *s, const char *name, unsigned int i,
-		       const struct dmplan_layer *l, const char *loop, char *dev, size_t devlen,
-		       char *why, size_t whylen)
-{
-	char path[ITEM_MAX], tloop[512], table[DMPLAN_NAME_MAX + 8], out[512];
-	u64 whole = l->file_size / DMPLAN_SECTOR * DMPLAN_SECTOR;
-	FILE *f;
-	int fd;
-
-	snprintf(dev, devlen, "%s", loop);
-	if (!l->tail)
-		return 0;
-	snprintf(path, sizeof(path), STATE_DIR "/%s.tail%03u", name, i);
-	mkdir(STATE_DIR, 0700);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0) {
-		snprintf(why, whylen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	write_full(fd, l->tail_sector, sizeof(l->tail_sector), path);
-	close(fd);
-	state_add(s, 'f', path);
-	{
-		char *argv[] = { "losetup", "--read-only", "--find", "--show", path, NULL };
-
-		if (run_cmd(argv, tloop, sizeof(tloop))) {
-			snprintf(why, whylen, "layer %u: losetup %s: %s", i, path, one_line(tloop));
-			return -1;
-		}
-	}
-	tloop[strcspn(tloop, "\n")] = 0;
-	state_add(s, 'l', tloop);
-	snprintf(path, sizeof(path), STATE_DIR "/%s.t%03u.table", name, i);
-	f = fopen(path, "w");
-	if (!f) {
-		snprintf(why, whylen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	fprintf(f, "0 %llu linear %s 0\n%llu 1 linear %s 0\n",
-		(unsigned long long)(whole / DMPLAN_SECTOR), loop,
-		(unsigned long long)(whole / DMPLAN_SECTOR), tloop);
-	fclose(f);
-	snprintf(table, sizeof(table), "%s-t%03u", name, i);
-	{
-		char *argv[] = { "dmsetup", "create", "--readonly", no_udev() ? "--noudevsync" : "--verifyudev",
-				 table, path, NULL };
-		int r = run_cmd(argv, out, sizeof(out));
-
-		unlink(path);
-		if (r) {
-			snprintf(why, whylen, "layer %u: dmsetup create %s: %s", i, table, one_line(out));
-			return -1;
-		}
-	}
-	state_add(s, 'd', table);
-	make_nodes(table);
-	snprintf(dev, devlen, "/dev/mapper/%s", table);
-	return 0;
-}
-
-/* Set up the stack, or roll back and return -1 with why set. */
-static int open_stack(const char *name, char **blobs, unsigned int n, char *why,
-		      size_t whylen)
-{
-	static struct dm_plan plan;
-	static char loops[OVBD_LSMT_MAX_LAYERS][64], mapped[OVBD_LSMT_MAX_LAYERS][ITEM_MAX];
-	char *devs[OVBD_LSMT_MAX_LAYERS], out[512];
-	struct state s = { 0 };
-	unsigned int i;
-
-	dmplan_probe(&plan, name, blobs, n);	/* validates before creating */
-	for (i = 0; i < n; i++) {
-		char *argv[] = { "losetup", "--read-only", "--find", "--show", blobs[i], NULL };
-
-		/* the whole message: a failure's reason is longer than a device name */
-		if (run_cmd(argv, out, sizeof(out))) {
-			snprintf(why, whylen, "layer %u: losetup %s: %s", i, blobs[i], one_line(out));
-			goto rollback;
-		}
-		snprintf(loops[i], sizeof(loops[i]), "%.*s", (int)strcspn(out, "\n"), out);
-		state_add(&s, 'l', loops[i]);
-		if (attach_tail(&s, name, i, &plan.layer[i], loops[i], mapped[i],
-				sizeof(mapped[i]), why, whylen))
-			goto rollback;
-		devs[i] = mapped[i];
-	}
-	dmplan_render(&plan, name, devs);
-	for (i = 0; i < plan.n; i++) {
-		char *argv[] = { "dmsetup", "create", "--readonly", no_udev() ? "--noudevsync" : "--verifyudev",
-				 plan.dev[i].name, "--table", plan.dev[i].table, NULL };
-
-		if (run_cmd(argv, out, sizeof(out))) {
-			char reason[400];
-
-			kernel_reason(plan.dev[i].name, reason, sizeof(reason));
-			snprintf(why, whylen, "dmsetup create %s: %s%s%s", plan.dev[i].name, one_line(out),
-				 reason, strstr(reason, "unknown target type") ?
-				 " (the dm-overlaybd module is not loaded: modprobe dm-overlaybd; "
-				 "if it is not found, see dkms status dm-overlaybd)" : "");
-			dmplan_free(&plan);
-			goto rollback;
-		}
-		state_add(&s, 'd', plan.dev[i].name);
-		make_nodes(plan.dev[i].name);	/* the next table names this node */
-	}
-	dmplan_free(&plan);
-	state_save(&s, name);
-	return 0;
-rollback:
-	if (teardown(&s, out, sizeof(out))) {
-		state_save(&s, name);
-		snprintf(why + strlen(why), whylen - strlen(why),
-			 "; rollback incomplete (%s): see ovbd close %s", out, name);
-	}
-	return -1;
-}
-
 int cmd_open(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "ignore-chain", no_argument, NULL, 'I' },
+		{ "direct-io", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' }, { 0 } };
 	struct image_config cfg = { 0 };
 	const char *config = NULL, *name;
-	char why[1024], path[256];
+	bool direct_io = false;
+	char why[1024];
 	int c, ret;
 
 	while ((c = ovbd_getopt(argc, argv, "c:h", opts)) != -1) {
@@ -305,15 +332,17 @@ int cmd_open(int argc, char **argv)
 			config = optarg;
 		else if (c == 'I')
 			stack_ignore_chain = true;
+		else if (c == 'D')
+			direct_io = true;
 		else
 			usage_of("open", c == 'h' ? 0 : EXIT_USAGE);
 	}
 	if (optind >= argc || (config && optind != argc - 1) || (!config && optind == argc - 1))
 		usage_of("open", EXIT_USAGE);
 	name = argv[optind];
-	state_path(path, sizeof(path), name);
-	if (!access(path, F_OK))
-		die(EXIT_BAD_INPUT, "%s: already open (ovbd close %s first)", name, name);
+	/* the DM UUID (128 bytes) holds "OVBD-part-<32 hex>-NAME-z000" */
+	if (!*name || strlen(name) > 80 || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		die(EXIT_USAGE, "open: NAME: 1..80 characters without '/', got '%.120s'", name);
 	/* the user's file first: reading it needs no privilege */
 	if (config && config_load(config, &cfg, why, sizeof(why)))
 		die(EXIT_BAD_INPUT, "%s", why);
@@ -327,7 +356,7 @@ int cmd_open(int argc, char **argv)
 		if (cfg.has_upper)
 			fprintf(stderr, "%s: %s: the writable upper layer is ignored: devices are read-only\n",
 				ovbd_prog, config);
-		ret = open_stack(name, cfg.lowers, cfg.nlowers, why, sizeof(why));
+		ret = open_stack(name, cfg.lowers, cfg.nlowers, NULL, direct_io, why, sizeof(why));
 		if (!ret)
 			write_result(cfg.result_file, "success");
 		ovbd_result_file = NULL;
@@ -336,21 +365,24 @@ int cmd_open(int argc, char **argv)
 		config_free(&cfg);
 	} else {
 		struct oci_image img;
-		char **paths;
+		char **paths, rec[256];
 		unsigned int n;
 
+		image_record_path(rec, sizeof(rec), name);
+		unlink(rec);	/* a record left by a crash: the kernel says what is open */
 		ret = image_layer_args(argv + optind + 1, (unsigned int)(argc - optind - 1), &img,
 				     &paths, &n, why, sizeof(why));
 		if (!ret)
-			ret = open_stack(name, paths, n, why, sizeof(why));
-		if (!ret && img.n) {	/* by reference: status says which image and manifest */
-			struct state st;
-			char item[ITEM_MAX];
+			ret = open_stack(name, paths, n, img.n ? img.manifest_digest : NULL, direct_io,
+					 why, sizeof(why));
+		if (!ret && img.n) {	/* by reference: the one thing the kernel cannot tell */
+			FILE *f;
 
-			snprintf(item, sizeof(item), "%.200s|%s", argv[optind + 1], img.manifest_digest);
-			if (state_load(&st, name)) {
-				state_add(&st, 'i', item);
-				state_save(&st, name);
+			mkdir(RUN_DIR, 0700);
+			f = fopen(rec, "w");
+			if (f) {
+				fprintf(f, "%.200s %s\n", argv[optind + 1], img.manifest_digest);
+				fclose(f);
 			}
 		}
 		oci_image_free(&img);
@@ -364,58 +396,235 @@ int cmd_open(int argc, char **argv)
 int cmd_close(int argc, char **argv)
 {
 	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
-	struct state s;
-	char why[600];
-	int c;
+	char why[600], uuid[OVBD_DM_UUID_MAX], rec[256];
+	const char *name;
+	bool found = false;
+	int c, r;
 
 	while ((c = ovbd_getopt(argc, argv, "h", opts)) != -1)
 		usage_of("close", c == 'h' ? 0 : EXIT_USAGE);
 	if (optind != argc - 1)
 		usage_of("close", EXIT_USAGE);
-	if (!state_load(&s, argv[optind]))
-		die(EXIT_BAD_INPUT, "%s: not open (no " STATE_DIR "/%s)", argv[optind], argv[optind]);
-	if (teardown(&s, why, sizeof(why))) {
-		state_save(&s, argv[optind]);
-		die(EXIT_BAD_INPUT, "close %s: %s", argv[optind], why);
+	name = argv[optind];
+	if (!dm_uuid(name, uuid, sizeof(uuid))) {
+		if (strncmp(uuid, OVBD_UUID_STACK, strlen(OVBD_UUID_STACK)))
+			die(EXIT_BAD_INPUT, "close %s: /dev/mapper/%s was not made by ovbd (uuid '%s')", name,
+			    name, uuid);
+		if (remove_tree(name, 0, why, sizeof(why)))
+			die(EXIT_BAD_INPUT, "close %s: %s", name, one_line(why));
+		found = true;
 	}
-	state_save(&s, argv[optind]);
+	r = remove_leftovers(name, why, sizeof(why));	/* what a killed open left */
+	if (r < 0)
+		die(EXIT_BAD_INPUT, "close %s: %s", name, one_line(why));
+	image_record_path(rec, sizeof(rec), name);
+	if (!unlink(rec) && !found && !r)
+		return 0;	/* a stale record only */
+	if (!found && !r)
+		die(EXIT_BAD_INPUT, "%s: not open (no device-mapper device with an ovbd uuid of that name)", name);
 	return 0;
+}
+
+/* ---- status and list: read from the kernel (libdevmapper, sysfs) */
+
+static void dev_of(unsigned int ma, unsigned int mi, char *out, size_t len)
+{
+	char link[128], target[256];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", ma, mi);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n > 0) {
+		target[n] = 0;
+		snprintf(out, len, "/dev/%s", strrchr(target, '/') + 1);
+	} else {
+		snprintf(out, len, "%u:%u", ma, mi);
+	}
+}
+
+/* Add what dev's table uses to arr: parts (with their status) and loops (with their files). */
+static void describe_deps(const char *dev, struct json_object *arr, int depth)
+{
+	unsigned int ma[MAX_PARTS], mi[MAX_PARTS], n, i;
+	char why[300];
+
+	if (depth > 3 || dm_deps(dev, ma, mi, MAX_PARTS, &n, why, sizeof(why)))
+		return;
+	for (i = 0; i < n; i++) {
+		struct json_object *o = json_object_new_object();
+		char name[OVBD_DM_NAME_MAX], file[4096], status[4096], node[300];
+
+		dev_of(ma[i], mi[i], node, sizeof(node));
+		if (dm_name_of(ma[i], mi[i], name, sizeof(name))) {
+			json_object_object_add(o, "kind", json_object_new_string("dm"));
+			json_object_object_add(o, "name", json_object_new_string(name));
+			if (!dm_query(name, false, status, sizeof(status), why, sizeof(why)))
+				json_object_object_add(o, "status", json_object_new_string(one_line(status)));
+			json_object_array_add(arr, o);
+			describe_deps(name, arr, depth + 1);
+			continue;
+		}
+		json_object_object_add(o, "kind", json_object_new_string("loop"));
+		json_object_object_add(o, "device", json_object_new_string(node));
+		if (loop_backing_file(ma[i], mi[i], file, sizeof(file)))
+			json_object_object_add(o, "file", json_object_new_string(file));
+		json_object_array_add(arr, o);
+	}
+}
+
+/* One stack as JSON: name, uuid, image, the lsmt status counters, its devices. */
+static struct json_object *describe(const char *name, const char *uuid)
+{
+	struct json_object *o = json_object_new_object(), *devs = json_object_new_array();
+	char status[4096], why[300], rec[256], line[600];
+	unsigned long long f[7];
+	FILE *fp;
+
+	json_object_object_add(o, "name", json_object_new_string(name));
+	snprintf(line, sizeof(line), "/dev/mapper/%s", name);
+	json_object_object_add(o, "device", json_object_new_string(line));
+	json_object_object_add(o, "uuid", json_object_new_string(uuid));
+	image_record_path(rec, sizeof(rec), name);
+	fp = fopen(rec, "r");
+	if (fp) {
+		char ref[300], digest[100];
+
+		if (fscanf(fp, "%299s %99s", ref, digest) == 2) {
+			json_object_object_add(o, "image", json_object_new_string(ref));
+			json_object_object_add(o, "manifest", json_object_new_string(digest));
+		}
+		fclose(fp);
+	}
+	if (!dm_query(name, false, status, sizeof(status), why, sizeof(why))) {
+		json_object_object_add(o, "status", json_object_new_string(one_line(status)));
+		if (sscanf(status, "%*u %*u lsmt %llu %llu %llu %llu %llu %llu %llu", &f[0], &f[1], &f[2],
+			   &f[3], &f[4], &f[5], &f[6]) == 7) {
+			json_object_object_add(o, "layers", json_object_new_int64((int64_t)f[0]));
+			json_object_object_add(o, "sectors", json_object_new_int64((int64_t)f[1]));
+			json_object_object_add(o, "segments", json_object_new_int64((int64_t)f[2]));
+			json_object_object_add(o, "reads", json_object_new_int64((int64_t)f[3]));
+			json_object_object_add(o, "remapped", json_object_new_int64((int64_t)f[4]));
+			json_object_object_add(o, "zero_filled", json_object_new_int64((int64_t)f[5]));
+			json_object_object_add(o, "io_errors", json_object_new_int64((int64_t)f[6]));
+		}
+	}
+	describe_deps(name, devs, 0);
+	json_object_object_add(o, "devices", devs);
+	return o;
+}
+
+static const char *jtext(struct json_object *o)
+{
+	return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+static void print_text(struct json_object *o)
+{
+	struct json_object *devs, *v;
+	size_t i;
+
+	if (json_object_object_get_ex(o, "image", &v))
+		printf("image %s manifest %s\n", json_object_get_string(v),
+		       oci_jstr(o, "manifest") ? oci_jstr(o, "manifest") : "?");
+	json_object_object_get_ex(o, "devices", &devs);
+	for (i = json_object_array_length(devs); i-- > 0;) {	/* bottom up, as they were made */
+		struct json_object *d = json_object_array_get_idx(devs, i);
+
+		if (!strcmp(oci_jstr(d, "kind"), "loop"))
+			printf("loop  %s %s\n", oci_jstr(d, "device"),
+			       oci_jstr(d, "file") ? oci_jstr(d, "file") : "(detached)");
+		else
+			printf("dm    %s: %s\n", oci_jstr(d, "name"),
+			       oci_jstr(d, "status") ? oci_jstr(d, "status") : "?");
+	}
+	printf("dm    %s: %s\n", oci_jstr(o, "name"), oci_jstr(o, "status") ? oci_jstr(o, "status") : "?");
+	printf("uuid  %s\n", oci_jstr(o, "uuid"));
 }
 
 int cmd_status(int argc, char **argv)
 {
-	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
-	struct state s;
-	unsigned int i;
+	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+					      { "help", no_argument, NULL, 'h' }, { 0 } };
+	char uuid[OVBD_DM_UUID_MAX];
+	struct json_object *o;
+	bool json = false;
 	int c;
 
-	while ((c = ovbd_getopt(argc, argv, "h", opts)) != -1)
-		usage_of("status", c == 'h' ? 0 : EXIT_USAGE);
+	while ((c = ovbd_getopt(argc, argv, "h", opts)) != -1) {
+		if (c == 'j')
+			json = true;
+		else
+			usage_of("status", c == 'h' ? 0 : EXIT_USAGE);
+	}
 	if (optind != argc - 1)
 		usage_of("status", EXIT_USAGE);
-	if (!state_load(&s, argv[optind]))
-		die(EXIT_BAD_INPUT, "%s: not open (no " STATE_DIR "/%s)", argv[optind], argv[optind]);
-	for (i = 0; i < s.n; i++) {
-		char out[4096];
+	if (dm_uuid(argv[optind], uuid, sizeof(uuid)) ||
+	    strncmp(uuid, OVBD_UUID_STACK, strlen(OVBD_UUID_STACK)))
+		die(EXIT_BAD_INPUT, "%s: not open (no device-mapper device with an ovbd uuid of that name)",
+		    argv[optind]);
+	o = describe(argv[optind], uuid);
+	if (json)
+		printf("%s\n", jtext(o));
+	else
+		print_text(o);
+	json_object_put(o);
+	return 0;
+}
 
-		if (s.kind[i] == 'f')
-			continue;
-		if (s.kind[i] == 'i') {
-			printf("image %.*s manifest %s\n", (int)strcspn(s.name[i], "|"), s.name[i],
-			       strchr(s.name[i], '|') ? strchr(s.name[i], '|') + 1 : "?");
-			continue;
-		}
-		if (s.kind[i] == 'l') {
-			char *lo[] = { "losetup", "--noheadings", "-O", "NAME,BACK-FILE", s.name[i], NULL };
+static int add_stack(const char *name, const char *uuid, void *arg)
+{
+	json_object_array_add(arg, describe(name, uuid));
+	return 0;
+}
 
-			run_cmd(lo, out, sizeof(out));
-			printf("loop  %s\n", out);
-		} else {
-			char *dm[] = { "dmsetup", "status", s.name[i], NULL };
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(oci_jstr(*(struct json_object *const *)a, "name"),
+		      oci_jstr(*(struct json_object *const *)b, "name"));
+}
 
-			run_cmd(dm, out, sizeof(out));
-			printf("dm    %s: %s\n", s.name[i], out);
+int cmd_list(int argc, char **argv)
+{
+	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+					      { "help", no_argument, NULL, 'h' }, { 0 } };
+	struct json_object *all = json_object_new_array();
+	bool json = false;
+	char why[600];
+	size_t i;
+	int c;
+
+	while ((c = ovbd_getopt(argc, argv, "h", opts)) != -1) {
+		if (c == 'j')
+			json = true;
+		else
+			usage_of("list", c == 'h' ? 0 : EXIT_USAGE);
+	}
+	if (optind != argc)
+		usage_of("list", EXIT_USAGE);
+	if (access("/dev/mapper/control", F_OK))
+		die(EXIT_BAD_INPUT, "list: /dev/mapper/control is missing: device-mapper is not loaded");
+	if (dm_each(OVBD_UUID_STACK, add_stack, all, why, sizeof(why)))
+		die(EXIT_BAD_INPUT, "list: %s", why);
+	json_object_array_sort(all, by_name);
+	if (json) {
+		printf("%s\n", jtext(all));
+	} else {
+		if (json_object_array_length(all))
+			printf("%-20s %6s %10s %10s %8s  %s\n", "NAME", "LAYERS", "READS", "ZERO", "ERRORS",
+			       "IMAGE");
+		for (i = 0; i < json_object_array_length(all); i++) {
+			struct json_object *o = json_object_array_get_idx(all, i), *v;
+			long long f[4] = { 0 };
+			const char *k[] = { "layers", "reads", "zero_filled", "io_errors" };
+			int j;
+
+			for (j = 0; j < 4; j++)
+				if (json_object_object_get_ex(o, k[j], &v))
+					f[j] = json_object_get_int64(v);
+			printf("%-20s %6lld %10lld %10lld %8lld  %s\n", oci_jstr(o, "name"), f[0], f[1], f[2],
+			       f[3], oci_jstr(o, "image") ? oci_jstr(o, "image") : "-");
 		}
 	}
+	json_object_put(all);
 	return 0;
 }

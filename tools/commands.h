@@ -14,6 +14,7 @@ int cmd_table(int argc, char **argv);
 int cmd_open(int argc, char **argv);
 int cmd_close(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_list(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
 int cmd_gc(int argc, char **argv);

@@ -72,11 +72,14 @@ static const struct command commands[] = {
 	  "per line, in creation order, using the LAYER paths as devices.",
 	  "  --ignore-chain    accept layers that do not chain\n",
 	  "ovbd table img /dev/loop0 /dev/loop1" },
-	{ "open", cmd_open, "open [--ignore-chain] NAME LAYER... | open NAME --config config.v1.json",
-	  "Attach the layers to read-only loop devices, create a zfile device per\n"
-	  "compressed layer and the lsmt device /dev/mapper/NAME; on failure roll\n"
+	{ "open", cmd_open, "open [--ignore-chain] [--direct-io] NAME LAYER... | open NAME --config config.v1.json",
+	  "Attach the layers to read-only, autoclearing loop devices (loop ioctls),\n"
+	  "create a zfile device per compressed layer and the lsmt device\n"
+	  "/dev/mapper/NAME (libdevmapper; returns when the node exists), each with\n"
+	  "a DM UUID OVBD-stack-<id>-NAME or OVBD-part-<id>-DEV; on failure roll\n"
 	  "back what was created. Needs root and the dm-overlaybd module.",
 	  "  --config FILE     overlaybd-tcmu's config.v1.json: lowers[] and resultFile\n"
+	  "  --direct-io       loop devices read their files with direct I/O\n"
 	  "  --ignore-chain    accept layers that do not chain\n",
 	  "ovbd open img base.tar top.tar && mount -o ro /dev/mapper/img /mnt" },
 	{ "image", cmd_image, "image build [--tag T] [--fs-type ext4|erofs] [--ignore-chain] DIR LAYER...",
@@ -133,9 +136,20 @@ static const struct command commands[] = {
 	{ "close", cmd_close, "close NAME",
 	  "Remove the devices and loop devices that ovbd open NAME created.",
 	  NULL, "ovbd close img" },
-	{ "status", cmd_status, "status NAME",
-	  "Show the loop devices and the targets' status lines of a stack.",
-	  NULL, "ovbd status img" },
+	{ "status", cmd_status, "status [--json] NAME",
+	  "Show a stack as the kernel has it: the image it was opened from (when\n"
+	  "by reference), its loop devices and their files, its private zfile\n"
+	  "devices and the status line of each device, and its DM UUID.",
+	  "  --json            one JSON object: name, uuid, image, manifest, layers,\n"
+	  "                    sectors, segments, reads, remapped, zero_filled,\n"
+	  "                    io_errors, devices\n",
+	  "ovbd status img" },
+	{ "list", cmd_list, "list [--json]",
+	  "List every stack that ovbd opened (device-mapper devices whose UUID\n"
+	  "starts with OVBD-stack-), from the kernel alone, with its layers and\n"
+	  "status counters.",
+	  "  --json            a JSON array of what status --json prints\n",
+	  "ovbd list --json" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -23,6 +23,8 @@ lint=$(lintian "$DKMS_DEB" "$OVBD_DEB" 2>&1 | grep -E '^E: ')
 check "lintian reports no errors${lint:+: $lint}" [ -z "$lint" ]
 # the module's sources as git tracks them: build output in src/ must not ship
 expected=$(git -C "$TOP" ls-files dkms.conf VERSION src include | sort)
+check "deb: ovbd ships the udev rules and the boot-time generator" sh -c \
+	"dpkg-deb -c '$OVBD_DEB' | grep -q ' ./lib/udev/rules.d/60-ovbd.rules\$' && dpkg-deb -c '$OVBD_DEB' | grep -q '^-rwxr-xr-x .* ./lib/systemd/system-generators/ovbd-generator\$'"
 got=$(dpkg-deb -c "$DKMS_DEB" | awk '{print $6}' | grep "^./usr/src/dm-overlaybd-$V/.*[^/]\$" |
 	sed "s,^./usr/src/dm-overlaybd-$V/,," | sort)
 check "the dkms .deb ships exactly the build's files" [ "$expected" = "$got" ]
@@ -70,6 +72,8 @@ else
 	else not_ok "apt-get install ovbd: $(tail -3 "$TOP/build/apt-ovbd.log")"; fi
 	check "installed ovbd --version" [ "$(/usr/sbin/ovbd --version)" = "ovbd $V" ]
 	check "man -w ovbd finds the man page" sh -c "man -w ovbd | grep -q ovbd.8"
+	check "the udev rules and the boot-time generator are installed" \
+		sh -c "[ -f /lib/udev/rules.d/60-ovbd.rules ] && [ -x /lib/systemd/system-generators/ovbd-generator ]"
 
 	# ---- purge removes the sources and the modules
 	apt-get purge -y -qq dm-overlaybd-dkms ovbd >"$TOP/build/apt-purge.log" 2>&1
@@ -96,8 +100,10 @@ if [ -n "$DKMS_RPM" ]; then
 	done
 	check "rpm: %preun removes all kernels' builds" grep -q -- "--all" <<<"$scripts"
 fi
-[ -n "$OVBD_RPM" ] && check "rpm: ovbd ships the tool and man page" sh -c \
-	"rpm -qpl '$OVBD_RPM' 2>/dev/null | grep -q /usr/sbin/ovbd && rpm -qpl '$OVBD_RPM' 2>/dev/null | grep -q ovbd.8"
+[ -n "$OVBD_RPM" ] && check "rpm: ovbd ships the tool, man page, udev rules and boot-time generator" sh -c \
+	"rpm -qpl '$OVBD_RPM' 2>/dev/null | grep -q /usr/sbin/ovbd && rpm -qpl '$OVBD_RPM' 2>/dev/null | grep -q ovbd.8 &&
+	 rpm -qpl '$OVBD_RPM' 2>/dev/null | grep -q /usr/lib/udev/rules.d/60-ovbd.rules &&
+	 rpm -qpl '$OVBD_RPM' 2>/dev/null | grep -q /usr/lib/systemd/system-generators/ovbd-generator"
 if command -v rpmlint >/dev/null; then
 	rpmlint -r rpm/dm-overlaybd.rpmlintrc "$DKMS_RPM" "$OVBD_RPM" >"$TOP/build/rpmlint.log" 2>&1
 	errs=$(grep -cE ' E: ' "$TOP/build/rpmlint.log")

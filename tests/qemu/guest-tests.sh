@@ -115,6 +115,54 @@ check_tree ext4x10 10 $E/tree-10.sha256 $E/disk-10.sha256
 # the same 2-layer image as an OCI layout made by ovbd image build
 check_tree ext4oci oci:stacks/layout:ext4 $E/tree-2.sha256 $E/disk-2.sha256
 
+# ---- the kernel as the one record: DM UUIDs, list, status --json, crash safety
+no_leftovers() {	# NAME: no dm device, loop device or record of NAME is left
+	i=0
+	while [ $i -lt 50 ] && [ -n "$(losetup -a)" ]; do sleep 0.1; i=$((i + 1)); done
+	! dmsetup ls | grep -q "^$1" && [ -z "$(losetup -a)" ] && [ ! -e /run/ovbd/$1.image ]
+}
+set --; for f in $(ls $E/L* | head -n 3); do set -- "$@" "$f"; done
+if ovbd open uu "$@" >/tmp/open.out 2>&1; then
+	check "uuids: the stack is OVBD-stack-<32 hex>-uu, its zfile devices OVBD-part-<32 hex>-uu-zNNN" sh -c "
+		dmsetup info -c --noheadings -o name,uuid | grep -qE '^uu:OVBD-stack-[0-9a-f]{32}-uu\$' &&
+		dmsetup info -c --noheadings -o name,uuid | grep -qE '^uu-z000:OVBD-part-[0-9a-f]{32}-uu-z000\$'"
+	check "uuids: three read-only loop devices that clear themselves (LO_FLAGS_AUTOCLEAR)" sh -c "
+		[ \$(/sbin/losetup -l -n -O AUTOCLEAR,RO | grep -cE '^ *1 +1 *\$') = 3 ]"
+	check "ovbd list: the stack, its layers and counters, from the kernel alone" sh -c "ovbd list | grep -qE '^uu +3 '"
+	check "ovbd list --json and status --json: names, layers, devices and counters" sh -c "
+		ovbd list --json | grep -q '\"name\": \"uu\"' && ovbd status --json uu | grep -q '\"layers\": 3' &&
+		ovbd status --json uu | grep -q '\"kind\": \"loop\"' && ovbd status --json uu | grep -q '\"reads\": '"
+	check "ovbd status: loops with their files, the zfile devices, the stack's uuid" sh -c "
+		ovbd status uu | grep -q '^loop  /dev/loop[0-9]* .*/L00' && ovbd status uu | grep -q '^dm    uu-z000: ' && ovbd status uu | grep -q '^uuid  OVBD-stack-'"
+	check "open of a name that is open is refused" sh -c "! ovbd open uu $* 2>/tmp/e && grep -q 'exists already' /tmp/e"
+	check "ovbd close removes every device, and the loops go with them" sh -c "ovbd close uu && ! dmsetup ls | grep -q '^uu'"
+	check "... no loop device is left" no_leftovers uu
+else
+	not_ok "uuids: ovbd open: $(cat /tmp/open.out)"
+fi
+check "close of a name that is not open says so" sh -c "! ovbd close nothere 2>/tmp/e && grep -q 'not open' /tmp/e"
+# SIGKILL at every step of open (each loop attach, each table load), then recover
+rounds=100; [ -n "$QUICK" ] && rounds=24
+bad=0 killed=0 r=0
+while [ $r -lt $rounds ]; do
+	k=$(( r % 8 + 1 ))
+	OVBD_TEST_KILL_AT=$k ovbd open crash "$@" >/dev/null 2>&1; rc=$?
+	[ $rc = 137 ] && killed=$((killed + 1))
+	if [ $((r % 2)) = 0 ]; then
+		ovbd close crash >/dev/null 2>&1
+	elif dmsetup info crash >/dev/null 2>&1; then	# killed after its last step: it is open
+		ovbd close crash >/dev/null 2>&1
+	else	# or open again, which clears what the killed one left
+		ovbd open crash "$@" >/dev/null 2>&1 || { bad=$((bad + 1)); echo "# round $r: open again failed"; }
+		ovbd close crash >/dev/null 2>&1
+	fi
+	no_leftovers crash || { bad=$((bad + 1)); echo "# round $r (killed after step $k): $(dmsetup ls | tr '\n' ' ') $(losetup -a | tr '\n' ' ')"; }
+	r=$((r + 1))
+done
+[ $bad = 0 ] && [ $killed -gt $((rounds / 2)) ] && ok "SIGKILL at each step of ovbd open ($rounds rounds, $killed killed), then close or open again: no dm device, loop device or record left" ||
+	not_ok "crash safety: $bad of $rounds rounds left something ($killed killed)"
+dmsetup ls | grep -q crash && ovbd close crash >/dev/null 2>&1
+
 # ---- an ordinary image converted by ovbd convert, against umoci's unpack
 if ovbd open conv oci:converted/layout:img >/tmp/open.out 2>&1; then
 	ok "converted image: ovbd open oci:converted/layout:img"
