@@ -194,8 +194,8 @@ static void parse_table(const char *table, struct dm_line *l, char *target, size
 }
 
 /* Set up the stack, or roll back and return -1 with why set. */
-static int open_stack(const char *name, char **blobs, unsigned int n, const char *manifest,
-		      bool direct_io, char *why, size_t whylen)
+int ovbd_open_stack(const char *name, char **blobs, unsigned int n, const char *manifest,
+		    bool direct_io, char *why, size_t whylen)
 {
 	static struct dm_plan plan;
 	static char loops[OVBD_LSMT_MAX_LAYERS][64], mapped[OVBD_LSMT_MAX_LAYERS][OVBD_DM_NAME_MAX + 16];
@@ -215,6 +215,13 @@ static int open_stack(const char *name, char **blobs, unsigned int n, const char
 	dmplan_probe(&plan, name, blobs, n);	/* validates before creating */
 	stack_id(id, &plan, blobs, n, manifest);
 	for (i = 0; i < n; i++) {
+		struct stat st;
+
+		if (!stat(blobs[i], &st) && S_ISBLK(st.st_mode)) {	/* an nbd device (--lazy): as it is */
+			snprintf(mapped[i], sizeof(mapped[i]), "%s", blobs[i]);
+			devs[i] = mapped[i];
+			continue;
+		}
 		if (loop_attach(blobs[i], direct_io, loops[i], sizeof(loops[i]), &fds[nfd], why, whylen)) {
 			snprintf(rb, sizeof(rb), "%s", why);
 			snprintf(why, whylen, "layer %u: %s", i, rb);
@@ -320,10 +327,12 @@ int cmd_open(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "ignore-chain", no_argument, NULL, 'I' },
 		{ "direct-io", no_argument, NULL, 'D' },
+		{ "lazy", no_argument, NULL, 'L' },
+		{ "plain-http", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' }, { 0 } };
 	struct image_config cfg = { 0 };
 	const char *config = NULL, *name;
-	bool direct_io = false;
+	bool direct_io = false, lazy = false, plain = false;
 	char why[1024];
 	int c, ret;
 
@@ -334,6 +343,10 @@ int cmd_open(int argc, char **argv)
 			stack_ignore_chain = true;
 		else if (c == 'D')
 			direct_io = true;
+		else if (c == 'L')
+			lazy = true;
+		else if (c == 'P')
+			plain = true;
 		else
 			usage_of("open", c == 'h' ? 0 : EXIT_USAGE);
 	}
@@ -351,12 +364,22 @@ int cmd_open(int argc, char **argv)
 	if (access("/dev/mapper/control", F_OK))
 		die(EXIT_BAD_INPUT, "open %s: /dev/mapper/control is missing: device-mapper is not loaded (modprobe dm-mod)",
 		    name);
+	if (lazy) {
+		if (config || argc - optind != 2)
+			die(EXIT_USAGE, "open --lazy NAME REF: one registry reference, no --config");
+		if (dm_uuid(name, why, sizeof(why)) == 0)
+			die(EXIT_BAD_INPUT, "open %s: /dev/mapper/%s exists already", name, name);
+		if (lazy_open(name, argv[optind + 1], plain, why, sizeof(why)))
+			die(EXIT_BAD_INPUT, "open --lazy %s: %s", name, why);
+		printf("/dev/mapper/%s\n", name);
+		return 0;
+	}
 	if (config) {
 		ovbd_result_file = cfg.result_file;
 		if (cfg.has_upper)
 			fprintf(stderr, "%s: %s: the writable upper layer is ignored: devices are read-only\n",
 				ovbd_prog, config);
-		ret = open_stack(name, cfg.lowers, cfg.nlowers, NULL, direct_io, why, sizeof(why));
+		ret = ovbd_open_stack(name, cfg.lowers, cfg.nlowers, NULL, direct_io, why, sizeof(why));
 		if (!ret)
 			write_result(cfg.result_file, "success");
 		ovbd_result_file = NULL;
@@ -373,7 +396,7 @@ int cmd_open(int argc, char **argv)
 		ret = image_layer_args(argv + optind + 1, (unsigned int)(argc - optind - 1), &img,
 				     &paths, &n, why, sizeof(why));
 		if (!ret)
-			ret = open_stack(name, paths, n, img.n ? img.manifest_digest : NULL, direct_io,
+			ret = ovbd_open_stack(name, paths, n, img.n ? img.manifest_digest : NULL, direct_io,
 					 why, sizeof(why));
 		if (!ret && img.n) {	/* by reference: the one thing the kernel cannot tell */
 			FILE *f;
@@ -393,35 +416,57 @@ int cmd_open(int argc, char **argv)
 	return 0;
 }
 
+int ovbd_close_stack(const char *name, char *why, size_t whylen)
+{
+	char uuid[OVBD_DM_UUID_MAX], rec[256];
+	bool found = false;
+	int r;
+
+	if (!dm_uuid(name, uuid, sizeof(uuid))) {
+		if (strncmp(uuid, OVBD_UUID_STACK, strlen(OVBD_UUID_STACK))) {
+			snprintf(why, whylen, "/dev/mapper/%s was not made by ovbd (uuid '%s')", name, uuid);
+			return -1;
+		}
+		if (remove_tree(name, 0, why, whylen))
+			return -1;
+		found = true;
+	}
+	r = remove_leftovers(name, why, whylen);	/* what a killed open left */
+	if (r < 0)
+		return -1;
+	image_record_path(rec, sizeof(rec), name);
+	if (!unlink(rec) && !found && !r)
+		return 0;	/* a stale record only */
+	return !found && !r ? 1 : 0;
+}
+
 int cmd_close(int argc, char **argv)
 {
 	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
-	char why[600], uuid[OVBD_DM_UUID_MAX], rec[256];
-	const char *name;
-	bool found = false;
+	char why[600];
+	bool lazy;
 	int c, r;
 
 	while ((c = ovbd_getopt(argc, argv, "h", opts)) != -1)
 		usage_of("close", c == 'h' ? 0 : EXIT_USAGE);
 	if (optind != argc - 1)
 		usage_of("close", EXIT_USAGE);
-	name = argv[optind];
-	if (!dm_uuid(name, uuid, sizeof(uuid))) {
-		if (strncmp(uuid, OVBD_UUID_STACK, strlen(OVBD_UUID_STACK)))
-			die(EXIT_BAD_INPUT, "close %s: /dev/mapper/%s was not made by ovbd (uuid '%s')", name,
-			    name, uuid);
-		if (remove_tree(name, 0, why, sizeof(why)))
-			die(EXIT_BAD_INPUT, "close %s: %s", name, one_line(why));
-		found = true;
+	{
+		struct json_object *ls = lazy_status(argv[optind]);
+
+		lazy = ls != NULL;
+		json_object_put(ls);
 	}
-	r = remove_leftovers(name, why, sizeof(why));	/* what a killed open left */
+	if (lazy)	/* stop the supervisor first: no handover during the teardown */
+		lazy_close(argv[optind]);
+	r = ovbd_close_stack(argv[optind], why, sizeof(why));
 	if (r < 0)
-		die(EXIT_BAD_INPUT, "close %s: %s", name, one_line(why));
-	image_record_path(rec, sizeof(rec), name);
-	if (!unlink(rec) && !found && !r)
-		return 0;	/* a stale record only */
-	if (!found && !r)
-		die(EXIT_BAD_INPUT, "%s: not open (no device-mapper device with an ovbd uuid of that name)", name);
+		die(EXIT_BAD_INPUT, "close %s: %s", argv[optind], one_line(why));
+	if (lazy)
+		lazy_close(argv[optind]);	/* now nothing holds the nbd devices */
+	if (r > 0 && !lazy)
+		die(EXIT_BAD_INPUT, "%s: not open (no device-mapper device with an ovbd uuid of that name)",
+		    argv[optind]);
 	return 0;
 }
 
@@ -510,6 +555,12 @@ static struct json_object *describe(const char *name, const char *uuid)
 	}
 	describe_deps(name, devs, 0);
 	json_object_object_add(o, "devices", devs);
+	{
+		struct json_object *lz = lazy_status(name);
+
+		if (lz)
+			json_object_object_add(o, "lazy", lz);
+	}
 	return o;
 }
 
@@ -539,6 +590,23 @@ static void print_text(struct json_object *o)
 	}
 	printf("dm    %s: %s\n", oci_jstr(o, "name"), oci_jstr(o, "status") ? oci_jstr(o, "status") : "?");
 	printf("uuid  %s\n", oci_jstr(o, "uuid"));
+	if (json_object_object_get_ex(o, "lazy", &v)) {	/* remote, downloading N%, local */
+		struct json_object *ls, *p;
+
+		json_object_object_get_ex(v, "layers", &ls);
+		for (i = 0; i < json_object_array_length(ls); i++) {
+			struct json_object *l = json_object_array_get_idx(ls, i);
+
+			printf("layer %zu %.19s... %s", i, oci_jstr(l, "digest"), oci_jstr(l, "state"));
+			if (json_object_object_get_ex(l, "percent", &p))
+				printf(" %d%%", json_object_get_int(p));
+			if (oci_jstr(l, "nbd"))
+				printf(" %s", oci_jstr(l, "nbd"));
+			if (oci_jstr(l, "note"))
+				printf(" (%s)", oci_jstr(l, "note"));
+			printf("\n");
+		}
+	}
 }
 
 int cmd_status(int argc, char **argv)

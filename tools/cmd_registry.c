@@ -186,25 +186,17 @@ static void fetch_all(struct pull_job *j)
 	pthread_mutex_destroy(&j->lock);
 }
 
-void ovbd_pull(const char *refstr, const char *dir, bool plain, bool any_image, char *oci_ref,
-	       size_t len, char *manifest_digest)
+struct json_object *ovbd_pull_manifest(struct reg_client *c, const char *refstr, char **body, size_t *n,
+				  char *digest)
 {
-	char why[1024], mt[256], digest[80], cdigest[80];
-	struct json_object *man, *layers, *cfg;
-	struct reg_client c;
-	struct oci_layout lay;
-	struct reg_ref ref;
-	char *body;
-	size_t n, i;
+	const struct reg_ref *ref = &c->ref;
+	struct json_object *man, *layers;
+	char why[1024], mt[256], cdigest[80];
 
-	if (reg_parse_ref(refstr, &ref, why, sizeof(why)))
-		die(EXIT_USAGE, "pull: %s", why);
-	if (reg_open(&c, &ref, plain, why, sizeof(why)))
-		die(EXIT_BAD_INPUT, "%s", why);
-	if (reg_get_manifest(&c, ref.digest[0] ? ref.digest : ref.tag, &body, &n, mt, sizeof(mt),
+	if (reg_get_manifest(c, ref->digest[0] ? ref->digest : ref->tag, body, n, mt, sizeof(mt),
 			     digest, why, sizeof(why)))
 		die(EXIT_BAD_INPUT, "pull %s: %s", refstr, why);
-	man = json_tokener_parse(body);
+	man = json_tokener_parse(*body);
 	if (!man || !json_object_is_type(man, json_type_object))
 		die(EXIT_BAD_INPUT, "pull %s: the manifest is not a JSON object", refstr);
 	if (strstr(mt, "index") || strstr(mt, "manifest.list") ||
@@ -221,13 +213,32 @@ void ovbd_pull(const char *refstr, const char *dir, bool plain, bool any_image, 
 			die(EXIT_BAD_INPUT, "pull %s: the image index has no linux/amd64 manifest", refstr);
 		snprintf(cdigest, sizeof(cdigest), "%s", pick);
 		json_object_put(man);
-		free(body);
-		if (reg_get_manifest(&c, cdigest, &body, &n, mt, sizeof(mt), digest, why, sizeof(why)))
+		free(*body);
+		if (reg_get_manifest(c, cdigest, body, n, mt, sizeof(mt), digest, why, sizeof(why)))
 			die(EXIT_BAD_INPUT, "pull %s: %s", refstr, why);
-		man = json_tokener_parse(body);
+		man = json_tokener_parse(*body);
 		if (!man || !json_object_is_type(man, json_type_object))
 			die(EXIT_BAD_INPUT, "pull %s: the manifest is not a JSON object", refstr);
 	}
+	return man;
+}
+
+void ovbd_pull(const char *refstr, const char *dir, bool plain, bool any_image, char *oci_ref,
+	       size_t len, char *manifest_digest)
+{
+	char why[1024], digest[80];
+	struct json_object *man, *layers, *cfg;
+	struct reg_client c;
+	struct oci_layout lay;
+	struct reg_ref ref;
+	char *body;
+	size_t n, i;
+
+	if (reg_parse_ref(refstr, &ref, why, sizeof(why)))
+		die(EXIT_USAGE, "pull: %s", why);
+	if (reg_open(&c, &ref, plain, why, sizeof(why)))
+		die(EXIT_BAD_INPUT, "%s", why);
+	man = ovbd_pull_manifest(&c, refstr, &body, &n, digest);
 	if (!json_object_object_get_ex(man, "layers", &layers) ||
 	    !json_object_is_type(layers, json_type_array) || !json_object_array_length(layers) ||
 	    json_object_array_length(layers) > OVBD_LSMT_MAX_LAYERS)

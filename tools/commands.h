@@ -38,6 +38,29 @@ int image_layer_args(char **args, unsigned int n, struct oci_image *img, char **
  */
 void ovbd_pull(const char *refstr, const char *dir, bool plain, bool any_image, char *oci_ref,
 	       size_t len, char *manifest_digest);
+/*
+ * Resolve the registry client's reference to an image manifest (following
+ * an image index to linux/amd64); body, n and digest receive its bytes and
+ * digest. Dies naming refstr on failure.
+ */
+struct reg_client;
+struct json_object *ovbd_pull_manifest(struct reg_client *c, const char *refstr, char **body,
+				       size_t *n, char *digest);
+/*
+ * Map the blobs (files, or block devices used as they are) as NAME, with
+ * DM UUIDs from manifest (or the layers); rolls back on failure.
+ */
+int ovbd_open_stack(const char *name, char **blobs, unsigned int n, const char *manifest,
+		    bool direct_io, char *why, size_t whylen);
+/* Remove NAME's devices (found by DM UUID) and what a killed open left; 1 if none. */
+int ovbd_close_stack(const char *name, char *why, size_t whylen);
+/* ovbd open --lazy (cmd_lazy.c): map REF at once, serving missing blobs with nbdkit. */
+int lazy_open(const char *name, const char *ref, bool plain, char *why, size_t len);
+/* A lazy stack's supervisor, nbd devices and nbdkit processes: stopped and removed. */
+void lazy_close(const char *name);
+/* The lazy state of NAME for status (NULL when NAME is not in a lazy phase). */
+struct json_object *lazy_status(const char *name);
+int cmd_registry_auth(int argc, char **argv);
 /* Push the OverlayBD image [oci:]DIR[:TAG] src to the registry reference dst (dies on failure). */
 void ovbd_push(const char *src, const char *dst, bool plain);
 int cmd_convert(int argc, char **argv);

@@ -72,7 +72,7 @@ static const struct command commands[] = {
 	  "per line, in creation order, using the LAYER paths as devices.",
 	  "  --ignore-chain    accept layers that do not chain\n",
 	  "ovbd table img /dev/loop0 /dev/loop1" },
-	{ "open", cmd_open, "open [--ignore-chain] [--direct-io] NAME LAYER... | open NAME --config config.v1.json",
+	{ "open", cmd_open, "open [--ignore-chain] [--direct-io] NAME LAYER... | open NAME --config config.v1.json | open --lazy [--plain-http] NAME REF",
 	  "Attach the layers to read-only, autoclearing loop devices (loop ioctls),\n"
 	  "create a zfile device per compressed layer and the lsmt device\n"
 	  "/dev/mapper/NAME (libdevmapper; returns when the node exists), each with\n"
@@ -80,6 +80,9 @@ static const struct command commands[] = {
 	  "back what was created. Needs root and the dm-overlaybd module.",
 	  "  --config FILE     overlaybd-tcmu's config.v1.json: lowers[] and resultFile\n"
 	  "  --direct-io       loop devices read their files with direct I/O\n"
+	  "  --lazy            map the registry image REF at once: blobs not in the\n"
+	  "                    store are read from the registry (nbdkit, nbd) until a\n"
+	  "                    background download hands each over to its file\n"
 	  "  --ignore-chain    accept layers that do not chain\n",
 	  "ovbd open img base.tar top.tar && mount -o ro /dev/mapper/img /mnt" },
 	{ "image", cmd_image, "image build [--tag T] [--fs-type ext4|erofs] [--ignore-chain] DIR LAYER...",
@@ -144,6 +147,10 @@ static const struct command commands[] = {
 	  "                    sectors, segments, reads, remapped, zero_filled,\n"
 	  "                    io_errors, devices\n",
 	  "ovbd status img" },
+	{ "registry-auth", cmd_registry_auth, "registry-auth [--plain-http] REF DIGEST",
+	  "Print the Authorization header that reading blob DIGEST of REF's\n"
+	  "registry needs (empty when none): nbdkit's header-script for open --lazy.",
+	  NULL, "ovbd registry-auth 127.0.0.1:5000/app:v1 sha256:..." },
 	{ "list", cmd_list, "list [--json]",
 	  "List every stack that ovbd opened (device-mapper devices whose UUID\n"
 	  "starts with OVBD-stack-), from the kernel alone, with its layers and\n"

@@ -649,3 +649,18 @@ int reg_put_manifest(struct reg_client *c, const char *reference, const char *bo
 	}
 	return 0;
 }
+
+int reg_auth_header(struct reg_client *c, const char *digest, char *out, size_t outlen,
+		    char *why, size_t len)
+{
+	bool has;
+
+	out[0] = 0;
+	if (reg_has_blob(c, digest, &has, why, len))	/* answers any challenge */
+		return -1;
+	if (c->bearer)
+		snprintf(out, outlen, "Authorization: Bearer %s", c->bearer);
+	else if (c->basic)
+		snprintf(out, outlen, "Authorization: Basic %s", c->basic);
+	return 0;
+}

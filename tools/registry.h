@@ -66,4 +66,12 @@ int reg_put_blob(struct reg_client *c, const char *digest, const char *path,
 int reg_put_manifest(struct reg_client *c, const char *reference, const char *body, size_t n,
 		     const char *media_type, char *why, size_t len);
 
+/*
+ * The Authorization header line (a Bearer token, or Basic) that reading
+ * blob digest needs, after answering the registry's challenge; "" when it
+ * needs none. For nbdkit's header-script: never print it anywhere else.
+ */
+int reg_auth_header(struct reg_client *c, const char *digest, char *out, size_t outlen,
+		    char *why, size_t len);
+
 #endif /* OVBD_REGISTRY_H */

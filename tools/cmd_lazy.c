@@ -1,0 +1,636 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ovbd open --lazy NAME REF: map a registry image before it is downloaded,
+ * then hand the live device over to local files, with no daemon left.
+ *
+ * Each layer blob not yet in the store is served by an nbdkit process (its
+ * curl plugin reads the registry's blob URL with HTTP Range requests; a
+ * readahead filter in front; the Authorization header from this program's
+ * "registry-auth" helper, renewed through header-script) and exposed
+ * read-only by the kernel's nbd client (nbd-client over a unix socket).
+ * The zfile and lsmt devices stack on the nbd devices as on loop devices.
+ *
+ * A supervisor (this program, forked and detached; no systemd unit, so that
+ * it also works in an initramfs and needs no installed unit files) pulls the
+ * image into the store in a child process, which checks every blob's sha256
+ * and only then renames it into place, retrying with backoff when the
+ * registry fails. Each blob that appears complete is handed over: a loop
+ * device of the file replaces the nbd device in the tables that name it
+ * (libdevmapper: load, suspend, which drains in-flight I/O, resume), then
+ * the nbd device is disconnected and its nbdkit stopped. After the last
+ * handover the supervisor removes its state and exits: the stack is what
+ * ovbd open of the local image makes.
+ *
+ * /run/ovbd/NAME.lazy holds what the kernel cannot tell: the supervisor's
+ * pid, and per layer its digest, nbd device, nbdkit pid and state.
+ */
+#define _GNU_SOURCE
+#include "commands.h"
+#include "devices.h"
+#include "oci.h"
+#include "registry.h"
+#include "util.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RUN_DIR		"/run/ovbd"
+#define NBD_MAX		128
+
+enum layer_state { L_LOCAL, L_REMOTE, L_FAILED };
+
+struct lazy_layer {
+	char digest[OCI_DIGEST_LEN + 1];
+	u64 size;
+	enum layer_state state;
+	char nbd[32];		/* /dev/nbdN while remote */
+	pid_t nbdkit;
+	char why[300];		/* why the handover was refused */
+};
+
+struct lazy {
+	char name[128];
+	char ref[600];
+	char store[4096];
+	pid_t supervisor;
+	unsigned int n;
+	struct lazy_layer l[OVBD_LSMT_MAX_LAYERS];
+};
+
+static void state_path(char *buf, size_t len, const char *name, const char *what)
+{
+	snprintf(buf, len, RUN_DIR "/%s.%s", name, what);
+}
+
+static const char *state_word(enum layer_state s)
+{
+	return s == L_LOCAL ? "local" : s == L_REMOTE ? "remote" : "failed";
+}
+
+/* Write the state atomically (a rename), for status and close. */
+static void lazy_save(const struct lazy *z)
+{
+	char path[256], tmp[300];
+	unsigned int i;
+	FILE *f;
+
+	state_path(path, sizeof(path), z->name, "lazy");
+	snprintf(tmp, sizeof(tmp), "%s.tmp%d", path, (int)getpid());
+	mkdir(RUN_DIR, 0700);
+	f = fopen(tmp, "w");
+	if (!f)
+		return;
+	fprintf(f, "supervisor %d\nref %s\nstore %s\n", (int)z->supervisor, z->ref, z->store);
+	for (i = 0; i < z->n; i++)
+		fprintf(f, "layer %u %s %llu %s %s %d %s\n", i, z->l[i].digest,
+			(unsigned long long)z->l[i].size, state_word(z->l[i].state),
+			z->l[i].nbd[0] ? z->l[i].nbd : "-", (int)z->l[i].nbdkit,
+			z->l[i].why[0] ? z->l[i].why : "-");
+	fclose(f);
+	rename(tmp, path);
+}
+
+static bool lazy_load(struct lazy *z, const char *name)
+{
+	char path[256], line[1200];
+	FILE *f;
+
+	memset(z, 0, sizeof(*z));
+	snprintf(z->name, sizeof(z->name), "%s", name);
+	state_path(path, sizeof(path), name, "lazy");
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned int i;
+		unsigned long long size;
+		char digest[80], st[16], nbd[32], why[300];
+		int pid, k = 0;
+
+		line[strcspn(line, "\n")] = 0;
+		if (sscanf(line, "supervisor %d", &pid) == 1)
+			z->supervisor = pid;
+		else if (!strncmp(line, "ref ", 4))
+			snprintf(z->ref, sizeof(z->ref), "%.599s", line + 4);
+		else if (!strncmp(line, "store ", 6))
+			snprintf(z->store, sizeof(z->store), "%s", line + 6);
+		else if (sscanf(line, "layer %u %79s %llu %15s %31s %d %n", &i, digest, &size, st, nbd, &pid,
+				&k) >= 6 && i < OVBD_LSMT_MAX_LAYERS) {
+			struct lazy_layer *l = &z->l[i];
+
+			snprintf(l->digest, sizeof(l->digest), "%.71s", digest);
+			l->size = size;
+			l->state = !strcmp(st, "local") ? L_LOCAL : !strcmp(st, "remote") ? L_REMOTE : L_FAILED;
+			snprintf(l->nbd, sizeof(l->nbd), "%s", strcmp(nbd, "-") ? nbd : "");
+			l->nbdkit = pid;
+			snprintf(why, sizeof(why), "%s", k ? line + k : "-");
+			snprintf(l->why, sizeof(l->why), "%s", strcmp(why, "-") ? why : "");
+			if (i + 1 > z->n)
+				z->n = i + 1;
+		}
+	}
+	fclose(f);
+	return true;
+}
+
+/* Run argv, wait, return its exit status (stdout and stderr to /dev/null). */
+static int run_quiet(char *const argv[])
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		int fd = open("/dev/null", O_RDWR);
+
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &st, 0) < 0)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static pid_t read_pid(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int pid = 0;
+
+	if (f) {
+		if (fscanf(f, "%d", &pid) != 1)
+			pid = 0;
+		fclose(f);
+	}
+	return pid;
+}
+
+static void nap_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static bool nbd_free(unsigned int i)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/sys/block/nbd%u/pid", i);
+	return access(path, F_OK) != 0;
+}
+
+/* Serve blob l of the registry through nbdkit and connect a free nbd device to it. */
+static int serve_remote(struct lazy *z, unsigned int i, const struct reg_client *c, char *why,
+			size_t len)
+{
+	struct lazy_layer *l = &z->l[i];
+	char sock[256], pidf[256], url[4400], hdr[5200], self[4096], tmo[32];
+	const char *t = getenv("OVBD_LAZY_TIMEOUT");
+	unsigned int k;
+	ssize_t sn;
+
+	sn = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	self[sn > 0 ? sn : 0] = 0;
+	snprintf(sock, sizeof(sock), RUN_DIR "/%s.%u.sock", z->name, i);
+	snprintf(pidf, sizeof(pidf), RUN_DIR "/%s.%u.nbdkit", z->name, i);
+	snprintf(url, sizeof(url), "url=%s/v2/%s/blobs/%s", c->base, c->ref.repo, l->digest);
+	snprintf(hdr, sizeof(hdr), "header-script=exec '%s' registry-auth %s%s %s", self,
+		 !strncmp(c->base, "http://", 7) ? "--plain-http " : "", z->ref, l->digest);
+	snprintf(tmo, sizeof(tmo), "timeout=%ld", t && *t ? strtol(t, NULL, 10) : 20L);
+	unlink(sock);
+	{
+		char *argv[] = { "nbdkit", "--unix", sock, "--pidfile", pidf, "--readonly",
+				 "--filter=readahead", "curl", url, hdr, "header-script-renew=240",
+				 tmo, NULL };
+
+		/* nbdkit forks into the background once its socket listens */
+		if (run_quiet(argv)) {
+			snprintf(why, len, "layer %u: nbdkit (the nbdkit package, curl plugin) did not start", i);
+			return -1;
+		}
+	}
+	l->nbdkit = read_pid(pidf);
+	unlink(pidf);
+	for (k = 0; k < NBD_MAX; k++) {
+		char dev[32], *argv[] = { "nbd-client", "-unix", sock, dev, "-readonly", "-timeout", "60",
+					  "-block-size", "512", NULL };
+
+		if (!nbd_free(k))
+			continue;
+		snprintf(dev, sizeof(dev), "/dev/nbd%u", k);
+		if (access(dev, F_OK))
+			break;
+		if (!run_quiet(argv)) {
+			snprintf(l->nbd, sizeof(l->nbd), "%s", dev);
+			/* the device has its size once connected */
+			for (int w = 0; w < 100 && nbd_free(k); w++)
+				nap_ms(20);
+			return 0;
+		}
+	}
+	snprintf(why, len, "layer %u: no free nbd device could connect (modprobe nbd; nbd-client installed?)", i);
+	if (l->nbdkit > 0)
+		kill(l->nbdkit, SIGTERM);
+	l->nbdkit = 0;
+	return -1;
+}
+
+static void stop_remote(struct lazy_layer *l, const char *name, unsigned int i)
+{
+	char sock[256];
+
+	if (l->nbd[0]) {
+		char *argv[] = { "nbd-client", "-d", l->nbd, NULL };
+
+		run_quiet(argv);
+		l->nbd[0] = 0;
+	}
+	if (l->nbdkit > 0)
+		kill(l->nbdkit, SIGTERM);
+	l->nbdkit = 0;
+	snprintf(sock, sizeof(sock), RUN_DIR "/%s.%u.sock", name, i);
+	unlink(sock);
+}
+
+/* ---- the handover */
+
+/* Replace the token old ("M:m") by new in every table of dev and its parts. */
+static int retarget(const char *dev, const char *old, const char *new, int depth, char *why,
+		    size_t len)
+{
+	unsigned int ma[OVBD_LSMT_MAX_LAYERS * 2 + 1], mi[OVBD_LSMT_MAX_LAYERS * 2 + 1], n, i;
+	char *table = xmalloc(OVBD_LSMT_MAX_LAYERS * 64 + 4096), *params[8], *line, *save;
+	struct dm_line lines[8];
+	char targets[8][64];
+	unsigned int nl = 0;
+	bool hit = false;
+	int ret = -1;
+
+	if (depth > 3 || dm_query(dev, true, table, OVBD_LSMT_MAX_LAYERS * 64 + 4096, why, len)) {
+		free(table);
+		return -1;
+	}
+	/* the parts first: a zfile device names the nbd device of its layer */
+	if (!dm_deps(dev, ma, mi, sizeof(ma) / sizeof(ma[0]), &n, why, len))
+		for (i = 0; i < n; i++) {
+			char part[OVBD_DM_NAME_MAX], uuid[OVBD_DM_UUID_MAX];
+
+			if (dm_name_of(ma[i], mi[i], part, sizeof(part)) && !dm_uuid(part, uuid, sizeof(uuid)) &&
+			    !strncmp(uuid, OVBD_UUID_PART, strlen(OVBD_UUID_PART)) &&
+			    retarget(part, old, new, depth + 1, why, len)) {
+				free(table);
+				return -1;
+			}
+		}
+	/* then this device: its lines with old replaced, token by token */
+	for (line = strtok_r(table, "\n", &save); line && nl < 8; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long start, length;
+		char *p, *tok, *s2;
+		int off = 0;
+
+		if (sscanf(line, "%llu %llu %63s %n", &start, &length, targets[nl], &off) < 3 || !off) {
+			snprintf(why, len, "%s: a table line '%.60s' not understood", dev, line);
+			goto out;
+		}
+		p = params[nl] = xmalloc(2 * strlen(line) + 64);
+		*p = 0;
+		for (tok = strtok_r(line + off, " ", &s2); tok; tok = strtok_r(NULL, " ", &s2)) {
+			bool match = !strcmp(tok, old);
+
+			hit |= match;
+			p += sprintf(p, "%s%s", p == params[nl] ? "" : " ", match ? new : tok);
+		}
+		lines[nl] = (struct dm_line){ start, length, targets[nl], params[nl] };
+		nl++;
+	}
+	ret = hit ? dm_reload(dev, lines, nl, why, len) : 0;
+out:
+	while (nl--)
+		free(params[nl]);
+	free(table);
+	return ret;
+
+}
+
+/* Hand layer i over from its nbd device to a loop device of the stored blob. */
+static int hand_over(struct lazy *z, unsigned int i, const char *path, char *why, size_t len)
+{
+	struct lazy_layer *l = &z->l[i];
+	struct stat nb, lb;
+	char loop[64], old[32], new[32];
+	int fd;
+
+	if (stat(l->nbd, &nb) || !S_ISBLK(nb.st_mode))
+		return snprintf(why, len, "%s: %s", l->nbd, strerror(errno)), -1;
+	if (loop_attach(path, false, loop, sizeof(loop), &fd, why, len))
+		return -1;
+	if (fstat(fd, &lb)) {
+		close(fd);
+		return snprintf(why, len, "%s: %s", loop, strerror(errno)), -1;
+	}
+	snprintf(old, sizeof(old), "%u:%u", major(nb.st_rdev), minor(nb.st_rdev));
+	snprintf(new, sizeof(new), "%u:%u", major(lb.st_rdev), minor(lb.st_rdev));
+	if (retarget(z->name, old, new, 0, why, len)) {
+		close(fd);	/* autoclear: the loop goes */
+		return -1;
+	}
+	close(fd);		/* the tables hold it now */
+	stop_remote(l, z->name, i);
+	l->state = L_LOCAL;
+	return 0;
+}
+
+static volatile sig_atomic_t stopping;
+
+static void on_term(int sig)
+{
+	stopping = 1;
+}
+
+/* The supervisor: pull in a child, hand over each blob that is complete, retry on failure. */
+static void supervise(struct lazy *z, bool plain)
+{
+	unsigned int i, remote, backoff = 2;
+	pid_t child = 0;
+	int st;
+
+	signal(SIGTERM, on_term);
+	signal(SIGINT, on_term);
+	/* a test hook: hold the remote path until RUN_DIR/NAME.go exists */
+	if (getenv("OVBD_TEST_LAZY_HOLD")) {
+		char go[256];
+
+		state_path(go, sizeof(go), z->name, "go");
+		while (!stopping && access(go, F_OK))
+			nap_ms(100);
+		unlink(go);
+	}
+	while (!stopping) {
+		if (!child) {
+			child = fork();
+			if (!child) {	/* the pull: checks every blob's sha256 before storing it */
+				char ref[4300];
+				int fd = open("/dev/null", O_RDWR);
+
+				dup2(fd, 1);
+				signal(SIGTERM, SIG_DFL);
+				ovbd_pull(z->ref, z->store, plain, false, ref, sizeof(ref), NULL);
+				_exit(0);
+			}
+		}
+		for (i = 0, remote = 0; i < z->n; i++) {
+			char path[4400], why[600];
+
+			if (z->l[i].state == L_LOCAL)
+				continue;
+			snprintf(path, sizeof(path), "%s/blobs/sha256/%s", z->store, z->l[i].digest + 7);
+			if (!access(path, F_OK) && z->l[i].state == L_REMOTE) {
+				if (hand_over(z, i, path, why, sizeof(why))) {
+					snprintf(z->l[i].why, sizeof(z->l[i].why), "handover: %.250s", why);
+					fprintf(stderr, "%s: %s: layer %u: %s\n", ovbd_prog, z->name, i, why);
+				} else {
+					z->l[i].why[0] = 0;
+				}
+				lazy_save(z);
+			}
+			if (z->l[i].state != L_LOCAL)
+				remote++;
+		}
+		if (!remote)
+			break;
+		if (child > 0 && waitpid(child, &st, WNOHANG) == child) {
+			child = 0;
+			if (!WIFEXITED(st) || WEXITSTATUS(st)) {	/* say why, keep the remote path, retry */
+				for (i = 0; i < z->n; i++)
+					if (z->l[i].state != L_LOCAL)
+						snprintf(z->l[i].why, sizeof(z->l[i].why),
+							 "the download failed (see the log); retrying in %u s", backoff);
+				lazy_save(z);
+				for (i = 0; i < backoff * 10 && !stopping; i++)
+					nap_ms(100);
+				backoff = backoff < 60 ? backoff * 2 : 60;
+			}
+			continue;
+		}
+		nap_ms(200);
+	}
+	if (child > 0) {
+		kill(child, SIGTERM);
+		waitpid(child, &st, 0);
+	}
+	if (!stopping) {	/* all local: what ovbd open of the local image makes */
+		char path[256];
+
+		state_path(path, sizeof(path), z->name, "lazy");
+		unlink(path);
+	}
+}
+
+int lazy_open(const char *name, const char *refstr, bool plain, char *why, size_t len)
+{
+	static struct lazy z;
+	static char *paths[OVBD_LSMT_MAX_LAYERS];
+	static char pathbuf[OVBD_LSMT_MAX_LAYERS][4400];
+	struct json_object *man, *layers;
+	char digest[80], rec[256], log[256];
+	struct reg_client c;
+	struct reg_ref ref;
+	struct oci_layout lay;
+	unsigned int i;
+	char *body;
+	size_t n;
+	pid_t pid;
+	int fd;
+
+	memset(&z, 0, sizeof(z));
+	snprintf(z.name, sizeof(z.name), "%s", name);
+	snprintf(z.ref, sizeof(z.ref), "%s", refstr);
+	if (reg_parse_ref(refstr, &ref, why, len))
+		return -1;
+	if (reg_open(&c, &ref, plain, why, len))
+		return -1;
+	if (oci_layout_open(&lay, ovbd_store(), why, len))
+		return -1;
+	snprintf(z.store, sizeof(z.store), "%s", lay.dir);
+	man = ovbd_pull_manifest(&c, refstr, &body, &n, digest);
+	if (!json_object_object_get_ex(man, "layers", &layers) ||
+	    !json_object_is_type(layers, json_type_array) || !json_object_array_length(layers) ||
+	    json_object_array_length(layers) > OVBD_LSMT_MAX_LAYERS)
+		return snprintf(why, len, "%s: a manifest with 1..255 layers expected", refstr), -1;
+	z.n = (unsigned int)json_object_array_length(layers);
+	for (i = 0; i < z.n; i++) {
+		struct json_object *l = json_object_array_get_idx(layers, i), *a, *sz;
+		const char *d = oci_jstr(l, "digest"), *mt = oci_jstr(l, "mediaType");
+		struct stat st;
+
+		if (!mt || strstr(mt, "gzip") || strstr(mt, "zstd") || !strstr(mt, "tar") ||
+		    !json_object_object_get_ex(l, "annotations", &a) || !oci_jstr(a, OVBD_ANN_DIGEST))
+			return snprintf(why, len, "layer %u (%.80s): not an uncompressed OverlayBD blob, which --lazy reads at random; ovbd open without --lazy pulls it first",
+					i, mt ? mt : "no mediaType"), -1;
+		if (!oci_digest_ok(d))
+			return snprintf(why, len, "layer %u: digest '%.80s' is not sha256:<64 hex>", i, d ? d : ""), -1;
+		snprintf(z.l[i].digest, sizeof(z.l[i].digest), "%s", d);
+		z.l[i].size = json_object_object_get_ex(l, "size", &sz) ? (u64)json_object_get_int64(sz) : 0;
+		snprintf(pathbuf[i], sizeof(pathbuf[i]), "%s/blobs/sha256/%s", z.store, d + 7);
+		paths[i] = pathbuf[i];
+		if (!stat(pathbuf[i], &st) && (u64)st.st_size == z.l[i].size) {
+			z.l[i].state = L_LOCAL;
+			continue;
+		}
+		z.l[i].state = L_REMOTE;
+		mkdir(RUN_DIR, 0700);
+		if (serve_remote(&z, i, &c, why, len))
+			goto undo;
+		paths[i] = z.l[i].nbd;
+	}
+	json_object_put(man);
+	free(body);
+	lazy_save(&z);
+	if (ovbd_open_stack(name, paths, z.n, digest, false, why, len))
+		goto undo;
+	/* the reference, as ovbd open by reference records it */
+	snprintf(rec, sizeof(rec), RUN_DIR "/%s.image", name);
+	{
+		FILE *f = fopen(rec, "w");
+
+		if (f) {
+			fprintf(f, "%.200s %s\n", refstr, digest);
+			fclose(f);
+		}
+	}
+	/* the supervisor: detached, its messages in RUN_DIR/NAME.log */
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		snprintf(why, len, "fork: %s", strerror(errno));
+		goto undo_devices;
+	}
+	if (!pid) {
+		setsid();
+		state_path(log, sizeof(log), name, "log");
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		dup2(fd, 2);
+		close(fd);
+		fd = open("/dev/null", O_RDWR);
+		dup2(fd, 0);
+		dup2(fd, 1);
+		close(fd);
+		z.supervisor = getpid();
+		lazy_save(&z);
+		supervise(&z, plain);
+		_exit(0);
+	}
+	for (i = 0; i < 50; i++) {	/* the state names the supervisor before open returns */
+		struct lazy chk;
+
+		if (!lazy_load(&chk, name) || chk.supervisor == pid)
+			break;
+		nap_ms(20);
+	}
+	reg_close(&c);
+	oci_layout_close(&lay);
+	return 0;
+undo_devices:
+	ovbd_close_stack(name, rec, sizeof(rec));
+undo:
+	for (i = 0; i < z.n; i++)
+		stop_remote(&z.l[i], name, i);
+	state_path(rec, sizeof(rec), name, "lazy");
+	unlink(rec);
+	reg_close(&c);
+	oci_layout_close(&lay);
+	return -1;
+}
+
+void lazy_close(const char *name)
+{
+	struct lazy z;
+	char path[256];
+	unsigned int i;
+
+	if (!lazy_load(&z, name))
+		return;
+	if (z.supervisor > 0 && !kill(z.supervisor, SIGTERM)) {
+		for (i = 0; i < 100 && !kill(z.supervisor, 0); i++)
+			nap_ms(50);
+		lazy_load(&z, name);	/* what it handed over meanwhile */
+	}
+	if (!dm_uuid(name, path, sizeof(path)))
+		return;		/* the devices still hold the nbd devices: the second call stops them */
+	for (i = 0; i < z.n; i++)
+		stop_remote(&z.l[i], name, i);
+	state_path(path, sizeof(path), name, "lazy");
+	unlink(path);
+	state_path(path, sizeof(path), name, "log");
+	unlink(path);
+}
+
+struct json_object *lazy_status(const char *name)
+{
+	struct json_object *o, *arr;
+	struct lazy z;
+	unsigned int i;
+
+	if (!lazy_load(&z, name))
+		return NULL;
+	o = json_object_new_object();
+	arr = json_object_new_array();
+	json_object_object_add(o, "supervisor", json_object_new_int(z.supervisor));
+	json_object_object_add(o, "supervisor_running",
+			       json_object_new_boolean(z.supervisor > 0 && !kill(z.supervisor, 0)));
+	for (i = 0; i < z.n; i++) {
+		struct json_object *l = json_object_new_object();
+		const char *st = state_word(z.l[i].state);
+		char partial[4400];
+		struct stat sb;
+
+		snprintf(partial, sizeof(partial), "%s/blobs/sha256/%s.partial", z.store, z.l[i].digest + 7);
+		if (z.l[i].state == L_REMOTE && !stat(partial, &sb) && z.l[i].size) {
+			st = "downloading";
+			json_object_object_add(l, "percent", json_object_new_int(
+				(int)((u64)sb.st_size * 100 / z.l[i].size)));
+		}
+		json_object_object_add(l, "layer", json_object_new_int((int)i));
+		json_object_object_add(l, "digest", json_object_new_string(z.l[i].digest));
+		json_object_object_add(l, "state", json_object_new_string(st));
+		if (z.l[i].nbd[0])
+			json_object_object_add(l, "nbd", json_object_new_string(z.l[i].nbd));
+		if (z.l[i].why[0])
+			json_object_object_add(l, "note", json_object_new_string(z.l[i].why));
+		json_object_array_add(arr, l);
+	}
+	json_object_object_add(o, "layers", arr);
+	return o;
+}
+
+/* ovbd registry-auth [--plain-http] REF DIGEST: nbdkit's header-script. */
+int cmd_registry_auth(int argc, char **argv)
+{
+	char why[600], hdr[8192];
+	struct reg_client c;
+	struct reg_ref ref;
+	bool plain = argc > 1 && !strcmp(argv[1], "--plain-http");
+
+	if (argc != 3 + plain)
+		die(EXIT_USAGE, "registry-auth: usage: ovbd registry-auth [--plain-http] REF DIGEST");
+	if (reg_parse_ref(argv[1 + plain], &ref, why, sizeof(why)) ||
+	    reg_open(&c, &ref, plain, why, sizeof(why)) ||
+	    reg_auth_header(&c, argv[2 + plain], hdr, sizeof(hdr), why, sizeof(why)))
+		die(EXIT_BAD_INPUT, "registry-auth: %s", why);
+	if (hdr[0])
+		printf("%s\n", hdr);
+	reg_close(&c);
+	return 0;
+}
