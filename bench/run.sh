@@ -64,6 +64,16 @@ bench/userspace.sh "$D/raw.img" "$B" | tee -a "$B/host.log"
 say "pull from a local registry against curl"
 bench/registry.sh "$D/raw.img" "$B/registry" | tee -a "$B/host.log"
 rm -rf "$B/registry"
+say "a registry's storage with the tree as a 1-layer lz4 image, for open --lazy in the guest"
+"$OVBD" commit --zfile --tar "$D/raw.img" "$B/lazy.tar"
+"$OVBD" image build --tag v1 "$B/lazy-layout" "$B/lazy.tar" >/dev/null
+. tests/registry-lib.sh
+start_registry "$B/lazy-reg"
+"$OVBD" push "$B/lazy-layout:v1" "127.0.0.1:$REG_PORT/tree:v1" >/dev/null 2>&1
+kill "$REG_PID"; wait "$REG_PID" 2>/dev/null || true
+rm -rf "$D/registry"; cp -a "$B/lazy-reg" "$D/registry"; rm -rf "$B/lazy-reg" "$B/lazy-layout" "$B/lazy.tar"
+# the program a container would start: the first file of 1-4 MiB in the tree
+(cd "$B/tree" && find . -type f -size +1M -size -4M | LC_ALL=C sort | head -1) >"$D/lazy-file.txt"
 say "convert an ordinary gzip image of the tree against tar -x to tmpfs"
 bench/convert.sh "$B/tree" "$B/convert" | tee -a "$B/host.log"
 rm -rf "$B/convert"

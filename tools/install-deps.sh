@@ -24,7 +24,7 @@ if [ "$runtime" = 1 ]; then
 			echo "install-deps: no package $headers for the running kernel; installing linux-headers-amd64 (DKMS builds for the kernels that have headers)"
 			headers=linux-headers-amd64; }
 	fi
-	pkgs=(dkms "$headers" dmsetup util-linux kmod liblz4-1 libzstd1 libjson-c5 libssl3 libcurl4 libarchive13 libext2fs2 e2fsprogs libdevmapper1.02.1)
+	pkgs=(dkms "$headers" dmsetup util-linux kmod liblz4-1 libzstd1 libjson-c5 libssl3 libcurl4 libarchive13 libext2fs2 e2fsprogs libdevmapper1.02.1 nbdkit nbd-client)
 else
 pkgs=(
 	# ovbd, unit tests, fuzzers
@@ -42,6 +42,8 @@ pkgs=(
 	libarchive-tools skopeo umoci
 	# a local registry for the push and pull tests (started by the tests on 127.0.0.1)
 	docker-registry apache2-utils curl
+	# open --lazy: nbdkit (curl plugin) and the kernel nbd client's nbd-client
+	nbdkit nbd-client
 	# packaging
 	dkms dh-dkms debhelper dpkg-dev fakeroot lintian rpm rpmlint man-db
 )

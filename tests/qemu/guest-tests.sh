@@ -115,6 +115,163 @@ check_tree ext4x10 10 $E/tree-10.sha256 $E/disk-10.sha256
 # the same 2-layer image as an OCI layout made by ovbd image build
 check_tree ext4oci oci:stacks/layout:ext4 $E/tree-2.sha256 $E/disk-2.sha256
 
+# ---- a registry on the guest's loopback: open by reference, and open --lazy
+REG=127.0.0.1:5000
+if [ -d registry ] && command -v docker-registry >/dev/null && command -v nbdkit >/dev/null &&
+   command -v nbd-client >/dev/null; then
+	cp -a registry /tmp/reg
+	printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: /tmp/reg}}\nhttp: {addr: %s}\n' "$REG" >/tmp/reg.yml
+	reg_start() {
+		docker-registry serve /tmp/reg.yml >/tmp/reg.log 2>&1 &
+		REG_PID=$!
+		i=0; while [ $i -lt 100 ] && ! wget -q -O /dev/null "http://$REG/v2/" 2>/dev/null; do sleep 0.2; i=$((i + 1)); done
+	}
+	reg_start
+	export OVBD_STORE=/tmp/store OVBD_LAZY_TIMEOUT=5
+	tree_ok() {	# MOUNTPOINT [TAG]: every file's sha256 as in the source tree
+		(cd "$1" && find . -type f | LC_ALL=C sort | xargs sha256sum) >/tmp/tree$2.sha256 2>/tmp/tree$2.err
+		cmp -s /tmp/tree$2.sha256 $E/tree-2.sha256
+	}
+	settled() {	# NAME: the supervisor handed everything over (its state is gone)
+		i=0; while [ $i -lt 600 ] && [ -e /run/ovbd/$1.lazy ]; do sleep 0.2; i=$((i + 1)); done
+		[ ! -e /run/ovbd/$1.lazy ]
+	}
+	nothing_left() {	# no nbd connection, nbdkit, loop device or dm device
+		i=0; while [ $i -lt 50 ] && [ -n "$(losetup -a)" ]; do sleep 0.1; i=$((i + 1)); done
+		! ls /sys/block/nbd*/pid >/dev/null 2>&1 && ! pidof nbdkit >/dev/null &&
+		[ -z "$(losetup -a)" ] && [ -z "$(dmsetup ls | grep -v 'No devices')" ]
+	}
+	drop() { sync; echo 3 >/proc/sys/vm/drop_caches; }
+
+	# open by reference: pulled into the store, mapped, every file checked
+	if ovbd open byref $REG/ext4:v1 >/tmp/open.out 2>&1; then
+		mkdir -p /mnt/byref
+		check "open by registry reference: mounted, every file's sha256 matches" sh -c \
+			"mount -t ext4 -o ro,noload /dev/mapper/byref /mnt/byref && (cd /mnt/byref && find . -type f | LC_ALL=C sort | xargs sha256sum) | cmp - $E/tree-2.sha256"
+		umount /mnt/byref 2>/dev/null
+		check "open by registry reference: status names the reference and its manifest" sh -c \
+			"ovbd status byref | grep -qE '^image $REG/ext4:v1 manifest sha256:[0-9a-f]{64}\$'"
+		check "open by registry reference: close" ovbd close byref
+	else
+		not_ok "open by registry reference: $(cat /tmp/open.out)"
+	fi
+	rm -rf /tmp/store
+
+	# lazy: mapped at once from the registry, handed over to local files
+	mkdir -p /mnt/lz
+	if OVBD_TEST_LAZY_HOLD=1 ovbd open --lazy lz $REG/ext4:v1 >/tmp/open.out 2>&1; then
+		ok "open --lazy: mapped with nothing in the store"
+		check "open --lazy: status shows every layer remote, on an nbd device" sh -c \
+			"[ \$(ovbd status lz | grep -c '^layer [0-9] sha256:.* remote /dev/nbd') = 2 ]"
+		mount -t ext4 -o ro,noload /dev/mapper/lz /mnt/lz
+		check "open --lazy: mounted, every file's sha256 matches (read from the registry)" tree_ok /mnt/lz
+		nbdread=$(awk '{s += $3} END {print s * 512}' /sys/block/nbd*/stat)
+		echo "# lazy: $nbdread bytes read through nbd for the whole tree; store: $(du -sk /tmp/store | cut -f1) KiB"
+		# 8 readers across the handover, the file system mounted
+		readers=""
+		for r in 1 2 3 4 5 6 7 8; do
+			( n=0 bad=0; while [ ! -e /tmp/readers.stop ] || [ $n -lt 2 ]; do
+				tree_ok /mnt/lz .$r || bad=$((bad + 1)); n=$((n + 1)); done; echo "$n $bad" >/tmp/reader.$r ) &
+			readers="$readers $!"
+		done
+		sleep 2; touch /run/ovbd/lz.go
+		check "open --lazy: the supervisor downloads, verifies and hands every layer over" settled lz
+		touch /tmp/readers.stop; wait $readers
+		bad=$(cat /tmp/reader.* | awk '{b += $2} END {print b + 0}'); rounds=$(cat /tmp/reader.* | awk '{n += $1} END {print n + 0}')
+		[ "$bad" = 0 ] && [ "$rounds" -ge 16 ] && ok "handover under 8 readers of the mounted ext4: $rounds tree reads, no mismatch, no error" ||
+			not_ok "handover under 8 readers: $bad of $rounds tree reads failed"
+		rm -f /tmp/readers.stop /tmp/reader.*
+		check "after the handover: loop devices of the stored blobs, no nbd device" sh -c \
+			"ovbd status lz | grep -q '^loop  /dev/loop.* /tmp/store/blobs/sha256/' && ! ovbd status lz | grep -q nbd && ! ls /sys/block/nbd*/pid >/dev/null 2>&1"
+		drop
+		check "after the handover: every file still matches" tree_ok /mnt/lz
+		umount /mnt/lz
+		check "after the handover: ovbd close" ovbd close lz
+		check "after the handover: close leaves nothing (nbd, nbdkit, loop, dm)" nothing_left
+	else
+		not_ok "open --lazy: $(cat /tmp/open.out)"
+	fi
+	rm -rf /tmp/store
+
+	# the registry stalls (SIGSTOP): EIO after the timeout, never a hang; back when it resumes
+	if OVBD_TEST_LAZY_HOLD=1 ovbd open --lazy st $REG/ext4:v1 >/tmp/open.out 2>&1 &&
+	   mount -t ext4 -o ro,noload /dev/mapper/st /mnt/lz; then
+		drop; kill -STOP $REG_PID
+		t0=$(date +%s)
+		cat /mnt/lz/bin/busybox >/dev/null 2>/tmp/e; rc=$?
+		t1=$(date +%s)
+		[ $rc != 0 ] && [ $((t1 - t0)) -lt 60 ] && ok "a stalled registry: the read fails with an I/O error after $((t1 - t0)) s (timeout 5 s per request), no hang" ||
+			not_ok "a stalled registry: exit $rc after $((t1 - t0)) s: $(cat /tmp/e)"
+		kill -CONT $REG_PID; drop
+		check "the registry resumes: the same read works again" sh -c "cmp -s /mnt/lz/bin/busybox /bin/busybox"
+		touch /run/ovbd/st.go
+		check "... and so does the background download (handed over)" settled st
+		umount /mnt/lz; ovbd close st >/dev/null 2>&1
+	else
+		not_ok "stalled registry: open or mount: $(cat /tmp/open.out)"
+	fi
+	rm -rf /tmp/store
+
+	# nbdkit killed: I/O errors, not a hang; the handover recovers the device
+	if OVBD_TEST_LAZY_HOLD=1 ovbd open --lazy nk $REG/ext4:v1 >/tmp/open.out 2>&1 &&
+	   mount -t ext4 -o ro,noload /dev/mapper/nk /mnt/lz; then
+		drop; kill -9 $(pidof nbdkit)
+		t0=$(date +%s); cat /mnt/lz/bin/busybox >/dev/null 2>/tmp/e; rc=$?; t1=$(date +%s)
+		[ $rc != 0 ] && [ $((t1 - t0)) -lt 90 ] && ok "nbdkit killed: reads fail with an I/O error after $((t1 - t0)) s, no hang" ||
+			not_ok "nbdkit killed: exit $rc after $((t1 - t0)) s"
+		touch /run/ovbd/nk.go
+		check "nbdkit killed: the background download still hands over" settled nk
+		drop
+		check "nbdkit killed: after the handover the same mount reads every file again" tree_ok /mnt/lz
+		umount /mnt/lz; ovbd close nk >/dev/null 2>&1
+	else
+		not_ok "nbdkit killed: open or mount: $(cat /tmp/open.out)"
+	fi
+	rm -rf /tmp/store
+
+	# wrong bytes from the registry: CRC32C errors, the handover refused, the remote path kept
+	# the zstd ZFile layer: the second largest blob (the first is the uncompressed base)
+	blob=$(ls -S /tmp/reg/docker/registry/v2/blobs/sha256/*/*/data | sed -n 2p)
+	cp "$blob" /tmp/good.blob
+	third=$(( $(stat -c %s "$blob") / 512 / 3 ))
+	dd if=/dev/urandom of="$blob" bs=512 seek=$third count=$third conv=notrunc 2>/dev/null
+	if ovbd open --lazy wb $REG/ext4:v1 >/tmp/open.out 2>&1; then
+		mount -t ext4 -o ro,noload /dev/mapper/wb /mnt/lz 2>/dev/null
+		(cd /mnt/lz 2>/dev/null && find . -type f | xargs cat >/dev/null 2>/tmp/e); sleep 3
+		check "wrong bytes: reads of the damaged blocks fail (zfile's CRC32C), the rest reads" sh -c \
+			"grep -q 'Input/output error' /tmp/e && dmesg | grep -qi 'crc32c'"
+		check "wrong bytes: the sha256 check refuses the handover; the layer stays remote, and status says why" sh -c \
+			"ovbd status wb | grep -q '^layer .* remote /dev/nbd.*download failed'"
+		cp /tmp/good.blob "$blob"
+		check "wrong bytes: once the registry serves the right ones, a retry hands over" settled wb
+		umount /mnt/lz 2>/dev/null; ovbd close wb >/dev/null 2>&1
+	else
+		not_ok "wrong bytes: open: $(cat /tmp/open.out)"
+		cp /tmp/good.blob "$blob"
+	fi
+	rm -rf /tmp/store
+
+	# open, handover and close, again and again: nothing leaks
+	rounds=50; [ -n "$QUICK" ] && rounds=6
+	slab0=$(awk '/^Slab:/ {print $2}' /proc/meminfo); vm0=$(awk '/^VmallocUsed:/ {print $2}' /proc/meminfo)
+	bad=0 r=0
+	while [ $r -lt $rounds ]; do
+		rm -rf /tmp/store
+		ovbd open --lazy rr $REG/ext4:v1 >/dev/null 2>&1 && settled rr && ovbd close rr >/dev/null 2>&1 &&
+			nothing_left || { bad=$((bad + 1)); ovbd close rr >/dev/null 2>&1; }
+		r=$((r + 1))
+	done
+	drop
+	slab1=$(awk '/^Slab:/ {print $2}' /proc/meminfo); vm1=$(awk '/^VmallocUsed:/ {print $2}' /proc/meminfo)
+	[ $bad = 0 ] && [ $((slab1 - slab0)) -lt 4096 ] && [ $((vm1 - vm0)) -lt 4096 ] &&
+		ok "$rounds rounds of open --lazy, handover and close: nothing left (slab $((slab1 - slab0)) KiB, vmalloc $((vm1 - vm0)) KiB)" ||
+		not_ok "$rounds lazy rounds: $bad failed; slab $((slab1 - slab0)) KiB, vmalloc $((vm1 - vm0)) KiB"
+	kill $REG_PID
+	rm -rf /tmp/store /tmp/reg
+else
+	skip "registry, open by reference and --lazy: docker-registry, nbdkit or nbd-client missing from the guest"
+fi
+
 # ---- the kernel as the one record: DM UUIDs, list, status --json, crash safety
 no_leftovers() {	# NAME: no dm device, loop device or record of NAME is left
 	i=0

@@ -82,6 +82,13 @@ for i in $(seq 0 9); do
 done
 cp "$work/disk.raw" "$OUT/stacks/ext4/ref.raw"	# for the concurrent readers
 "$OVBD" image build --tag ext4 "$OUT/stacks/layout" "${twins[@]}" >/dev/null
+# a registry's storage with that image as ext4:v1, served in the guest on its
+# loopback by the same docker-registry, for open by reference and --lazy
+. "$TOP/tests/registry-lib.sh"
+start_registry "$work/reg"
+"$OVBD" push "$OUT/stacks/layout:ext4" "127.0.0.1:$REG_PORT/ext4:v1" >/dev/null 2>&1
+kill "$REG_PID"; wait "$REG_PID" 2>/dev/null || true
+cp -a "$work/reg" "$OUT/registry"
 
 # ---- an ordinary image (tests/convert-image.py) converted by ovbd convert; the
 # reference is umoci's unpack of the same tars, listed by tests/treelist.c

@@ -21,12 +21,23 @@ cp /bin/busybox "$root/bin/busybox"
 # util-linux and lvm2 tools go to /sbin, ahead of busybox's applets in PATH
 for t in dmsetup losetup blockdev; do copy_bin "/sbin/$t" "$root/sbin/$t"; done
 copy_bin "$OVBD" "$root/bin/ovbd"
+# open --lazy: nbdkit with its curl plugin and readahead filter, the kernel
+# nbd client's nbd-client, and a registry to serve inside the guest
+nbdlib=/usr/lib/x86_64-linux-gnu/nbdkit
+if command -v nbdkit >/dev/null && [ -d "$nbdlib" ]; then
+	copy_bin "$(command -v nbdkit)" "$root/bin/nbdkit"
+	mkdir -p "$root$nbdlib/plugins" "$root$nbdlib/filters"
+	copy_bin "$nbdlib/plugins/nbdkit-curl-plugin.so" "$root$nbdlib/plugins/nbdkit-curl-plugin.so"
+	copy_bin "$nbdlib/filters/nbdkit-readahead-filter.so" "$root$nbdlib/filters/nbdkit-readahead-filter.so"
+fi
+command -v nbd-client >/dev/null && copy_bin "$(command -v nbd-client)" "$root/sbin/nbd-client"
+command -v docker-registry >/dev/null && copy_bin "$(command -v docker-registry)" "$root/bin/docker-registry"
 cp "${BLKPROBE:-$HERE/../../build/blkprobe}" "$root/bin/blkprobe"
 
 # Kernel modules, in load order, decompressed for busybox insmod.
 : >"$root/modules/order"
 for m in loop virtio_blk virtio_pci dm-mod dm-flakey crc32c_generic crc32c-intel \
-	 libcrc32c ext4 erofs; do
+	 libcrc32c ext4 erofs nbd; do
 	modprobe -S "$KVER" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" {print $2}'
 done | awk '!seen[$0]++' | while read -r ko; do
 	name=$(basename "$ko"); name=${name%.xz}; name=${name%.zst}
