@@ -10,7 +10,7 @@ start_registry() {
 	mkdir -p "$store"
 	{
 		echo "version: 0.1"
-		echo "log: {level: error, accesslog: {disabled: true}}"
+		echo "log: {level: error, accesslog: {disabled: $([ "${REG_ACCESSLOG:-0}" = 1 ] && echo false || echo true)}}"
 		echo "storage: {filesystem: {rootdirectory: $store}, delete: {enabled: true}}"
 		echo "http: {addr: 127.0.0.1:$REG_PORT}"
 		[ -n "$htpasswd" ] && echo "auth: {htpasswd: {realm: ovbd-test, path: $htpasswd}}"

@@ -435,7 +435,7 @@ int cmd_convert(int argc, char **argv)
 		char ref[4200];
 
 		snprintf(ref, sizeof(ref), "oci:%s:latest", ddir);
-		ovbd_push(ref, dst, plain);
+		ovbd_push(ref, dst, plain, 0);
 	}
 	json_object_put(config);
 	json_object_put(mf.manifest);

@@ -374,7 +374,7 @@ static int pull(int argc, char **argv)
 	return 0;
 }
 
-void ovbd_push(const char *src, const char *dst, bool plain)
+void ovbd_push(const char *src, const char *dst, bool plain, uint64_t chunk)
 {
 	char why[1024], path[4096], dir[3968], *body;
 	struct json_object *man, *layers, *cfg;
@@ -409,6 +409,7 @@ void ovbd_push(const char *src, const char *dst, bool plain)
 		die(EXIT_BAD_INPUT, "push: %s: not an image manifest", path);
 	if (reg_open(&c, &ref, plain, why, sizeof(why)))
 		die(EXIT_BAD_INPUT, "%s", why);
+	c.chunk_size = chunk;
 	for (i = 0; i <= json_object_array_length(layers); i++) {
 		struct json_object *d = i ? json_object_array_get_idx(layers, i - 1) : cfg;
 		const char *digest = oci_jstr(d, "digest");
@@ -447,19 +448,24 @@ static int push(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "plain-http", no_argument, NULL, 'P' },
+		{ "chunk-size", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' }, { 0 } };
 	bool plain = false;
+	u64 chunk = 0;
 	int opt;
 
 	while ((opt = ovbd_getopt(argc, argv, "h", opts)) != -1) {
 		if (opt == 'P')
 			plain = true;
-		else
+		else if (opt == 'c') {
+			if (!parse_size(optarg, &chunk) || chunk < 4096 || chunk > (1ull << 32))
+				die(EXIT_USAGE, "--chunk-size: expected 4K..4G, got '%s'", optarg);
+		} else
 			usage_of("push", opt == 'h' ? 0 : EXIT_USAGE);
 	}
 	if (argc - optind != 2)
 		usage_of("push", EXIT_USAGE);
-	ovbd_push(argv[optind], argv[optind + 1], plain);
+	ovbd_push(argv[optind], argv[optind + 1], plain, chunk);
 	return 0;
 }
 

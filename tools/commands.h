@@ -61,8 +61,11 @@ void lazy_close(const char *name);
 /* The lazy state of NAME for status (NULL when NAME is not in a lazy phase). */
 struct json_object *lazy_status(const char *name);
 int cmd_registry_auth(int argc, char **argv);
-/* Push the OverlayBD image [oci:]DIR[:TAG] src to the registry reference dst (dies on failure). */
-void ovbd_push(const char *src, const char *dst, bool plain);
+/*
+ * Push the OverlayBD image [oci:]DIR[:TAG] src to the registry reference dst
+ * (dies on failure); chunk > 0 uploads each blob in PATCHes of that size.
+ */
+void ovbd_push(const char *src, const char *dst, bool plain, uint64_t chunk);
 int cmd_convert(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 

@@ -264,7 +264,26 @@ struct upload {
 	const char *buf;	/* bytes to PUT */
 	size_t n;
 	const char *content_type;
+	bool region;		/* PATCH bytes [off, off + len) of f (a chunk) */
+	uint64_t off, len, sent;
 };
+
+static size_t read_region(char *p, size_t sz, size_t nm, void *arg)
+{
+	struct upload *up = arg;
+	size_t want = sz * nm;
+	ssize_t n;
+
+	if (want > up->len - up->sent)
+		want = (size_t)(up->len - up->sent);
+	if (!want)
+		return 0;
+	n = pread(fileno(up->f), p, want, (off_t)(up->off + up->sent));
+	if (n <= 0)
+		return CURL_READFUNC_ABORT;
+	up->sent += (uint64_t)n;
+	return (size_t)n;
+}
 
 static int perform(struct reg_client *c, const char *method, const char *url, const char *range,
 		   const struct upload *up, struct sink *s, struct response *r, char *why, size_t len)
@@ -314,6 +333,19 @@ static int perform(struct reg_client *c, const char *method, const char *url, co
 	} else if (!strcmp(method, "POST")) {
 		curl_easy_setopt(curl, CURLOPT_POST, 1L);
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, 0L);
+	} else if (!strcmp(method, "PATCH") && up && up->region) {
+		char crange[80];
+
+		curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "PATCH");
+		((struct upload *)up)->sent = 0;
+		curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_region);
+		curl_easy_setopt(curl, CURLOPT_READDATA, up);
+		curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)up->len);
+		snprintf(crange, sizeof(crange), "Content-Range: %llu-%llu", (unsigned long long)up->off,
+			 (unsigned long long)(up->off + up->len - 1));
+		h = curl_slist_append(h, crange);
+		h = curl_slist_append(h, "Content-Type: application/octet-stream");
 	} else if (!strcmp(method, "PUT")) {
 		curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
 		if (up && up->f) {
@@ -597,12 +629,23 @@ int reg_has_blob(struct reg_client *c, const char *digest, bool *has, char *why,
 	return 0;
 }
 
+/* An absolute upload URL from a Location header (which may be relative). */
+static void location_url(struct reg_client *c, const char *location, char *loc, size_t n)
+{
+	if (strncmp(location, "http", 4))
+		snprintf(loc, n, "%s%s", c->base, location);
+	else
+		snprintf(loc, n, "%s", location);
+}
+
 int reg_put_blob(struct reg_client *c, const char *digest, const char *path,
 		 char *why, size_t len)
 {
 	struct upload up = { 0 };
 	struct response r;
 	char url[4096], loc[2400];
+	uint64_t chunk = c->chunk_size, size;
+	struct stat st;
 	int ret = -1;
 
 	snprintf(url, sizeof(url), "%s/v2/%s/blobs/uploads/", c->base, c->ref.repo);
@@ -612,16 +655,32 @@ int reg_put_blob(struct reg_client *c, const char *digest, const char *path,
 		snprintf(why, len, "%s: HTTP %ld, expected 202 with a Location", url, r.status);
 		return -1;
 	}
-	if (strncmp(r.location, "http", 4))
-		snprintf(loc, sizeof(loc), "%s%s", c->base, r.location);
-	else
-		snprintf(loc, sizeof(loc), "%s", r.location);
-	snprintf(url, sizeof(url), "%s%sdigest=%s", loc, strchr(loc, '?') ? "&" : "?", digest);
+	location_url(c, r.location, loc, sizeof(loc));
 	up.f = fopen(path, "r");
-	if (!up.f) {
+	if (!up.f || fstat(fileno(up.f), &st)) {
 		snprintf(why, len, "%s: %s", path, strerror(errno));
+		if (up.f)
+			fclose(up.f);
 		return -1;
 	}
+	size = (uint64_t)st.st_size;
+	if (chunk && size > chunk) {	/* chunked: a PATCH per chunk, then an empty PUT */
+		for (up.off = 0; up.off < size; up.off += chunk) {
+			up.region = true;
+			up.len = size - up.off < chunk ? size - up.off : chunk;
+			if (request(c, "PATCH", loc, NULL, &up, NULL, &r, why, len))
+				goto out;
+			if (r.status != 202 || !r.location[0]) {
+				snprintf(why, len, "blob %s: the chunk at %llu answered HTTP %ld, expected 202",
+					 digest, (unsigned long long)up.off, r.status);
+				goto out;
+			}
+			location_url(c, r.location, loc, sizeof(loc));
+		}
+		fclose(up.f);
+		memset(&up, 0, sizeof(up));	/* the PUT that closes the upload has no body */
+	}
+	snprintf(url, sizeof(url), "%s%sdigest=%s", loc, strchr(loc, '?') ? "&" : "?", digest);
 	if (!request(c, "PUT", url, NULL, &up, NULL, &r, why, len)) {
 		if (r.status == 201)
 			ret = 0;
@@ -629,7 +688,9 @@ int reg_put_blob(struct reg_client *c, const char *digest, const char *path,
 			snprintf(why, len, "blob %s: upload answered HTTP %ld, expected 201", digest,
 				 r.status);
 	}
-	fclose(up.f);
+out:
+	if (up.f)
+		fclose(up.f);
 	return ret;
 }
 

@@ -31,6 +31,7 @@ struct reg_client {
 	char *basic;			/* base64 user:password, or NULL */
 	char *bearer;			/* the token, once fetched */
 	long timeout;			/* seconds without progress */
+	uint64_t chunk_size;		/* push: PATCH chunks of this size (0: one PUT) */
 	/* called with each chunk of blob bytes received, from any thread */
 	void (*progress)(void *arg, uint64_t bytes);
 	void *progress_arg;
@@ -59,7 +60,10 @@ int reg_get_blob(struct reg_client *c, const char *digest, uint64_t size, const 
 		 uint64_t *fetched, char *why, size_t len);
 /* Whether the registry has the blob (HEAD). */
 int reg_has_blob(struct reg_client *c, const char *digest, bool *has, char *why, size_t len);
-/* Upload the file at path as blob digest (POST, then one PUT). */
+/*
+ * Upload the file at path as blob digest: POST, then one PUT (monolithic),
+ * or with c->chunk_size a PATCH per chunk and a closing PUT.
+ */
 int reg_put_blob(struct reg_client *c, const char *digest, const char *path,
 		 char *why, size_t len);
 /* Upload a manifest under reference (a tag). */

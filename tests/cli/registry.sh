@@ -244,4 +244,13 @@ check "bearer: a token that expires mid-pull is renewed; the resumed blob stays 
 		 cmp -s rotated/blobs/sha256/$l2 L2 && '$OVBD' cat oci:rotated:three -o m && cmp -s m r3"
 check "bearer: ...and says so, printing no credential" \
 	bash -c "REGISTRY_AUTH_FILE=tok-bad.json '$OVBD' pull $B/demo:three x7 2>&1 | grep 'wrong or missing credentials' | grep -qv 'nope'"
+# chunked uploads: a PATCH per chunk, then the closing PUT; the access log counts them
+REG_ACCESSLOG=1 registry chunked
+C=127.0.0.1:$PORT_chunked
+check "push --chunk-size 16K: every blob uploaded in chunks" ovbd push --chunk-size 16K store:three $C/demo:three
+check "... as PATCH requests (the largest layer alone needs more than 10)" \
+	bash -c "[ \$(grep -c 'PATCH /v2/demo/blobs/uploads/' '$T_DIR/chunked.log') -gt 10 ]"
+check "... and pulled back, the image is byte for byte the same" \
+	bash -c "'$OVBD' pull $C/demo:three chunkpulled >/dev/null 2>&1 && '$OVBD' cat oci:chunkpulled:three -o ch && cmp -s ch r3"
+expect_error "--chunk-size below 4K" 2 ovbd push --chunk-size 100 store:three $C/demo:x
 summary
