@@ -1,0 +1,111 @@
+#!/bin/bash
+# The bench's CPU-bound figures at native speed: a User-Mode Linux kernel
+# (Debian's linux-source-6.1, ARCH=um, with device-mapper, loop and hostfs)
+# runs dm-overlaybd.ko, built for it from the same sources, on this host's
+# CPU without emulation. Inside it: zfile sequential reads (lz4 and zstd),
+# 4 KiB random reads, and the ctr of 255 layers x 10 000 segments; on the
+# host, in the same run, lz4 -b and zstd -b decompress the same image.
+# Usage: uml.sh DATA_DIR OUT_LOG   (DATA_DIR: bench/run.sh's data: raw.img,
+# d.zfile, e.zfile, stack/); prints and appends "BENCH key value" lines.
+set -eu
+D=$1 LOG=$2
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+B=$TOP/build/uml
+TARBALL=$(ls /usr/src/linux-source-6.1*.tar.xz | head -1)
+mkdir -p "$B"
+KSRC=$B/$(basename "$TARBALL" .tar.xz)
+[ -f "$KSRC/Makefile" ] || tar -C "$B" -xf "$TARBALL"
+OUT=$B/out
+export ARCH=um
+if [ ! -x "$OUT/linux" ]; then
+	make -s -C "$KSRC" O="$OUT" defconfig >/dev/null
+	"$KSRC/scripts/config" --file "$OUT/.config" -e MODULES -e MODULE_UNLOAD -e BLK_DEV -e BLK_DEV_LOOP \
+		-e MD -e BLK_DEV_DM -e HOSTFS -e DEVTMPFS -e DEVTMPFS_MOUNT -e LZ4_DECOMPRESS \
+		-e ZSTD_DECOMPRESS -e CRYPTO -e CRYPTO_CRC32C -e LIBCRC32C -e EXT4_FS -d DEBUG_INFO \
+		-d KASAN -d UBSAN -d GCOV_KERNEL
+	make -s -C "$KSRC" O="$OUT" olddefconfig >/dev/null
+	make -s -C "$KSRC" O="$OUT" -j"$(nproc)" >"$B/build.log" 2>&1 || { tail -20 "$B/build.log"; exit 1; }
+	make -s -C "$KSRC" O="$OUT" -j"$(nproc)" modules_prepare >>"$B/build.log" 2>&1
+fi
+rm -rf "$B/module"; mkdir -p "$B/module"
+cp -r "$TOP/src" "$TOP/include" "$TOP/VERSION" "$B/module/"
+make -s -C "$B/module/src" KDIR="$OUT" KVER=uml >"$B/module.log" 2>&1 || { tail -20 "$B/module.log"; exit 1; }
+unset ARCH
+
+# what runs inside: results go to a file on the host (hostfs is the host's /)
+res=$B/results.txt; rm -f "$res"
+cat >"$B/init.sh" <<EOF
+#!/bin/sh
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev 2>/dev/null
+mount -t tmpfs tmp /tmp
+exec >$res 2>&1
+insmod $B/module/src/dm-overlaybd.ko || echo "uml: insmod failed"
+now() { date +%s.%N; }
+el() { awk -v a="\$1" -v b="\$2" 'BEGIN {printf "%.3f", b - a}'; }
+cold() { sync; echo 3 >/proc/sys/vm/drop_caches; }
+zdev() {	# NAME FILE: a zfile device over a loop device of FILE
+	l=\$(losetup -r -f --show "\$2")
+	orig=\$($TOP/tools/build/ovbd info --json "\$2" | sed -n 's/.*"original_size": \([0-9]*\).*/\1/p' | tail -1)
+	dmsetup --noudevsync create --readonly "\$1" --table "0 \$(( (orig + 511) / 512 )) zfile \$l \$(stat -c %s "\$2")"
+}
+zdev zd $D/d.zfile; zdev ze $D/e.zfile
+for r in 1 2 3; do
+	for dev in zd ze; do
+		cold; t0=\$(now)
+		n=\$(dd if=/dev/mapper/\$dev bs=1M iflag=direct 2>/dev/null | wc -c)
+		t1=\$(now)
+		echo "BENCH uml_seq_MBps_\$dev \$(awk -v n=\$n -v a=\$t0 -v b=\$t1 'BEGIN {printf "%.1f", n / (b - a) / 1e6}')"
+	done
+	cold; t0=\$(now)
+	$TOP/build/bench/randread /dev/mapper/zd 20000 >/tmp/rr
+	t1=\$(now)
+	echo "BENCH uml_rand4k_iops_zd \$(awk -v a=\$t0 -v b=\$t1 'BEGIN {printf "%.0f", 20000 / (b - a)}')"
+done
+dmsetup --noudevsync remove zd; dmsetup --noudevsync remove ze
+table="lsmt"; for f in $D/stack/layer*; do table="\$table \$(losetup -r -f --show \$f) -"; done
+vs=\$(( \$(ls $D/stack | wc -l) * 10000 ))
+for r in 1 2 3; do
+	cold; t0=\$(now)
+	dmsetup --noudevsync create --readonly big --table "0 \$vs \$table"
+	t1=\$(now)
+	echo "BENCH uml_ctr_255x10k_s \$(el \$t0 \$t1)"
+	dmsetup --noudevsync remove big
+done
+losetup -D
+echo "uml: done"
+exit 0	# init exits: UML stops
+EOF
+chmod +x "$B/init.sh"
+# a random 4 KiB reader (pread at random aligned offsets)
+cat >"$B/randread.c" <<'C'
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	int fd = open(argv[1], O_RDONLY | O_DIRECT), i, n = atoi(argv[2]);
+	off_t size = lseek(fd, 0, SEEK_END);
+	void *buf;
+
+	if (fd < 0 || posix_memalign(&buf, 4096, 4096))
+		return 1;
+	srandom(1);
+	for (i = 0; i < n; i++)
+		if (pread(fd, buf, 4096, (random() % (size / 4096)) * 4096) != 4096)
+			return 1;
+	return 0;
+}
+C
+mkdir -p "$TOP/build/bench"
+gcc -O2 -o "$TOP/build/bench/randread" "$B/randread.c"
+timeout 1200 "$OUT/linux" mem=3G root=/dev/root rootfstype=hostfs rootflags=/ rw init="$B/init.sh" con=null \
+	>"$B/console.log" 2>&1 </dev/null || true
+grep -q '^uml: done' "$res" 2>/dev/null || { echo "uml: the UML guest did not finish ($B/console.log, $res)"; cat "$res" 2>/dev/null | tail -5; exit 1; }
+# the host's own decompression speed of the same content, in the same run
+head -c $((256 << 20)) "$D/raw.img" >"$B/sample"
+echo "BENCH uml_host_lz4_b_MBps $(lz4 -b1 -B4096 -i3 "$B/sample" 2>&1 | tr '\r' '\n' | grep -oE '[0-9.]+ MB/s' | tail -1 | grep -oE '[0-9.]+')" >>"$res"
+echo "BENCH uml_host_zstd_b_MBps $(zstd -b3 -B16384 -i3 "$B/sample" 2>&1 | tr '\r' '\n' | grep -oE '[0-9.]+ MB/s' | tail -1 | grep -oE '[0-9.]+')" >>"$res"
+rm -f "$B/sample"
+grep '^BENCH' "$res" | tee -a "$LOG"
