@@ -82,7 +82,7 @@ umoci init --layout "$W/plain"
 umoci new --image "$W/plain:demo"
 umoci unpack --image "$W/plain:demo" "$W/bundle" >/dev/null
 cp -a "$W/tree0/." "$W/bundle/rootfs/"
-umoci repack --image "$W/plain:demo" "$W/bundle" >/dev/null	# layer 1: the base tree
+umoci repack --refresh-bundle --image "$W/plain:demo" "$W/bundle" >/dev/null	# layer 1: the base tree
 rm -rf "$W/bundle/rootfs/"*; cp -a "$tree/." "$W/bundle/rootfs/"
 umoci repack --image "$W/plain:demo" "$W/bundle" >/dev/null	# layer 2: changes, whiteouts
 rm -rf "$W/bundle"
