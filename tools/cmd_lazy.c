@@ -347,8 +347,9 @@ static int hand_over(struct lazy *z, unsigned int i, const char *path, char *why
 		return -1;
 	}
 	close(fd);		/* the tables hold it now */
-	stop_remote(l, z->name, i);
 	l->state = L_LOCAL;
+	lazy_save(z);		/* status says local from now on */
+	stop_remote(l, z->name, i);
 	return 0;
 }
 

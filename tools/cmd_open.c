@@ -509,7 +509,8 @@ static void describe_deps(const char *dev, struct json_object *arr, int depth)
 			describe_deps(name, arr, depth + 1);
 			continue;
 		}
-		json_object_object_add(o, "kind", json_object_new_string("loop"));
+		/* nbd: a layer read from the registry during open --lazy */
+		json_object_object_add(o, "kind", json_object_new_string(strncmp(node, "/dev/nbd", 8) ? "loop" : "nbd"));
 		json_object_object_add(o, "device", json_object_new_string(node));
 		if (loop_backing_file(ma[i], mi[i], file, sizeof(file)))
 			json_object_object_add(o, "file", json_object_new_string(file));
@@ -581,7 +582,9 @@ static void print_text(struct json_object *o)
 	for (i = json_object_array_length(devs); i-- > 0;) {	/* bottom up, as they were made */
 		struct json_object *d = json_object_array_get_idx(devs, i);
 
-		if (!strcmp(oci_jstr(d, "kind"), "loop"))
+		if (!strcmp(oci_jstr(d, "kind"), "nbd"))
+			printf("nbd   %s (from the registry)\n", oci_jstr(d, "device"));
+		else if (!strcmp(oci_jstr(d, "kind"), "loop"))
 			printf("loop  %s %s\n", oci_jstr(d, "device"),
 			       oci_jstr(d, "file") ? oci_jstr(d, "file") : "(detached)");
 		else

@@ -8,3 +8,29 @@ insmod /modules/dm-overlaybd.ko || { echo "DEMO: FAIL (insmod)"; exit 1; }
 . ./demo-common.sh
 demo_map_and_check /mnt/demo latest
 demo_map_and_check /mnt/demo overlaybd
+if grep -q ovbd.lazy /proc/cmdline && [ -d registry ]; then	# make demo LAZY=1
+	cp -a registry /tmp/reg
+	printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: /tmp/reg}}\nhttp: {addr: 127.0.0.1:5000}\n' >/tmp/reg.yml
+	docker-registry serve /tmp/reg.yml >/tmp/reg.log 2>&1 &
+	i=0; while [ $i -lt 100 ] && ! wget -q -O /dev/null http://127.0.0.1:5000/v2/; do sleep 0.2; i=$((i + 1)); done
+	export OVBD_STORE=/tmp/store
+	echo "demo: ovbd open --lazy lazy 127.0.0.1:5000/demo:latest (the store is empty)"
+	ovbd open --lazy lazy 127.0.0.1:5000/demo:latest || { echo "DEMO: FAIL (open --lazy)"; exit 1; }
+	echo "demo: ovbd status lazy, at once"
+	ovbd status lazy
+	mkdir -p /mnt/lazy
+	mount -t ext4 -o ro,noload /dev/mapper/lazy /mnt/lazy
+	(cd /mnt/lazy && find . -type f | LC_ALL=C sort | xargs sha256sum) >/tmp/lazy1.sha256
+	echo "demo: waiting for the handover"
+	i=0; while [ $i -lt 300 ] && [ -e /run/ovbd/lazy.lazy ]; do sleep 0.2; i=$((i + 1)); done
+	echo "demo: ovbd status lazy, after the handover"
+	ovbd status lazy
+	sync; echo 3 >/proc/sys/vm/drop_caches
+	(cd /mnt/lazy && find . -type f | LC_ALL=C sort | xargs sha256sum) >/tmp/lazy2.sha256
+	umount /mnt/lazy; ovbd close lazy
+	if cmp -s /tmp/lazy1.sha256 tree.sha256 && cmp -s /tmp/lazy2.sha256 tree.sha256 && [ ! -e /run/ovbd/lazy.lazy ]; then
+		echo "DEMO: PASS (lazy: every file read from the registry, then from the store after the handover)"
+	else
+		echo "DEMO: FAIL (lazy)"
+	fi
+fi
