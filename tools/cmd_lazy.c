@@ -176,13 +176,6 @@ static pid_t read_pid(const char *path)
 	return pid;
 }
 
-static void nap_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 static bool nbd_free(unsigned int i)
 {
 	char path[64];

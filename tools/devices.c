@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* ovbd: loop devices through ioctls, device-mapper through libdevmapper. */
 #include "devices.h"
+#include "util.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <libdevmapper.h>
@@ -14,24 +15,6 @@
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
-
-static int failf(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int failf(char *why, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-static void nap_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
 
 /* ---- loop devices */
 

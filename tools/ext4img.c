@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include "ext4img.h"
+#include "util.h"
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
@@ -32,17 +33,6 @@
 #define MAX_DEPTH	8192		/* directory levels a removal walks */
 
 extern char **environ;
-
-static int failf(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int failf(char *why, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* ---- the tracking io_manager: unix_io_manager, plus a bitmap of written blocks */
 

@@ -2,6 +2,8 @@
 /* ovbd: messages, exit codes and whole-buffer file I/O. */
 #include "util.h"
 #include <pthread.h>
+#include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 const char *ovbd_prog = "ovbd";
@@ -129,4 +131,21 @@ bool parse_size(const char *s, u64 *out)
 		return false;
 	*out = v;
 	return true;
+}
+
+int failf(char *why, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void nap_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
 }

@@ -26,6 +26,11 @@ void pread_full(int fd, void *buf, size_t len, u64 off, const char *file);
 void write_full(int fd, const void *buf, size_t len, const char *file);
 void pwrite_full(int fd, const void *buf, size_t len, u64 off, const char *file);
 
+/* Library code's error: format into why (len bytes) and return -1. */
+int failf(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Sleep ms milliseconds (polling loops: a device node, a process, a file). */
+void nap_ms(long ms);
+
 /* Parse a byte count with optional K/M/G suffix; false when malformed. */
 bool parse_size(const char *s, u64 *out);
 
