@@ -28,7 +28,9 @@ if command -v nbdkit >/dev/null && [ -d "$nbdlib" ]; then
 	copy_bin "$(command -v nbdkit)" "$root/bin/nbdkit"
 	mkdir -p "$root$nbdlib/plugins" "$root$nbdlib/filters"
 	copy_bin "$nbdlib/plugins/nbdkit-curl-plugin.so" "$root$nbdlib/plugins/nbdkit-curl-plugin.so"
-	copy_bin "$nbdlib/filters/nbdkit-readahead-filter.so" "$root$nbdlib/filters/nbdkit-readahead-filter.so"
+	for f in readahead cache; do
+		copy_bin "$nbdlib/filters/nbdkit-$f-filter.so" "$root$nbdlib/filters/nbdkit-$f-filter.so"
+	done
 fi
 command -v nbd-client >/dev/null && copy_bin "$(command -v nbd-client)" "$root/sbin/nbd-client"
 command -v docker-registry >/dev/null && copy_bin "$(command -v docker-registry)" "$root/bin/docker-registry"
