@@ -142,10 +142,23 @@ int ovbd_io_read(struct dm_io_client *client, struct block_device *bdev, u64 sta
 	};
 	struct dm_io_request req = {
 		.bi_opf = REQ_OP_READ,
-		.mem.type = DM_IO_VMA,
-		.mem.ptr.vma = vbuf,
 		.client = client,
 	};
+
+	/*
+	 * kvmalloc() memory is either: dm-io finds a vmalloc buffer's pages
+	 * with vmalloc_to_page() and a kmalloc buffer's with virt_to_page().
+	 * vmalloc_to_page() of a linear-map address only works where the
+	 * kernel's page tables happen to map it (x86-64); under UML it gave
+	 * a bogus page, and the loop worker faulted writing into it.
+	 */
+	if (is_vmalloc_addr(vbuf)) {
+		req.mem.type = DM_IO_VMA;
+		req.mem.ptr.vma = vbuf;
+	} else {
+		req.mem.type = DM_IO_KMEM;
+		req.mem.ptr.addr = vbuf;
+	}
 
 	return ovbd_dm_io(&req, &where);
 }
