@@ -37,7 +37,7 @@ pkgs=(
 	qemu-system-x86 linux-image-amd64 linux-image-6.12.107+deb12-amd64-unsigned
 	busybox-static dmsetup util-linux e2fsprogs cpio gzip
 	# benchmarks
-	fio erofs-utils lz4 zstd linux-perf
+	fio erofs-utils lz4 zstd linux-perf iproute2
 	# independent readers of the tar wrapper and of OCI image layouts
 	libarchive-tools skopeo umoci
 	# a local registry for the push and pull tests (started by the tests on 127.0.0.1)

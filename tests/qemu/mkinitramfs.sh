@@ -34,12 +34,14 @@ if command -v nbdkit >/dev/null && [ -d "$nbdlib" ]; then
 fi
 command -v nbd-client >/dev/null && copy_bin "$(command -v nbd-client)" "$root/sbin/nbd-client"
 command -v docker-registry >/dev/null && copy_bin "$(command -v docker-registry)" "$root/bin/docker-registry"
+# tc and sch_netem: the bench's emulated link between the registry and the client
+command -v tc >/dev/null && copy_bin "$(command -v tc)" "$root/sbin/tc"
 cp "${BLKPROBE:-$HERE/../../build/blkprobe}" "$root/bin/blkprobe"
 
 # Kernel modules, in load order, decompressed for busybox insmod.
 : >"$root/modules/order"
 for m in loop virtio_blk virtio_pci dm-mod dm-flakey crc32c_generic crc32c-intel \
-	 libcrc32c ext4 erofs nbd; do
+	 libcrc32c ext4 erofs nbd sch_netem; do
 	modprobe -S "$KVER" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" {print $2}'
 done | awk '!seen[$0]++' | while read -r ko; do
 	name=$(basename "$ko"); name=${name%.xz}; name=${name%.zst}
