@@ -111,7 +111,11 @@ $(for k in $(printf '%s\n' "${!V[@]}" | sort); do echo "| $k | ${V[$k]} | ${ALL[
 the workloads (bench/guest.sh, profile()). A share is of all samples on
 both vCPUs: 50% is one vCPU busy throughout, and native_safe_halt is an idle
 vCPU. "own" counts a symbol's own samples, "task" a task's, "inclusive" a
-function's together with everything it calls.
+function's together with everything it calls. uml_zfile_lz4_seq is the
+exception: the host's perf samples the UML kernel's process (its kernel
+threads, the zfile workers among them, run in it) while the UML guest
+repeats the lz4 sequential read (bench/uml.sh); its host-kernel symbols
+(finish_task_switch, ptrace) are UML's own cost of switching to the reader.
 
 $(profiles)
 

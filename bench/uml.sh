@@ -80,6 +80,11 @@ for r in 1 2 3; do
 	$TOP/build/bench/randread /dev/mapper/zd 20000 &&
 		t1=\$(now) && echo "BENCH uml_rand4k_iops_zd \$(awk -v a=\$t0 -v b=\$t1 'BEGIN {printf "%.0f", 20000 / (b - a)}')"
 done
+# untimed repeats for the host's perf (uml.sh samples this process from outside)
+touch $B/prof.go
+i=0; while [ ! -e $B/prof.stop ] && [ \$i -lt 300 ]; do
+	dd if=/dev/mapper/zd of=/dev/null bs=1M count=$SAMPLE_MIB iflag=direct 2>/dev/null; i=\$((i + 1))
+done
 $TOP/tools/build/ovbd close zd; $TOP/tools/build/ovbd close ze
 dmsetup --noudevsync remove za; losetup -d \$l; umount /tmp/img
 table="lsmt"; for f in $D/stack/layer*; do table="\$table \$(losetup -r -f --show \$f) -"; done
@@ -120,16 +125,36 @@ C
 mkdir -p "$TOP/build/bench"
 gcc -O2 -o "$TOP/build/bench/randread" "$B/randread.c"
 # UML sometimes aborts while it boots (before init runs): up to 3 tries
+# perf on the host samples UML's kernel process (its kernel threads, the
+# decoders among them, all run in it) while the guest repeats the lz4 reads
+profile_uml() {	# TIMEOUT_PID
+	local i=0 pid
+	while [ ! -e "$B/prof.go" ] && [ $i -lt 6000 ] && kill -0 "$1" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+	pid=$(pgrep -P "$1" | head -1)
+	if [ -e "$B/prof.go" ] && [ -n "$pid" ] &&
+	   perf record -q -F 2000 -p "$pid" -o "$B/perf.data" -- sleep 3 >/dev/null 2>&1; then
+		perf report -i "$B/perf.data" --stdio --no-children --sort sym 2>/dev/null |
+			grep -E '^ +[0-9.]+%' | head -16 | awk '{print "BENCHPROF uml_zfile_lz4_seq self", $1, $3}' >"$B/prof.txt"
+	else
+		echo "BENCHPROF uml_zfile_lz4_seq none perf-record-failed" >"$B/prof.txt"
+	fi
+	touch "$B/prof.stop"
+}
 for try in 1 2 3; do
-	rm -f "$res"
+	rm -f "$res" "$B/prof.go" "$B/prof.stop" "$B/prof.txt"
 	timeout "${UML_TIMEOUT:-1200}" "$OUT/linux" mem=3G root=/dev/root rootfstype=hostfs rootflags=/ rw \
-		init="$B/init.sh" con=null >"$B/console.log" 2>&1 </dev/null || true
+		init="$B/init.sh" con=null >"$B/console.log" 2>&1 </dev/null &
+	uml=$!
+	profile_uml "$uml"
+	wait "$uml" || true
 	[ -s "$res" ] && break
 done
+rm -f "$B/perf.data" "$B/prof.go" "$B/prof.stop"
 grep -q '^uml: done' "$res" 2>/dev/null || { echo "uml: the UML guest did not finish ($B/console.log, $res)"; cat "$res" 2>/dev/null | tail -5; exit 1; }
 # the host's own decompression speed of the same content, in the same run
 head -c $((SAMPLE_MIB << 20)) "$D/raw.img" >"$B/sample"
 echo "BENCH uml_host_lz4_b_MBps $(lz4 -b1 -B4096 -i3 "$B/sample" 2>&1 | tr '\r' '\n' | grep -oE '[0-9.]+ MB/s' | tail -1 | grep -oE '[0-9.]+')" >>"$res"
 echo "BENCH uml_host_zstd_b_MBps $(zstd -b3 -B16384 -i3 "$B/sample" 2>&1 | tr '\r' '\n' | grep -oE '[0-9.]+ MB/s' | tail -1 | grep -oE '[0-9.]+')" >>"$res"
 rm -f "$B/sample"
+cat "$B/prof.txt" >>"$res" 2>/dev/null || true
 grep '^BENCH' "$res" | tee -a "$LOG"
