@@ -10,31 +10,9 @@
 set -eu
 D=$1 LOG=$2
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-B=$TOP/build/uml
-TARBALL=$(ls /usr/src/linux-source-6.1*.tar.xz | head -1)
-mkdir -p "$B"
-KSRC=$B/$(basename "$TARBALL" .tar.xz)
-[ -f "$KSRC/Makefile" ] || tar -C "$B" -xf "$TARBALL"
-OUT=$B/out
-export ARCH=um
-# LZ4_DECOMPRESS and ZSTD_DECOMPRESS are selected, not chosen: the crypto
-# algorithms select them, as in Debian's kernels
-if ! grep -q '^CONFIG_ZSTD_DECOMPRESS=y' "$OUT/.config" 2>/dev/null || [ ! -x "$OUT/linux" ]; then
-	[ -f "$OUT/.config" ] || make -s -C "$KSRC" O="$OUT" defconfig >/dev/null
-	"$KSRC/scripts/config" --file "$OUT/.config" -e MODULES -e MODULE_UNLOAD -e BLK_DEV -e BLK_DEV_LOOP \
-		-e MD -e BLK_DEV_DM -e HOSTFS -e DEVTMPFS -e DEVTMPFS_MOUNT -e CRYPTO -e CRYPTO_LZ4 \
-		-e CRYPTO_ZSTD -e CRYPTO_CRC32C -e LIBCRC32C -e EXT4_FS -d DEBUG_INFO \
-		-d KASAN -d UBSAN -d GCOV_KERNEL
-	make -s -C "$KSRC" O="$OUT" olddefconfig >/dev/null
-	grep -q '^CONFIG_ZSTD_DECOMPRESS=y' "$OUT/.config" && grep -q '^CONFIG_LZ4_DECOMPRESS=y' "$OUT/.config" ||
-		{ echo "uml: the kernel config lacks LZ4/ZSTD decompression"; exit 1; }
-	make -s -C "$KSRC" O="$OUT" -j"$(nproc)" >"$B/build.log" 2>&1 || { tail -20 "$B/build.log"; exit 1; }
-	make -s -C "$KSRC" O="$OUT" -j"$(nproc)" modules_prepare >>"$B/build.log" 2>&1
-fi
-rm -rf "$B/module"; mkdir -p "$B/module"
-cp -r "$TOP/src" "$TOP/include" "$TOP/VERSION" "$B/module/"
-make -s -C "$B/module/src" KDIR="$OUT" KVER=uml >"$B/module.log" 2>&1 || { tail -20 "$B/module.log"; exit 1; }
-unset ARCH
+. "$TOP/tests/uml/build.sh"
+uml_build
+B=$UML_B OUT=$UML_OUT
 
 # the same layers as (d) and (e), tar-wrapped as registry blobs are
 "$TOP/tools/build/ovbd" commit --zfile --algo lz4 --block-size 4096 --tar "$D/raw.img" "$B/d.tar"
@@ -51,7 +29,7 @@ mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev 2>
 # the host's /run says udev runs; in here it does not
 mount -t tmpfs run /run
 exec >$res 2>&1
-insmod $B/module/src/dm-overlaybd.ko || echo "uml: insmod failed"
+insmod $UML_KO || echo "uml: insmod failed"
 now() { date +%s.%N; }
 el() { awk -v a="\$1" -v b="\$2" 'BEGIN {printf "%.3f", b - a}'; }
 cold() { sync; echo 3 >/proc/sys/vm/drop_caches; }

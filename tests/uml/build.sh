@@ -1,0 +1,43 @@
+#!/bin/bash
+# Build (once) a User-Mode Linux kernel from Debian's linux-source-6.1 with
+# device-mapper, loop, hostfs and LZ4/zstd, and (each time) dm-overlaybd.ko
+# for it from this tree. Sourced by tests/uml/run.sh and bench/uml.sh; sets
+# UML_B (build/uml), UML_OUT (the kernel build, $UML_OUT/linux) and UML_KO.
+# UML is one CPU with PREEMPT_NONE, and its kernel has no linear map in the
+# page tables: bugs that an SMP x86-64 guest hides show there.
+UML_B=$TOP/build/uml
+UML_OUT=$UML_B/out
+uml_build() {
+	local tarball ksrc
+	tarball=$(ls /usr/src/linux-source-6.1*.tar.xz 2>/dev/null | head -1)
+	[ -n "$tarball" ] || { echo "uml: /usr/src/linux-source-6.1.tar.xz missing (apt-get install linux-source-6.1)"; return 1; }
+	mkdir -p "$UML_B"
+	ksrc=$UML_B/$(basename "$tarball" .tar.xz)
+	[ -f "$ksrc/Makefile" ] || tar -C "$UML_B" -xf "$tarball"
+	# LZ4_DECOMPRESS and ZSTD_DECOMPRESS are selected, not chosen: the
+	# crypto algorithms select them, as in Debian's kernels
+	if ! grep -q '^CONFIG_ZSTD_DECOMPRESS=y' "$UML_OUT/.config" 2>/dev/null || [ ! -x "$UML_OUT/linux" ]; then
+		[ -f "$UML_OUT/.config" ] || make -s -C "$ksrc" ARCH=um O="$UML_OUT" defconfig >/dev/null
+		"$ksrc/scripts/config" --file "$UML_OUT/.config" -e MODULES -e MODULE_UNLOAD -e BLK_DEV \
+			-e BLK_DEV_LOOP -e MD -e BLK_DEV_DM -e HOSTFS -e DEVTMPFS -e DEVTMPFS_MOUNT -e CRYPTO \
+			-e CRYPTO_LZ4 -e CRYPTO_ZSTD -e CRYPTO_CRC32C -e LIBCRC32C -e EXT4_FS -e MAGIC_SYSRQ \
+			-d DEBUG_INFO -d KASAN -d UBSAN -d GCOV_KERNEL
+		make -s -C "$ksrc" ARCH=um O="$UML_OUT" olddefconfig >/dev/null
+		grep -q '^CONFIG_ZSTD_DECOMPRESS=y' "$UML_OUT/.config" && grep -q '^CONFIG_LZ4_DECOMPRESS=y' "$UML_OUT/.config" ||
+			{ echo "uml: the kernel config lacks LZ4/ZSTD decompression"; return 1; }
+		make -s -C "$ksrc" ARCH=um O="$UML_OUT" -j"$(nproc)" >"$UML_B/build.log" 2>&1 &&
+			make -s -C "$ksrc" ARCH=um O="$UML_OUT" -j"$(nproc)" modules_prepare >>"$UML_B/build.log" 2>&1 ||
+			{ tail -20 "$UML_B/build.log"; return 1; }
+	fi
+	rm -rf "$UML_B/module"; mkdir -p "$UML_B/module"
+	cp -r "$TOP/src" "$TOP/include" "$TOP/VERSION" "$UML_B/module/"
+	ARCH=um make -s -C "$UML_B/module/src" KDIR="$UML_OUT" KVER=uml >"$UML_B/module.log" 2>&1 ||
+		{ tail -20 "$UML_B/module.log"; return 1; }
+	UML_KO=$UML_B/module/src/dm-overlaybd.ko
+}
+# uml_boot INIT CONSOLE_LOG [SECONDS]: boot UML with the host's / as its root
+# (hostfs) and INIT as init; returns when init exits (UML then stops).
+uml_boot() {
+	timeout "${3:-1200}" "$UML_OUT/linux" mem=3G root=/dev/root rootfstype=hostfs rootflags=/ rw \
+		init="$1" con=null con0=fd:0,fd:1 >"$2" 2>&1 </dev/null
+}
