@@ -20,7 +20,7 @@ ok "uml: kernel (linux-source-6.1, ARCH=um) and dm-overlaybd.ko built"
 W=$UML_B/test; rm -rf "$W"; mkdir -p "$W/tree"
 find /usr/share/doc /usr/share/man -type f -size -2M 2>/dev/null | LC_ALL=C sort | head -3000 |
 	tar -cf - -T - 2>/dev/null | tar -xf - -C "$W/tree"
-mkfs.ext4 -q -F -O ^has_journal -b 4096 -d "$W/tree" "$W/raw.img" 96M
+mkfs.ext4 -q -F -O ^has_journal -b 4096 -d "$W/tree" "$W/raw.img" 96M >/dev/null
 head -c 3333333 "$W/raw.img" >"$W/odd.raw"	# not a multiple of 512
 "$OVBD" commit --zfile --algo lz4 --block-size 4096 --tar "$W/raw.img" "$W/lz4.tar"
 "$OVBD" commit --zfile --algo zstd --block-size 16384 --tar "$W/raw.img" "$W/zstd.tar"
@@ -60,6 +60,8 @@ for n in lz4 zstd odd stack; do
 done
 rmmod dm_overlaybd && echo "rmmod ok"
 echo "uml: done"
+echo o >/proc/sysrq-trigger	# power off: UML exits 0 (an init that exits makes it abort)
+sleep 10
 IN
 chmod +x "$W/init.sh"
 uml_boot "$W/init.sh" "$W/console.log" "${UML_TIMEOUT:-600}" || true
