@@ -193,8 +193,9 @@ static int serve_remote(struct lazy *z, unsigned int i, const struct reg_client 
 			size_t len)
 {
 	struct lazy_layer *l = &z->l[i];
-	char sock[256], pidf[256], url[4400], hdr[5200], self[4096], tmo[32];
+	char sock[256], pidf[256], url[4400], hdr[5200], self[4096], tmo[32], nbd_tmo[32];
 	const char *t = getenv("OVBD_LAZY_TIMEOUT");
+	long secs = t && *t ? strtol(t, NULL, 10) : 20L;
 	unsigned int k;
 	ssize_t sn;
 
@@ -205,7 +206,15 @@ static int serve_remote(struct lazy *z, unsigned int i, const struct reg_client 
 	snprintf(url, sizeof(url), "url=%s/v2/%s/blobs/%s", c->base, c->ref.repo, l->digest);
 	snprintf(hdr, sizeof(hdr), "header-script=exec '%s' registry-auth %s%s %s", self,
 		 !strncmp(c->base, "http://", 7) ? "--plain-http " : "", z->ref, l->digest);
-	snprintf(tmo, sizeof(tmo), "timeout=%ld", t && *t ? strtol(t, NULL, 10) : 20L);
+	if (secs < 1 || secs > 3600)
+		secs = 20;
+	snprintf(tmo, sizeof(tmo), "timeout=%ld", secs);
+	/*
+	 * The kernel's own timeout per request, a backstop for an nbdkit that
+	 * no longer answers (killed: 6.1 then fails the read only when it
+	 * expires): curl's timeout and 10 s for nbdkit to say so first.
+	 */
+	snprintf(nbd_tmo, sizeof(nbd_tmo), "%ld", secs + 10);
 	unlink(sock);
 	{
 		/*
@@ -236,7 +245,7 @@ static int serve_remote(struct lazy *z, unsigned int i, const struct reg_client 
 	l->nbdkit = read_pid(pidf);
 	unlink(pidf);
 	for (k = 0; k < NBD_MAX; k++) {
-		char dev[32], *argv[] = { "nbd-client", "-unix", sock, dev, "-readonly", "-timeout", "60",
+		char dev[32], *argv[] = { "nbd-client", "-unix", sock, dev, "-readonly", "-timeout", nbd_tmo,
 					  "-block-size", "512", NULL };
 
 		if (!nbd_free(k))
