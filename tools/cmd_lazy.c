@@ -268,6 +268,26 @@ static int serve_remote(struct lazy *z, unsigned int i, const struct reg_client 
 	return -1;
 }
 
+/* pid is a running nbdkit (not a zombie, not a process that reused its pid) */
+static bool nbdkit_alive(pid_t pid)
+{
+	char path[64], stat[128];
+	FILE *f;
+	bool alive = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (f) {
+		if (fgets(stat, sizeof(stat), f)) {
+			const char *end = strrchr(stat, ')');
+
+			alive = strstr(stat, "(nbdkit)") && end && end[1] == ' ' && end[2] != 'Z';
+		}
+		fclose(f);
+	}
+	return alive;
+}
+
 static void stop_remote(struct lazy_layer *l, const char *name, unsigned int i)
 {
 	char sock[256];
@@ -278,8 +298,14 @@ static void stop_remote(struct lazy_layer *l, const char *name, unsigned int i)
 		run_quiet(argv);
 		l->nbd[0] = 0;
 	}
-	if (l->nbdkit > 0)
+	if (l->nbdkit > 0 && nbdkit_alive(l->nbdkit)) {
+		/* gone when close returns: SIGTERM, up to 5 s, then SIGKILL */
 		kill(l->nbdkit, SIGTERM);
+		for (int w = 0; w < 250 && nbdkit_alive(l->nbdkit); w++)
+			nap_ms(20);
+		if (nbdkit_alive(l->nbdkit))
+			kill(l->nbdkit, SIGKILL);
+	}
 	l->nbdkit = 0;
 	snprintf(sock, sizeof(sock), RUN_DIR "/%s.%u.sock", name, i);
 	unlink(sock);

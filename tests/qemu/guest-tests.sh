@@ -136,10 +136,13 @@ if [ -d registry ] && command -v docker-registry >/dev/null && command -v nbdkit
 		i=0; while [ $i -lt 600 ] && [ -e /run/ovbd/$1.lazy ]; do sleep 0.2; i=$((i + 1)); done
 		[ ! -e /run/ovbd/$1.lazy ]
 	}
-	nothing_left() {	# no nbd connection, nbdkit, loop device or dm device
-		i=0; while [ $i -lt 50 ] && [ -n "$(losetup -a)" ]; do sleep 0.1; i=$((i + 1)); done
-		! ls /sys/block/nbd*/pid >/dev/null 2>&1 && ! pidof nbdkit >/dev/null &&
-		[ -z "$(losetup -a)" ] && [ -z "$(dmsetup ls | grep -v 'No devices')" ]
+	left() {	# an nbd connection, nbdkit, loop device or dm device
+		ls /sys/block/nbd*/pid >/dev/null 2>&1 || pidof nbdkit >/dev/null ||
+		[ -n "$(losetup -a)" ] || [ -n "$(dmsetup ls | grep -v 'No devices')" ]
+	}
+	nothing_left() {	# within 20 s (loop devices clear themselves asynchronously)
+		i=0; while [ $i -lt 200 ] && left; do sleep 0.1; i=$((i + 1)); done
+		! left
 	}
 	drop() { sync; echo 3 >/proc/sys/vm/drop_caches; }
 
