@@ -242,8 +242,19 @@ static int serve_remote(struct lazy *z, unsigned int i, const struct reg_client 
 			return -1;
 		}
 	}
-	l->nbdkit = read_pid(pidf);
+	/*
+	 * nbdkit's parent exits once the socket listens; the daemon writes the
+	 * pid file after that fork, so wait for it: without the pid, close and
+	 * the handover could not stop this nbdkit (it leaked under load)
+	 */
+	for (int w = 0; w < 500 && (l->nbdkit = read_pid(pidf)) <= 0; w++)
+		nap_ms(10);
 	unlink(pidf);
+	if (l->nbdkit <= 0) {
+		snprintf(why, len, "layer %u: nbdkit wrote no pid file in 5 s", i);
+		l->nbdkit = 0;
+		return -1;
+	}
 	for (k = 0; k < NBD_MAX; k++) {
 		char dev[32], *argv[] = { "nbd-client", "-unix", sock, dev, "-readonly", "-timeout", nbd_tmo,
 					  "-block-size", "512", NULL };

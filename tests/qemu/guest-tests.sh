@@ -261,7 +261,8 @@ if [ -d registry ] && command -v docker-registry >/dev/null && command -v nbdkit
 	while [ $r -lt $rounds ]; do
 		rm -rf /tmp/store
 		ovbd open --lazy rr $REG/ext4:v1 >/dev/null 2>&1 && settled rr && ovbd close rr >/dev/null 2>&1 &&
-			nothing_left || { bad=$((bad + 1)); ovbd close rr >/dev/null 2>&1; }
+			nothing_left || { bad=$((bad + 1)); ovbd close rr >/dev/null 2>&1
+			echo "# lazy round $r failed: nbd $(ls /sys/block/nbd*/pid 2>/dev/null | wc -l), nbdkit '$(pidof nbdkit)', loops $(losetup -a | wc -l), dm $(dmsetup ls | grep -vc 'No devices')"; }
 		r=$((r + 1))
 	done
 	drop
