@@ -2,7 +2,8 @@
 # make bench: package one real file tree six ways, run every workload on all
 # of them in one Debian 6.1 guest (TCG, 2 vCPUs), and print ratios measured
 # side by side. Writes bench/results/latest.md (table, raw numbers, date,
-# commit). BENCH_MIB sets the tree size (default 280 MiB of files). The guest
+# commit). BENCH_MIB sets the tree size (default 280 MiB of files), ROUNDS the
+# rounds of each guest workload (default 3; the kernel passes it to init). The guest
 # CPU is TCG's "max" model: the default qemu64 lacks SSE4.2, which would
 # leave the kernel's crc32c, and only it, without its hardware instruction.
 set -eu
@@ -106,7 +107,7 @@ BLKPROBE=$B/blkprobe tests/qemu/mkinitramfs.sh "$kver" "$B/module/src/dm-overlay
 say "one guest: Debian $kver, TCG, 2 vCPUs (-cpu max: SSE4.2, as on real hardware, for crc32c)"
 timeout 1800 qemu-system-x86_64 -accel tcg -cpu max -m 3072 -smp 2 -nographic -no-reboot \
 	-kernel "/boot/vmlinuz-$kver" -initrd "$B/initrd.gz" \
-	-append "console=ttyS0 panic=-1 loglevel=4 log_buf_len=16M" \
+	-append "console=ttyS0 panic=-1 loglevel=4 log_buf_len=16M${ROUNDS:+ ROUNDS=$ROUNDS}" \
 	-drive "file=$B/data.img,if=virtio,format=raw,readonly=on" </dev/null 2>&1 |
 	tr -d '\r' | tee "$B/console.log" | grep -E '^(bench|BENCH)'
 grep -q '^bench: done' "$B/console.log" || { echo "bench: the guest did not finish ($B/console.log)"; exit 1; }
