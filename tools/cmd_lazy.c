@@ -188,6 +188,38 @@ static bool nbd_free(unsigned int i)
 	return access(path, F_OK) != 0;
 }
 
+/* pid is a running nbdkit (not a zombie, not a process that reused its pid) */
+static bool nbdkit_alive(pid_t pid)
+{
+	char path[64], stat[128];
+	FILE *f;
+	bool alive = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (f) {
+		if (fgets(stat, sizeof(stat), f)) {
+			const char *end = strrchr(stat, ')');
+
+			alive = strstr(stat, "(nbdkit)") && end && end[1] == ' ' && end[2] != 'Z';
+		}
+		fclose(f);
+	}
+	return alive;
+}
+
+/* Stop nbdkit pid and wait until it is gone: SIGTERM, up to 5 s, then SIGKILL. */
+static void stop_nbdkit(pid_t pid)
+{
+	if (pid <= 0 || !nbdkit_alive(pid))
+		return;
+	kill(pid, SIGTERM);
+	for (int w = 0; w < 250 && nbdkit_alive(pid); w++)
+		nap_ms(20);
+	if (nbdkit_alive(pid))
+		kill(pid, SIGKILL);
+}
+
 /* Serve blob l of the registry through nbdkit and connect a free nbd device to it. */
 static int serve_remote(struct lazy *z, unsigned int i, const struct reg_client *c, char *why,
 			size_t len)
@@ -230,10 +262,14 @@ static int serve_remote(struct lazy *z, unsigned int i, const struct reg_client 
 				 "--filter=cache", "curl", url, tmo, "cache-on-read=true",
 				 "cache-min-block-size=" LAZY_CACHE_BLOCK, NULL, NULL, NULL };
 
+		unsigned int n = 0;
+
 		/* no Authorization header (and no helper run per renewal) where the registry asked for none */
+		while (argv[n])
+			n++;
 		if (c->bearer || c->basic) {
-			argv[12] = hdr;
-			argv[13] = "header-script-renew=240";
+			argv[n++] = hdr;
+			argv[n] = "header-script-renew=240";
 		}
 		setenv("TMPDIR", z->store, 1);
 		/* nbdkit forks into the background once its socket listens */
@@ -273,30 +309,9 @@ static int serve_remote(struct lazy *z, unsigned int i, const struct reg_client 
 		}
 	}
 	snprintf(why, len, "layer %u: no free nbd device could connect (modprobe nbd; nbd-client installed?)", i);
-	if (l->nbdkit > 0)
-		kill(l->nbdkit, SIGTERM);
+	stop_nbdkit(l->nbdkit);
 	l->nbdkit = 0;
 	return -1;
-}
-
-/* pid is a running nbdkit (not a zombie, not a process that reused its pid) */
-static bool nbdkit_alive(pid_t pid)
-{
-	char path[64], stat[128];
-	FILE *f;
-	bool alive = false;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "r");
-	if (f) {
-		if (fgets(stat, sizeof(stat), f)) {
-			const char *end = strrchr(stat, ')');
-
-			alive = strstr(stat, "(nbdkit)") && end && end[1] == ' ' && end[2] != 'Z';
-		}
-		fclose(f);
-	}
-	return alive;
 }
 
 static void stop_remote(struct lazy_layer *l, const char *name, unsigned int i)
@@ -309,14 +324,7 @@ static void stop_remote(struct lazy_layer *l, const char *name, unsigned int i)
 		run_quiet(argv);
 		l->nbd[0] = 0;
 	}
-	if (l->nbdkit > 0 && nbdkit_alive(l->nbdkit)) {
-		/* gone when close returns: SIGTERM, up to 5 s, then SIGKILL */
-		kill(l->nbdkit, SIGTERM);
-		for (int w = 0; w < 250 && nbdkit_alive(l->nbdkit); w++)
-			nap_ms(20);
-		if (nbdkit_alive(l->nbdkit))
-			kill(l->nbdkit, SIGKILL);
-	}
+	stop_nbdkit(l->nbdkit);	/* gone when close returns */
 	l->nbdkit = 0;
 	snprintf(sock, sizeof(sock), RUN_DIR "/%s.%u.sock", name, i);
 	unlink(sock);
