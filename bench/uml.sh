@@ -103,13 +103,12 @@ int main(int argc, char **argv)
 C
 mkdir -p "$TOP/build/bench"
 gcc -O2 -o "$TOP/build/bench/randread" "$B/randread.c"
-# UML sometimes aborts while it boots (before init runs): up to 3 tries
 # perf on the host samples UML's kernel process (its kernel threads, the
 # decoders among them, all run in it) while the guest repeats the lz4 reads
-profile_uml() {	# TIMEOUT_PID
+profile_uml() {	# PID of the background uml_boot
 	local i=0 pid
 	while [ ! -e "$B/prof.go" ] && [ $i -lt 6000 ] && kill -0 "$1" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
-	pid=$(pgrep -P "$1" | head -1)
+	pid=$(pgrep -o -f "^$OUT/linux ")	# the first UML process is its kernel
 	if [ -e "$B/prof.go" ] && [ -n "$pid" ] &&
 	   perf record -q -F 2000 -p "$pid" -o "$B/perf.data" -- sleep 3 >/dev/null 2>&1; then
 		perf report -i "$B/perf.data" --stdio --no-children --sort sym 2>/dev/null |
@@ -119,15 +118,11 @@ profile_uml() {	# TIMEOUT_PID
 	fi
 	touch "$B/prof.stop"
 }
-for try in 1 2 3; do
-	rm -f "$res" "$B/prof.go" "$B/prof.stop" "$B/prof.txt"
-	timeout "${UML_TIMEOUT:-1200}" "$OUT/linux" mem=3G root=/dev/root rootfstype=hostfs rootflags=/ rw \
-		init="$B/init.sh" con=null >"$B/console.log" 2>&1 </dev/null &
-	uml=$!
-	profile_uml "$uml"
-	wait "$uml" || true
-	[ -s "$res" ] && break
-done
+rm -f "$res" "$B/prof.go" "$B/prof.stop" "$B/prof.txt"
+uml_boot "$B/init.sh" "$B/console.log" "${UML_TIMEOUT:-1200}" &
+uml=$!
+profile_uml "$uml"
+wait "$uml" || true
 rm -f "$B/perf.data" "$B/prof.go" "$B/prof.stop"
 grep -q '^uml: done' "$res" 2>/dev/null || { echo "uml: the UML guest did not finish ($B/console.log, $res)"; cat "$res" 2>/dev/null | tail -5; exit 1; }
 # the host's own decompression speed of the same content, in the same run
