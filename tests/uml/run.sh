@@ -35,6 +35,7 @@ for k in 1 2 3; do
 done
 rm -rf "$W/tree" "$W/part"
 declare -A IMG=([lz4]="$W/lz4.tar" [zstd]="$W/zstd.tar" [odd]="$W/odd.zfile" [stack]="$W/L1 $W/L2 $W/L3")
+for n in lz4 zstd odd stack; do echo "$n ${IMG[$n]}"; done >"$W/images"	# NAME FILE... for init
 for n in lz4 zstd odd stack; do	# a device ends on a whole sector: zeros after the image
 	# shellcheck disable=SC2086
 	size=$("$OVBD" cat ${IMG[$n]} | wc -c)
@@ -49,15 +50,14 @@ mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev 2>
 mount -t tmpfs run /run	# the host's /run says udev runs; in here it does not
 exec >$W/results 2>&1
 insmod $UML_KO && echo "insmod ok"
-for n in lz4 zstd odd stack; do
-	case \$n in lz4) f="$W/lz4.tar";; zstd) f="$W/zstd.tar";; odd) f="$W/odd.zfile";; stack) f="$W/L1 $W/L2 $W/L3";; esac
+while read -r n f <&3; do
 	if $OVBD open u\$n \$f >/dev/null; then
 		echo "open \$n ok"
 		echo "sha \$n \$(sha256sum </dev/mapper/u\$n | cut -d' ' -f1)"
 		echo "direct \$n \$(dd if=/dev/mapper/u\$n bs=1M iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1)"
 		$OVBD close u\$n && echo "close \$n ok"
 	fi
-done
+done 3<$W/images
 rmmod dm_overlaybd && echo "rmmod ok"
 echo "uml: done"
 echo o >/proc/sysrq-trigger	# power off: UML exits 0 (an init that exits makes it abort)
