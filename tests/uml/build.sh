@@ -2,7 +2,8 @@
 # Build (once) a User-Mode Linux kernel from Debian's linux-source-6.1 with
 # device-mapper, loop, hostfs and LZ4/zstd, and (each time) dm-overlaybd.ko
 # for it from this tree. Sourced by tests/uml/run.sh and bench/uml.sh; sets
-# UML_B (build/uml), UML_OUT (the kernel build, $UML_OUT/linux) and UML_KO.
+# UML_B (build/uml), UML_OUT (the kernel build, $UML_OUT/linux), UML_KO and
+# UML_LIBCRC32C (libcrc32c.ko, which UML_KO needs: insmod it first).
 # UML is one CPU with PREEMPT_NONE, and its kernel has no linear map in the
 # page tables: bugs that an SMP x86-64 guest hides show there.
 UML_B=$TOP/build/uml
@@ -15,16 +16,20 @@ uml_build() {
 	ksrc=$UML_B/$(basename "$tarball" .tar.xz)
 	[ -f "$ksrc/Makefile" ] || tar -C "$UML_B" -xf "$tarball"
 	# LZ4_DECOMPRESS and ZSTD_DECOMPRESS are selected, not chosen: the
-	# crypto algorithms select them, as in Debian's kernels
-	if ! grep -q '^CONFIG_ZSTD_DECOMPRESS=y' "$UML_OUT/.config" 2>/dev/null || [ ! -x "$UML_OUT/linux" ]; then
+	# crypto algorithms select them, as in Debian's kernels. libcrc32c is a
+	# module, as in Debian's kernels: it binds to the best "crc32c" loaded
+	# before it (bench/uml.sh loads an SSE4.2 one first).
+	if ! grep -q '^CONFIG_ZSTD_DECOMPRESS=y' "$UML_OUT/.config" 2>/dev/null ||
+	   ! grep -q '^CONFIG_LIBCRC32C=m' "$UML_OUT/.config" || [ ! -x "$UML_OUT/linux" ]; then
 		[ -f "$UML_OUT/.config" ] || make -s -C "$ksrc" ARCH=um O="$UML_OUT" defconfig >/dev/null
 		"$ksrc/scripts/config" --file "$UML_OUT/.config" -e MODULES -e MODULE_UNLOAD -e BLK_DEV \
 			-e BLK_DEV_LOOP -e MD -e BLK_DEV_DM -e HOSTFS -e DEVTMPFS -e DEVTMPFS_MOUNT -e CRYPTO \
-			-e CRYPTO_LZ4 -e CRYPTO_ZSTD -e CRYPTO_CRC32C -e LIBCRC32C -e EXT4_FS -e MAGIC_SYSRQ \
+			-e CRYPTO_LZ4 -e CRYPTO_ZSTD -e CRYPTO_CRC32C -m LIBCRC32C -e EXT4_FS -e MAGIC_SYSRQ \
 			-d DEBUG_INFO -d KASAN -d UBSAN -d GCOV_KERNEL
 		make -s -C "$ksrc" ARCH=um O="$UML_OUT" olddefconfig >/dev/null
-		grep -q '^CONFIG_ZSTD_DECOMPRESS=y' "$UML_OUT/.config" && grep -q '^CONFIG_LZ4_DECOMPRESS=y' "$UML_OUT/.config" ||
-			{ echo "uml: the kernel config lacks LZ4/ZSTD decompression"; return 1; }
+		grep -q '^CONFIG_ZSTD_DECOMPRESS=y' "$UML_OUT/.config" && grep -q '^CONFIG_LZ4_DECOMPRESS=y' "$UML_OUT/.config" &&
+			grep -q '^CONFIG_LIBCRC32C=m' "$UML_OUT/.config" ||
+			{ echo "uml: the kernel config lacks LZ4/ZSTD decompression or a modular libcrc32c"; return 1; }
 		make -s -C "$ksrc" ARCH=um O="$UML_OUT" -j"$(nproc)" >"$UML_B/build.log" 2>&1 &&
 			make -s -C "$ksrc" ARCH=um O="$UML_OUT" -j"$(nproc)" modules_prepare >>"$UML_B/build.log" 2>&1 ||
 			{ tail -20 "$UML_B/build.log"; return 1; }
@@ -34,6 +39,8 @@ uml_build() {
 	ARCH=um make -s -C "$UML_B/module/src" KDIR="$UML_OUT" KVER=uml >"$UML_B/module.log" 2>&1 ||
 		{ tail -20 "$UML_B/module.log"; return 1; }
 	UML_KO=$UML_B/module/src/dm-overlaybd.ko
+	UML_LIBCRC32C=$UML_OUT/lib/libcrc32c.ko
+	[ -f "$UML_LIBCRC32C" ] || { echo "uml: $UML_LIBCRC32C was not built"; return 1; }
 }
 # uml_boot INIT CONSOLE_LOG [SECONDS]: boot UML with the host's / as its root
 # (hostfs) and INIT as init; returns when init exits (UML then stops).

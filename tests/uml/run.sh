@@ -49,7 +49,7 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev 2>/dev/null
 mount -t tmpfs run /run	# the host's /run says udev runs; in here it does not
 exec >$W/results 2>&1
-insmod $UML_KO && echo "insmod ok"
+insmod $UML_LIBCRC32C && insmod $UML_KO && echo "insmod ok"
 while read -r n f <&3; do
 	if $OVBD open u\$n \$f >/dev/null; then
 		echo "open \$n ok"
