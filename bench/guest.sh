@@ -188,11 +188,7 @@ echo "bench: open --lazy against ovbd pull + ovbd open, docker-registry on the g
 # real network: with lo's 64 KiB MTU, netem's rate limit collapses TCP to
 # about 3 MB/s). nbd runs over a unix socket, so only HTTP crosses the link.
 if [ -d /data/registry ] && command -v nbdkit >/dev/null && command -v docker-registry >/dev/null; then
-	cp -a /data/registry /tmp/reg
-	printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: false}}\nstorage: {filesystem: {rootdirectory: /tmp/reg}}\nhttp: {addr: 127.0.0.1:5000}\n' >/tmp/reg.yml
-	docker-registry serve /tmp/reg.yml >/tmp/reg.log 2>&1 &
-	regpid=$!
-	i=0; while [ $i -lt 100 ] && ! wget -q -O /dev/null http://127.0.0.1:5000/v2/; do sleep 0.2; i=$((i + 1)); done
+	regpid=$(guest-registry /data/registry accesslog) || echo "BENCH error docker-registry"
 	REF=127.0.0.1:5000/tree:v1 FILE=$(cat /data/lazy-file.txt)
 	mkdir -p /mnt/lz
 	nbdbytes() { awk '{s += $3} END {print s * 512}' /sys/block/nbd*/stat; }

@@ -145,14 +145,11 @@ static bool lazy_load(struct lazy *z, const char *name)
 	return true;
 }
 
-/* Run argv, wait, return its exit status (stdout and stderr to /dev/null). */
-static int run_quiet(char *const argv[])
+/* Start argv with stdout and stderr to /dev/null; its pid, or -1. */
+static pid_t spawn_quiet(char *const argv[])
 {
 	pid_t pid = fork();
-	int st;
 
-	if (pid < 0)
-		return -1;
 	if (!pid) {
 		int fd = open("/dev/null", O_RDWR);
 
@@ -162,9 +159,23 @@ static int run_quiet(char *const argv[])
 		execvp(argv[0], argv);
 		_exit(127);
 	}
-	if (waitpid(pid, &st, 0) < 0)
+	return pid;
+}
+
+/* Wait for a spawn_quiet() child; its exit status (128 + signal if killed). */
+static int wait_quiet(pid_t pid)
+{
+	int st;
+
+	if (pid < 0 || waitpid(pid, &st, 0) < 0)
 		return -1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Run argv, wait, return its exit status (stdout and stderr to /dev/null). */
+static int run_quiet(char *const argv[])
+{
+	return wait_quiet(spawn_quiet(argv));
 }
 
 static pid_t read_pid(const char *path)
@@ -220,24 +231,65 @@ static void stop_nbdkit(pid_t pid)
 		kill(pid, SIGKILL);
 }
 
-/* Serve blob l of the registry through nbdkit and connect a free nbd device to it. */
-static int serve_remote(struct lazy *z, unsigned int i, const struct reg_client *c, char *why,
-			size_t len)
+/* What serve_remotes() starts for one layer. */
+struct remote_start {
+	char sock[256], pidf[256], url[4400], hdr[5200], dev[32];
+	char *kit[16];
+	pid_t pid;
+	unsigned int idx;	/* of /dev/nbdN */
+};
+
+/* The next nbd index from *k on that exists and is not connected, or -1. */
+static int next_free_nbd(unsigned int *k)
 {
-	struct lazy_layer *l = &z->l[i];
-	char sock[256], pidf[256], url[4400], hdr[5200], self[4096], tmo[32], nbd_tmo[32];
+	char dev[32];
+
+	for (; *k < NBD_MAX; (*k)++) {
+		snprintf(dev, sizeof(dev), "/dev/nbd%u", *k);
+		if (access(dev, F_OK))
+			return -1;
+		if (nbd_free(*k))
+			return (int)(*k)++;
+	}
+	return -1;
+}
+
+static int connect_nbd(struct remote_start *r, unsigned int idx, const char *nbd_tmo, bool wait)
+{
+	char *argv[] = { "nbd-client", "-unix", r->sock, r->dev, "-readonly", "-timeout",
+			 (char *)nbd_tmo, "-block-size", "512", NULL };
+
+	r->idx = idx;
+	snprintf(r->dev, sizeof(r->dev), "/dev/nbd%u", idx);
+	r->pid = spawn_quiet(argv);
+	return wait ? wait_quiet(r->pid) : 0;
+}
+
+/*
+ * Serve each remote layer of z from the registry through its own nbdkit and
+ * connect a free nbd device to it. The layers start side by side: every
+ * nbdkit, then every nbd-client, so that an image of many layers starts in
+ * about one layer's time (each exec costs about 0.1 s under emulation).
+ * On failure, what did start is recorded in z for stop_remote().
+ */
+static int serve_remotes(struct lazy *z, const struct reg_client *c, char *why, size_t len)
+{
 	const char *t = getenv("OVBD_LAZY_TIMEOUT");
 	long secs = t && *t ? strtol(t, NULL, 10) : 20L;
-	unsigned int k;
+	char self[4096], tmo[32], nbd_tmo[32];
+	struct remote_start *rs;
+	unsigned int i, k = 0;
+	int ret = -1, idx;
 	ssize_t sn;
 
+	rs = calloc(z->n, sizeof(*rs));
+	if (!rs) {
+		snprintf(why, len, "out of memory");
+		return -1;
+	}
+	why[0] = 0;
 	sn = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	self[sn > 0 ? sn : 0] = 0;
-	snprintf(sock, sizeof(sock), RUN_DIR "/%s.%u.sock", z->name, i);
-	snprintf(pidf, sizeof(pidf), RUN_DIR "/%s.%u.nbdkit", z->name, i);
-	snprintf(url, sizeof(url), "url=%s/v2/%s/blobs/%s", c->base, c->ref.repo, l->digest);
-	snprintf(hdr, sizeof(hdr), "header-script=exec '%s' registry-auth %s%s %s", self,
-		 !strncmp(c->base, "http://", 7) ? "--plain-http " : "", z->ref, l->digest);
 	if (secs < 1 || secs > 3600)
 		secs = 20;
 	snprintf(tmo, sizeof(tmo), "timeout=%ld", secs);
@@ -247,8 +299,24 @@ static int serve_remote(struct lazy *z, unsigned int i, const struct reg_client 
 	 * expires): curl's timeout and 10 s for nbdkit to say so first.
 	 */
 	snprintf(nbd_tmo, sizeof(nbd_tmo), "%ld", secs + 10);
-	unlink(sock);
-	{
+	mkdir(RUN_DIR, 0700);
+	/* nbdkit's cache filter keeps its temporary file in the store's directory */
+	setenv("TMPDIR", z->store, 1);
+	for (i = 0; i < z->n; i++) {
+		struct remote_start *r = &rs[i];
+		unsigned int a = 0;
+
+		r->pid = -1;
+		if (z->l[i].state != L_REMOTE)
+			continue;
+		snprintf(r->sock, sizeof(r->sock), RUN_DIR "/%s.%u.sock", z->name, i);
+		snprintf(r->pidf, sizeof(r->pidf), RUN_DIR "/%s.%u.nbdkit", z->name, i);
+		snprintf(r->url, sizeof(r->url), "url=%s/v2/%s/blobs/%s", c->base, c->ref.repo,
+			 z->l[i].digest);
+		snprintf(r->hdr, sizeof(r->hdr), "header-script=exec '%s' registry-auth %s%s %s", self,
+			 !strncmp(c->base, "http://", 7) ? "--plain-http " : "", z->ref, z->l[i].digest);
+		unlink(r->sock);
+		unlink(r->pidf);
 		/*
 		 * The cache filter turns each miss into one 512 KiB Range request and
 		 * serves what the probe, the ctrs and the file system read again
@@ -260,60 +328,86 @@ static int serve_remote(struct lazy *z, unsigned int i, const struct reg_client 
 		 * pieces fetch 30% fewer bytes than 1 MiB ones before the first read
 		 * and read the tree as fast (256 KiB ones read it slower).
 		 */
-		char *argv[] = { "nbdkit", "--unix", sock, "--pidfile", pidf, "--readonly",
-				 "--filter=cache", "curl", url, tmo, "cache-on-read=true",
-				 "cache-min-block-size=" LAZY_CACHE_BLOCK, NULL, NULL, NULL };
-
-		unsigned int n = 0;
-
+		r->kit[a++] = "nbdkit";
+		r->kit[a++] = "--unix";
+		r->kit[a++] = r->sock;
+		r->kit[a++] = "--pidfile";
+		r->kit[a++] = r->pidf;
+		r->kit[a++] = "--readonly";
+		r->kit[a++] = "--filter=cache";
+		r->kit[a++] = "curl";
+		r->kit[a++] = r->url;
+		r->kit[a++] = tmo;
+		r->kit[a++] = "cache-on-read=true";
+		r->kit[a++] = "cache-min-block-size=" LAZY_CACHE_BLOCK;
 		/* no Authorization header (and no helper run per renewal) where the registry asked for none */
-		while (argv[n])
-			n++;
 		if (c->bearer || c->basic) {
-			argv[n++] = hdr;
-			argv[n] = "header-script-renew=240";
+			r->kit[a++] = r->hdr;
+			r->kit[a++] = "header-script-renew=240";
 		}
-		setenv("TMPDIR", z->store, 1);
+		r->kit[a] = NULL;
 		/* nbdkit forks into the background once its socket listens */
-		if (run_quiet(argv)) {
-			snprintf(why, len, "layer %u: nbdkit (the nbdkit package, curl plugin, cache filter) did not start", i);
-			return -1;
-		}
+		r->pid = spawn_quiet(r->kit);
 	}
+	for (i = 0; i < z->n; i++)	/* every one reaped, even after a failure */
+		if (z->l[i].state == L_REMOTE && wait_quiet(rs[i].pid) && !why[0])
+			snprintf(why, len, "layer %u: nbdkit (the nbdkit package, curl plugin, cache filter) did not start", i);
 	/*
 	 * nbdkit's parent exits once the socket listens; the daemon writes the
 	 * pid file after that fork, so wait for it: without the pid, close and
 	 * the handover could not stop this nbdkit (it leaked under load)
 	 */
-	for (int w = 0; w < 500 && (l->nbdkit = read_pid(pidf)) <= 0; w++)
-		nap_ms(10);
-	unlink(pidf);
-	if (l->nbdkit <= 0) {
-		snprintf(why, len, "layer %u: nbdkit wrote no pid file in 5 s", i);
-		l->nbdkit = 0;
-		return -1;
-	}
-	for (k = 0; k < NBD_MAX; k++) {
-		char dev[32], *argv[] = { "nbd-client", "-unix", sock, dev, "-readonly", "-timeout", nbd_tmo,
-					  "-block-size", "512", NULL };
+	for (i = 0; i < z->n; i++) {
+		struct lazy_layer *l = &z->l[i];
 
-		if (!nbd_free(k))
+		if (l->state != L_REMOTE)
 			continue;
-		snprintf(dev, sizeof(dev), "/dev/nbd%u", k);
-		if (access(dev, F_OK))
-			break;
-		if (!run_quiet(argv)) {
-			snprintf(l->nbd, sizeof(l->nbd), "%s", dev);
-			/* the device has its size once connected */
-			for (int w = 0; w < 100 && nbd_free(k); w++)
-				nap_ms(20);
-			return 0;
+		for (int w = 0; w < 500 && (l->nbdkit = read_pid(rs[i].pidf)) <= 0; w++)
+			nap_ms(10);
+		unlink(rs[i].pidf);
+		if (l->nbdkit <= 0) {
+			l->nbdkit = 0;
+			if (!why[0])
+				snprintf(why, len, "layer %u: nbdkit wrote no pid file in 5 s", i);
 		}
 	}
-	snprintf(why, len, "layer %u: no free nbd device could connect (modprobe nbd; nbd-client installed?)", i);
-	stop_nbdkit(l->nbdkit);
-	l->nbdkit = 0;
-	return -1;
+	if (why[0])
+		goto out;
+	/* every nbd-client at once, each on its own free device */
+	for (i = 0; i < z->n; i++) {
+		rs[i].pid = -1;
+		if (z->l[i].state == L_REMOTE && (idx = next_free_nbd(&k)) >= 0)
+			connect_nbd(&rs[i], (unsigned int)idx, nbd_tmo, false);
+	}
+	for (i = 0; i < z->n; i++) {
+		struct lazy_layer *l = &z->l[i];
+
+		if (l->state != L_REMOTE)
+			continue;
+		/* one another process took first: the next free devices, one by one */
+		while (wait_quiet(rs[i].pid)) {
+			rs[i].pid = -1;
+			if ((idx = next_free_nbd(&k)) < 0)
+				break;
+			connect_nbd(&rs[i], (unsigned int)idx, nbd_tmo, false);
+		}
+		if (rs[i].pid < 0) {
+			if (!why[0])
+				snprintf(why, len, "layer %u: no free nbd device could connect (modprobe nbd; nbd-client installed?)", i);
+			continue;
+		}
+		snprintf(l->nbd, sizeof(l->nbd), "%s", rs[i].dev);
+	}
+	if (why[0])
+		goto out;
+	for (i = 0; i < z->n; i++)	/* each device has its size once connected */
+		if (z->l[i].state == L_REMOTE)
+			for (int w = 0; w < 100 && nbd_free(rs[i].idx); w++)
+				nap_ms(20);
+	ret = 0;
+out:
+	free(rs);
+	return ret;
 }
 
 static void stop_remote(struct lazy_layer *l, const char *name, unsigned int i)
@@ -570,11 +664,12 @@ int lazy_open(const char *name, const char *refstr, bool plain, char *why, size_
 			continue;
 		}
 		z.l[i].state = L_REMOTE;
-		mkdir(RUN_DIR, 0700);
-		if (serve_remote(&z, i, &c, why, len))
-			goto undo;
-		paths[i] = z.l[i].nbd;
 	}
+	if (serve_remotes(&z, &c, why, len))
+		goto undo;
+	for (i = 0; i < z.n; i++)
+		if (z.l[i].state == L_REMOTE)
+			paths[i] = z.l[i].nbd;
 	json_object_put(man);
 	free(body);
 	lazy_save(&z);

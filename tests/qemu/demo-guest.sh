@@ -9,10 +9,7 @@ insmod /modules/dm-overlaybd.ko || { echo "DEMO: FAIL (insmod)"; exit 1; }
 demo_map_and_check /mnt/demo latest
 demo_map_and_check /mnt/demo overlaybd
 if grep -q ovbd.lazy /proc/cmdline && [ -d registry ]; then	# make demo LAZY=1
-	cp -a registry /tmp/reg
-	printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: /tmp/reg}}\nhttp: {addr: 127.0.0.1:5000}\n' >/tmp/reg.yml
-	docker-registry serve /tmp/reg.yml >/tmp/reg.log 2>&1 &
-	i=0; while [ $i -lt 100 ] && ! wget -q -O /dev/null http://127.0.0.1:5000/v2/; do sleep 0.2; i=$((i + 1)); done
+	guest-registry registry >/dev/null || { echo "DEMO: FAIL (docker-registry did not answer)"; exit 1; }
 	export OVBD_STORE=/tmp/store
 	echo "demo: ovbd open --lazy lazy 127.0.0.1:5000/demo:latest (the store is empty)"
 	ovbd open --lazy lazy 127.0.0.1:5000/demo:latest || { echo "DEMO: FAIL (open --lazy)"; exit 1; }

@@ -119,14 +119,7 @@ check_tree ext4oci oci:stacks/layout:ext4 $E/tree-2.sha256 $E/disk-2.sha256
 REG=127.0.0.1:5000
 if [ -d registry ] && command -v docker-registry >/dev/null && command -v nbdkit >/dev/null &&
    command -v nbd-client >/dev/null; then
-	cp -a registry /tmp/reg
-	printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: /tmp/reg}}\nhttp: {addr: %s}\n' "$REG" >/tmp/reg.yml
-	reg_start() {
-		docker-registry serve /tmp/reg.yml >/tmp/reg.log 2>&1 &
-		REG_PID=$!
-		i=0; while [ $i -lt 100 ] && ! wget -q -O /dev/null "http://$REG/v2/" 2>/dev/null; do sleep 0.2; i=$((i + 1)); done
-	}
-	reg_start
+	REG_PID=$(guest-registry registry) || not_ok "docker-registry did not answer on $REG: $(tail -c 300 /tmp/reg.log)"
 	export OVBD_STORE=/tmp/store OVBD_LAZY_TIMEOUT=5
 	tree_ok() {	# MOUNTPOINT [TAG]: every file's sha256 as in the source tree
 		(cd "$1" && find . -type f | LC_ALL=C sort | xargs sha256sum) >/tmp/tree$2.sha256 2>/tmp/tree$2.err
@@ -253,6 +246,30 @@ if [ -d registry ] && command -v docker-registry >/dev/null && command -v nbdkit
 		cp /tmp/good.blob "$blob"
 	fi
 	rm -rf /tmp/store
+
+	# three lazy opens at once: each starts its layers side by side, and
+	# they race for the same free nbd devices; a loser takes the next one
+	pids=
+	for x in 1 2 3; do
+		OVBD_STORE=/tmp/store$x OVBD_TEST_LAZY_HOLD=1 $T 120 ovbd open --lazy cc$x $REG/ext4:v1 >/tmp/open$x.out 2>&1 &
+		pids="$pids $!"
+	done
+	wait $pids	# not a bare wait: the registry runs in the background too
+	good=0
+	for x in 1 2 3; do
+		mkdir -p /mnt/cc$x
+		[ -b /dev/mapper/cc$x ] || echo "# open --lazy cc$x: $(cat /tmp/open$x.out)"
+		[ -b /dev/mapper/cc$x ] && mount -t ext4 -o ro,noload /dev/mapper/cc$x /mnt/cc$x && tree_ok /mnt/cc$x cc$x &&
+			good=$((good + 1))
+	done
+	check "3 concurrent open --lazy of a 2-layer image: 6 distinct nbd devices, every file of each matches" sh -c \
+		"[ $good = 3 ] && [ \$(ls /sys/block/nbd*/pid | wc -l) = 6 ] &&
+		 [ \$(cat /run/ovbd/cc?.lazy | grep -o '/dev/nbd[0-9]*' | sort -u | wc -l) = 6 ]"
+	for x in 1 2 3; do
+		umount /mnt/cc$x 2>/dev/null; OVBD_STORE=/tmp/store$x ovbd close cc$x >/dev/null 2>&1
+		rm -rf /tmp/store$x
+	done
+	check "the 3 concurrent lazy opens closed: nothing left" nothing_left
 
 	# open, handover and close, again and again: nothing leaks
 	rounds=50; [ -n "$QUICK" ] && rounds=6

@@ -33,7 +33,10 @@ if command -v nbdkit >/dev/null && [ -d "$nbdlib" ]; then
 	done
 fi
 command -v nbd-client >/dev/null && copy_bin "$(command -v nbd-client)" "$root/sbin/nbd-client"
-command -v docker-registry >/dev/null && copy_bin "$(command -v docker-registry)" "$root/bin/docker-registry"
+if command -v docker-registry >/dev/null; then
+	copy_bin "$(command -v docker-registry)" "$root/bin/docker-registry"
+	cp "$HERE/guest-registry" "$root/bin/guest-registry"	# how the guests start it
+fi
 # tc and sch_netem: the bench's emulated link between the registry and the client
 command -v tc >/dev/null && copy_bin "$(command -v tc)" "$root/sbin/tc"
 cp "${BLKPROBE:-$HERE/../../build/blkprobe}" "$root/bin/blkprobe"
