@@ -30,28 +30,46 @@ fi
 # the sequential figures read the image's first SAMPLE_MIB, the sample that
 # lz4 -b and zstd -b decompress on the host below
 SAMPLE_MIB=$(( $(stat -c %s "$D/raw.img") >> 20 )); [ "$SAMPLE_MIB" -gt 256 ] && SAMPLE_MIB=256
-# what runs inside: results go to a file on the host (hostfs is the host's /)
-res=$B/results.txt; rm -f "$res"
-cat >"$B/init.sh" <<EOF
-#!/bin/sh
+# what runs inside, in both boots: results go to a file on the host (hostfs
+# is the host's /); the caller sets RES, SAMPLE_MIB and OVBD, then sources it
+cat >"$B/init-lib.sh" <<'EOF'
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev 2>/dev/null
 # the host's /run says udev runs; in here it does not
 mount -t tmpfs run /run
-exec >$res 2>&1
-[ -z "$CRC_KO" ] || insmod $CRC_KO || echo "uml: insmod crc32c-uml-sse42 failed"
-insmod $UML_LIBCRC32C && insmod $UML_KO || echo "uml: insmod failed"
-# which crc32c() the module gets: the highest priority "crc32c" in /proc/crypto
-echo "BENCH uml_crc32c_sse42 \$(awk '/^name/ {n = \$3} /^driver/ {d = \$3} /^priority/ && n == "crc32c" && \$3 > p {p = \$3; b = d} END {print b == "crc32c-uml-sse42" ? 1 : 0}' /proc/crypto)"
+exec >"$RES" 2>&1
 now() { date +%s.%N; }
-el() { awk -v a="\$1" -v b="\$2" 'BEGIN {printf "%.3f", b - a}'; }
+el() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", b - a}'; }
 cold() { sync; echo 3 >/proc/sys/vm/drop_caches; }
 zdev() {	# NAME FILE: the zfile device of FILE, as ovbd open makes it (its last sector too)
-	$TOP/tools/build/ovbd open "\$1" "\$2" >/dev/null
+	"$OVBD" open "$1" "$2" >/dev/null
+}
+seqread() {	# DEV KEY: the first SAMPLE_MIB of /dev/mapper/DEV, cold
+	cold
+	# dd's own clock, to /dev/null: a pipe to wc capped every device near
+	# 230 MB/s in UML, and forking date costs milliseconds there
+	dd if=/dev/mapper/$1 of=/dev/null bs=1M count="$SAMPLE_MIB" iflag=direct 2>&1 |
+		awk -v k="$2" '/bytes.*copied/ {for (i = 1; i <= NF; i++) if ($i == "s,") t = $(i - 1);
+			if (t > 0) printf "BENCH %s %.1f\n", k, $1 / t / 1e6}'
+}
+randiops() {	# DEV KEY: 20 000 random 4 KiB O_DIRECT reads of /dev/mapper/DEV, cold
+	cold; t0=$(now)
+	"$RANDREAD" /dev/mapper/$1 20000 && t1=$(now) &&
+		echo "BENCH $2 $(awk -v a=$t0 -v b=$t1 'BEGIN {printf "%.0f", 20000 / (b - a)}')"
 }
 # the images in UML's own memory (tmpfs), so that the figures are the
 # targets' and not hostfs's
 mkdir -p /tmp/img; mount -t tmpfs -o size=1200M img /tmp/img
+EOF
+res=$B/results.txt; rm -f "$res"
+cat >"$B/init.sh" <<EOF
+#!/bin/sh
+RES=$res SAMPLE_MIB=$SAMPLE_MIB OVBD=$TOP/tools/build/ovbd RANDREAD=$TOP/build/bench/randread
+. $B/init-lib.sh
+[ -z "$CRC_KO" ] || insmod $CRC_KO || echo "uml: insmod crc32c-uml-sse42 failed"
+insmod $UML_LIBCRC32C && insmod $UML_KO || echo "uml: insmod failed"
+# which crc32c() the module gets: the highest priority "crc32c" in /proc/crypto
+echo "BENCH uml_crc32c_sse42 \$(awk '/^name/ {n = \$3} /^driver/ {d = \$3} /^priority/ && n == "crc32c" && \$3 > p {p = \$3; b = d} END {print b == "crc32c-uml-sse42" ? 1 : 0}' /proc/crypto)"
 cp $B/d.tar $B/e.tar $D/raw.img /tmp/img/
 zdev zd /tmp/img/d.tar && zdev ze /tmp/img/e.tar || { echo "uml: no zfile devices"; exit 1; }
 # the I/O path's own ceiling: the raw image through dm-linear
@@ -60,16 +78,9 @@ dmsetup --noudevsync create --readonly za --table "0 \$(blockdev --getsz \$l) li
 dmsetup --noudevsync mknodes za
 for r in 1 2 3; do
 	for dev in za zd ze; do
-		cold
-		# dd's own clock, to /dev/null: a pipe to wc capped every device near
-		# 230 MB/s in UML, and forking date costs milliseconds there
-		dd if=/dev/mapper/\$dev of=/dev/null bs=1M count=$SAMPLE_MIB iflag=direct 2>&1 |
-			awk -v d=\$dev '/bytes.*copied/ {for (i = 1; i <= NF; i++) if (\$i == "s,") t = \$(i - 1);
-				if (t > 0) printf "BENCH uml_seq_MBps_%s %.1f\\n", d, \$1 / t / 1e6}'
+		seqread \$dev uml_seq_MBps_\$dev
 	done
-	cold; t0=\$(now)
-	$TOP/build/bench/randread /dev/mapper/zd 20000 &&
-		t1=\$(now) && echo "BENCH uml_rand4k_iops_zd \$(awk -v a=\$t0 -v b=\$t1 'BEGIN {printf "%.0f", 20000 / (b - a)}')"
+	randiops zd uml_rand4k_iops_zd
 done
 # untimed repeats for the host's perf (uml.sh samples this process from outside)
 touch $B/prof.go
@@ -143,22 +154,14 @@ if [ -n "$CRC_KO" ]; then
 	res2=$B/results-table.txt; rm -f "$res2"
 	cat >"$B/init-table.sh" <<EOF
 #!/bin/sh
-export PATH=/usr/sbin:/usr/bin:/sbin:/bin
-mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev 2>/dev/null
-mount -t tmpfs run /run
-exec >$res2 2>&1
+RES=$res2 SAMPLE_MIB=$SAMPLE_MIB OVBD=$TOP/tools/build/ovbd RANDREAD=$TOP/build/bench/randread
+. $B/init-lib.sh
 insmod $UML_LIBCRC32C && insmod $UML_KO || echo "uml: insmod failed"
-mkdir -p /tmp/img; mount -t tmpfs -o size=1200M img /tmp/img
 cp $B/d.tar /tmp/img/
-$TOP/tools/build/ovbd open zd /tmp/img/d.tar >/dev/null || echo "uml: no zfile device"
+zdev zd /tmp/img/d.tar || echo "uml: no zfile device"
 for r in 1 2 3; do
-	sync; echo 3 >/proc/sys/vm/drop_caches
-	dd if=/dev/mapper/zd of=/dev/null bs=1M count=$SAMPLE_MIB iflag=direct 2>&1 |
-		awk '/bytes.*copied/ {for (i = 1; i <= NF; i++) if (\$i == "s,") t = \$(i - 1);
-			if (t > 0) printf "BENCH uml_seq_MBps_zd_tablecrc %.1f\\n", \$1 / t / 1e6}'
-	sync; echo 3 >/proc/sys/vm/drop_caches; t0=\$(date +%s.%N)
-	$TOP/build/bench/randread /dev/mapper/zd 20000 && t1=\$(date +%s.%N) &&
-		echo "BENCH uml_rand4k_iops_zd_tablecrc \$(awk -v a=\$t0 -v b=\$t1 'BEGIN {printf "%.0f", 20000 / (b - a)}')"
+	seqread zd uml_seq_MBps_zd_tablecrc
+	randiops zd uml_rand4k_iops_zd_tablecrc
 done
 $TOP/tools/build/ovbd close zd
 echo "uml: done"
