@@ -74,6 +74,12 @@ static void state_path(char *buf, size_t len, const char *name, const char *what
 	snprintf(buf, len, RUN_DIR "/%s.%s", name, what);
 }
 
+/* RUN_DIR/NAME.I.WHAT: layer i's nbdkit socket ("sock") or pid file ("nbdkit") */
+static void layer_path(char *buf, size_t len, const char *name, unsigned int i, const char *what)
+{
+	snprintf(buf, len, RUN_DIR "/%s.%u.%s", name, i, what);
+}
+
 static const char *state_word(enum layer_state s)
 {
 	return s == L_LOCAL ? "local" : s == L_REMOTE ? "remote" : "failed";
@@ -254,7 +260,8 @@ static int next_free_nbd(unsigned int *k)
 	return -1;
 }
 
-static int connect_nbd(struct remote_start *r, unsigned int idx, const char *nbd_tmo, bool wait)
+/* Start nbd-client connecting /dev/nbd<idx> to r's nbdkit; serve_remotes() reaps it. */
+static void connect_nbd(struct remote_start *r, unsigned int idx, const char *nbd_tmo)
 {
 	char *argv[] = { "nbd-client", "-unix", r->sock, r->dev, "-readonly", "-timeout",
 			 (char *)nbd_tmo, "-block-size", "512", NULL };
@@ -262,7 +269,6 @@ static int connect_nbd(struct remote_start *r, unsigned int idx, const char *nbd
 	r->idx = idx;
 	snprintf(r->dev, sizeof(r->dev), "/dev/nbd%u", idx);
 	r->pid = spawn_quiet(argv);
-	return wait ? wait_quiet(r->pid) : 0;
 }
 
 /*
@@ -309,8 +315,8 @@ static int serve_remotes(struct lazy *z, const struct reg_client *c, char *why, 
 		r->pid = -1;
 		if (z->l[i].state != L_REMOTE)
 			continue;
-		snprintf(r->sock, sizeof(r->sock), RUN_DIR "/%s.%u.sock", z->name, i);
-		snprintf(r->pidf, sizeof(r->pidf), RUN_DIR "/%s.%u.nbdkit", z->name, i);
+		layer_path(r->sock, sizeof(r->sock), z->name, i, "sock");
+		layer_path(r->pidf, sizeof(r->pidf), z->name, i, "nbdkit");
 		snprintf(r->url, sizeof(r->url), "url=%s/v2/%s/blobs/%s", c->base, c->ref.repo,
 			 z->l[i].digest);
 		snprintf(r->hdr, sizeof(r->hdr), "header-script=exec '%s' registry-auth %s%s %s", self,
@@ -377,7 +383,7 @@ static int serve_remotes(struct lazy *z, const struct reg_client *c, char *why, 
 	for (i = 0; i < z->n; i++) {
 		rs[i].pid = -1;
 		if (z->l[i].state == L_REMOTE && (idx = next_free_nbd(&k)) >= 0)
-			connect_nbd(&rs[i], (unsigned int)idx, nbd_tmo, false);
+			connect_nbd(&rs[i], (unsigned int)idx, nbd_tmo);
 	}
 	for (i = 0; i < z->n; i++) {
 		struct lazy_layer *l = &z->l[i];
@@ -389,7 +395,7 @@ static int serve_remotes(struct lazy *z, const struct reg_client *c, char *why, 
 			rs[i].pid = -1;
 			if ((idx = next_free_nbd(&k)) < 0)
 				break;
-			connect_nbd(&rs[i], (unsigned int)idx, nbd_tmo, false);
+			connect_nbd(&rs[i], (unsigned int)idx, nbd_tmo);
 		}
 		if (rs[i].pid < 0) {
 			if (!why[0])
@@ -422,7 +428,7 @@ static void stop_remote(struct lazy_layer *l, const char *name, unsigned int i)
 	}
 	stop_nbdkit(l->nbdkit);	/* gone when close returns */
 	l->nbdkit = 0;
-	snprintf(sock, sizeof(sock), RUN_DIR "/%s.%u.sock", name, i);
+	layer_path(sock, sizeof(sock), name, i, "sock");
 	unlink(sock);
 }
 
