@@ -46,6 +46,7 @@ struct zfile_buf {
 	u64 run_first, run_last;	/* blocks held in cbuf */
 	u64 run_start;			/* byte offset of cbuf[0] in the device */
 	u64 cached_blk;			/* block held in dbuf */
+	struct ovbd_zfile_extent next;	/* extent of the block after the last decoded */
 };
 
 struct zfile_dec {
@@ -141,6 +142,7 @@ static struct zfile_buf *take_buf(struct zfile_ctx *zc, u64 blk)
 		if (b->owner != zc->id) {
 			b->owner = zc->id;
 			b->run_first = b->run_last = b->cached_blk = ~0ull;
+			b->next.blk = ~0ull;
 		}
 		return b;
 	}
@@ -225,21 +227,21 @@ static void put_decoder(struct zfile_dec *d)
 static int read_run(struct zfile_ctx *zc, struct zfile_buf *b, u64 first, u64 last,
 		    bool ra)
 {
-	u64 start, end, off, n, ra_end = 0;
-	u32 len;
+	struct ovbd_zfile_extent x;
+	u64 start, end, n, ra_end = 0;
 	int ret;
 
-	ovbd_zfile_block_extent(&zc->zf, first, &off, &len);
-	start = round_down(zc->payload_off + off, zc->lbs);
-	end = zc->payload_off + off + len;
+	ovbd_zfile_extent_at(&zc->zf, first, &x);
+	start = round_down(zc->payload_off + x.off, zc->lbs);
+	end = zc->payload_off + x.off + x.len;
 	for (n = first + 1; n < zc->zf.nblocks; n++) {
-		ovbd_zfile_block_extent(&zc->zf, n, &off, &len);
+		ovbd_zfile_extent_next(&zc->zf, &x);
 		if (n > last && !ra_end)
 			ra_end = ra ? end + READAHEAD_BYTES : end;
-		if (round_up(zc->payload_off + off + len, zc->lbs) - start > b->cap ||
-		    (ra_end && zc->payload_off + off + len > ra_end))
+		if (round_up(zc->payload_off + x.off + x.len, zc->lbs) - start > b->cap ||
+		    (ra_end && zc->payload_off + x.off + x.len > ra_end))
 			break;
-		end = zc->payload_off + off + len;
+		end = zc->payload_off + x.off + x.len;
 	}
 	end = min(round_up(end, zc->lbs), zc->dev_bytes);
 	b->run_first = b->run_last = ~0ull;
@@ -278,7 +280,13 @@ static int load_block(struct zfile_ctx *zc, struct zfile_buf *b, u64 blk, u64 la
 		if (ret)
 			return ret;
 	}
-	ovbd_zfile_block_extent(&zc->zf, blk, &off, &len);
+	/* a sequential read decodes the block after the last one: O(1) */
+	if (blk != b->next.blk)
+		ovbd_zfile_extent_at(&zc->zf, blk, &b->next);
+	off = b->next.off;
+	len = b->next.len;
+	if (blk + 1 < zc->zf.nblocks)
+		ovbd_zfile_extent_next(&zc->zf, &b->next);
 	if (!dst) {
 		b->cached_blk = ~0ull;
 		dst = b->dbuf;
@@ -485,6 +493,7 @@ static int pool_get(bool zstd)
 			b->dbuf = kvmalloc(OVBD_ZF_BLOCK_MAX, GFP_KERNEL);
 			b->cap = RUN_BYTES;
 			b->run_first = b->run_last = b->cached_blk = ~0ull;
+			b->next.blk = ~0ull;
 			if (!b->cbuf || !b->dbuf)
 				ret = -ENOMEM;
 			list_add(&b->node, &zpool.free);
@@ -519,6 +528,7 @@ static int alloc_reserve(struct zfile_ctx *zc)
 	b->dbuf = kvmalloc(zc->zf.h.block_size, GFP_KERNEL | __GFP_ACCOUNT);
 	b->owner = zc->id;
 	b->run_first = b->run_last = b->cached_blk = ~0ull;
+	b->next.blk = ~0ull;
 	return b->cbuf && b->dbuf ? 0 : -ENOMEM;
 }
 

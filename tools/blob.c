@@ -83,6 +83,7 @@ static int open_zfile(struct blob *b)
 	b->cbuf = xmalloc(RUN_BYTES > b->zf.max_stored ? RUN_BYTES : b->zf.max_stored);
 	b->dbuf = xmalloc(b->zf.h.block_size);
 	b->cached_blk = ~0ull;
+	b->next.blk = ~0ull;
 	b->run_first = b->run_end = 0;
 	b->content_size = b->zf.h.original_size;
 	return 0;
@@ -207,18 +208,19 @@ int blob_load_index(struct blob *b)
  */
 static int load_run(struct blob *b, u64 blk, u64 last)
 {
-	u64 off, end, n = blk + 1, o;
-	u32 len;
+	struct ovbd_zfile_extent x;
+	u64 off, end, n = blk + 1;
 
 	if (blk >= b->run_first && blk < b->run_end)
 		return 0;
-	ovbd_zfile_block_extent(&b->zf, blk, &off, &len);
-	end = off + len;
+	ovbd_zfile_extent_at(&b->zf, blk, &x);
+	off = x.off;
+	end = x.off + x.len;
 	for (; n <= last && n < b->zf.nblocks; n++) {
-		ovbd_zfile_block_extent(&b->zf, n, &o, &len);
-		if (o + len - off > RUN_BYTES)
+		ovbd_zfile_extent_next(&b->zf, &x);
+		if (x.off + x.len - off > RUN_BYTES)
 			break;
-		end = o + len;
+		end = x.off + x.len;
 	}
 	b->run_first = b->run_end = 0;
 	if (payload_read(b, off, b->cbuf, end - off))
@@ -252,7 +254,13 @@ static int zfile_read(struct blob *b, u64 off, u8 *p, size_t len)
 
 			if (load_run(b, blk, last))
 				return -1;
-			ovbd_zfile_block_extent(&b->zf, blk, &boff, &blen);
+			/* a sequential read decodes the block after the last one: O(1) */
+			if (blk != b->next.blk)
+				ovbd_zfile_extent_at(&b->zf, blk, &b->next);
+			boff = b->next.off;
+			blen = b->next.len;
+			if (blk + 1 < b->zf.nblocks)
+				ovbd_zfile_extent_next(&b->zf, &b->next);
 			if (dst == b->dbuf)
 				b->cached_blk = ~0ull;
 			if (ovbd_zfile_decode_block(&b->zf, blk, b->cbuf + (boff - b->run_off),

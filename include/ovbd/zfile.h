@@ -107,6 +107,22 @@ int ovbd_zfile_index_end(struct ovbd_zfile *zf, struct ovbd_err *e);
 /* Byte offset (from the ZFile start) and stored length of block blk. */
 void ovbd_zfile_block_extent(const struct ovbd_zfile *zf, u64 blk, u64 *off,
 			     u32 *len);
+/*
+ * Consecutive blocks' extents in O(1) a step: ovbd_zfile_block_extent()
+ * adds up to a group's worth of stored lengths, which a sequential read
+ * would pay for every block. ovbd_zfile_extent_at() places x on block blk;
+ * ovbd_zfile_extent_next() moves it to the next block, which must exist.
+ */
+struct ovbd_zfile_extent {
+	u64 blk;			/* the block */
+	u64 off;			/* its offset from the ZFile start */
+	u32 len;			/* its stored length */
+};
+
+void ovbd_zfile_extent_at(const struct ovbd_zfile *zf, u64 blk,
+			  struct ovbd_zfile_extent *x);
+void ovbd_zfile_extent_next(const struct ovbd_zfile *zf,
+			    struct ovbd_zfile_extent *x);
 /* Decompressed length of block blk. */
 u32 ovbd_zfile_block_bytes(const struct ovbd_zfile *zf, u64 blk);
 

@@ -285,6 +285,21 @@ void ovbd_zfile_block_extent(const struct ovbd_zfile *zf, u64 blk, u64 *off,
 	*len = zf_stored_len(zf, blk);
 }
 
+void ovbd_zfile_extent_at(const struct ovbd_zfile *zf, u64 blk,
+			  struct ovbd_zfile_extent *x)
+{
+	x->blk = blk;
+	ovbd_zfile_block_extent(zf, blk, &x->off, &x->len);
+}
+
+void ovbd_zfile_extent_next(const struct ovbd_zfile *zf,
+			    struct ovbd_zfile_extent *x)
+{
+	x->off += x->len;
+	x->blk++;
+	x->len = zf_stored_len(zf, x->blk);
+}
+
 u32 ovbd_zfile_block_bytes(const struct ovbd_zfile *zf, u64 blk)
 {
 	u64 start = blk << zf->block_shift;

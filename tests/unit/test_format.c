@@ -300,6 +300,18 @@ static int test_zfile_jump_table(void)
 		CHECK(off == expect && len == lens[i]);
 		expect += lens[i];
 	}
+	/* the O(1) walk gives the same extents, from any start, across groups */
+	for (u64 start = 0; start < N; start += 1 + rnd() % 97) {
+		struct ovbd_zfile_extent x;
+
+		ovbd_zfile_extent_at(&zf, start, &x);
+		for (i = start; i < N; i++) {
+			ovbd_zfile_block_extent(&zf, i, &off, &len);
+			CHECK(x.blk == i && x.off == off && x.len == len);
+			if (i + 1 < N)
+				ovbd_zfile_extent_next(&zf, &x);
+		}
+	}
 	free(jump);
 	free(img.buf);
 	return 0;
