@@ -51,7 +51,8 @@ uml_build() {
 }
 # uml_boot INIT CONSOLE_LOG [SECONDS]: boot UML with the host's / as its root
 # (hostfs) and INIT as init; returns when init exits (UML then stops).
+# With UML_PIN=N, UML's host processes all run on host CPU N.
 uml_boot() {
-	timeout "${3:-1200}" "$UML_OUT/linux" mem=3G root=/dev/root rootfstype=hostfs rootflags=/ rw \
+	${UML_PIN:+taskset -c "$UML_PIN"} timeout "${3:-1200}" "$UML_OUT/linux" mem=3G root=/dev/root rootfstype=hostfs rootflags=/ rw \
 		init="$1" con=null con0=fd:0,fd:1 >"$2" 2>&1 </dev/null
 }
