@@ -151,8 +151,12 @@ static bool lazy_load(struct lazy *z, const char *name)
 	return true;
 }
 
-/* Start argv with stdout and stderr to /dev/null; its pid, or -1. */
-static pid_t spawn_quiet(char *const argv[])
+/*
+ * Start argv with stdout and stderr to /dev/null, in environment envp (NULL:
+ * this process's); its pid, or -1. envp is made before the fork: the child
+ * only calls what is safe after a fork in a process that may have threads.
+ */
+static pid_t spawn_quiet_env(char *const argv[], char *const envp[])
 {
 	pid_t pid = fork();
 
@@ -162,10 +166,34 @@ static pid_t spawn_quiet(char *const argv[])
 		dup2(fd, 0);
 		dup2(fd, 1);
 		dup2(fd, 2);
-		execvp(argv[0], argv);
+		execvpe(argv[0], argv, envp ? envp : environ);
 		_exit(127);
 	}
 	return pid;
+}
+
+static pid_t spawn_quiet(char *const argv[])
+{
+	return spawn_quiet_env(argv, NULL);
+}
+
+/* This process's environment with TMPDIR=dir instead of its own; free() it. */
+static char **env_with_tmpdir(const char *dir, char *var, size_t len)
+{
+	size_t n = 0, k = 0;
+	char **env;
+
+	while (environ[n])
+		n++;
+	env = calloc(n + 2, sizeof(*env));
+	if (!env)
+		return NULL;
+	snprintf(var, len, "TMPDIR=%s", dir);
+	env[k++] = var;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], "TMPDIR=", 7))
+			env[k++] = environ[i];
+	return env;
 }
 
 /* Wait for a spawn_quiet() child; its exit status (128 + signal if killed). */
@@ -282,8 +310,9 @@ static int serve_remotes(struct lazy *z, const struct reg_client *c, char *why, 
 {
 	const char *t = getenv("OVBD_LAZY_TIMEOUT");
 	long secs = t && *t ? strtol(t, NULL, 10) : 20L;
-	char self[4096], tmo[32], nbd_tmo[32];
+	char self[4096], tmo[32], nbd_tmo[32], tmpdir[4200];
 	struct remote_start *rs;
+	char **kit_env;
 	unsigned int i, k = 0;
 	int ret = -1, idx;
 	ssize_t sn;
@@ -307,7 +336,12 @@ static int serve_remotes(struct lazy *z, const struct reg_client *c, char *why, 
 	snprintf(nbd_tmo, sizeof(nbd_tmo), "%ld", secs + 10);
 	mkdir(RUN_DIR, 0700);
 	/* nbdkit's cache filter keeps its temporary file in the store's directory */
-	setenv("TMPDIR", z->store, 1);
+	kit_env = env_with_tmpdir(z->store, tmpdir, sizeof(tmpdir));
+	if (!kit_env) {
+		free(rs);
+		snprintf(why, len, "out of memory");
+		return -1;
+	}
 	for (i = 0; i < z->n; i++) {
 		struct remote_start *r = &rs[i];
 		unsigned int a = 0;
@@ -353,7 +387,7 @@ static int serve_remotes(struct lazy *z, const struct reg_client *c, char *why, 
 		}
 		r->kit[a] = NULL;
 		/* nbdkit forks into the background once its socket listens */
-		r->pid = spawn_quiet(r->kit);
+		r->pid = spawn_quiet_env(r->kit, kit_env);
 	}
 	for (i = 0; i < z->n; i++)	/* every one reaped, even after a failure */
 		if (z->l[i].state == L_REMOTE && wait_quiet(rs[i].pid) && !why[0])
@@ -412,6 +446,7 @@ static int serve_remotes(struct lazy *z, const struct reg_client *c, char *why, 
 				nap_ms(20);
 	ret = 0;
 out:
+	free(kit_env);
 	free(rs);
 	return ret;
 }

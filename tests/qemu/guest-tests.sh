@@ -129,6 +129,18 @@ if [ -d registry ] && command -v docker-registry >/dev/null && command -v nbdkit
 		i=0; while [ $i -lt 600 ] && [ -e /run/ovbd/$1.lazy ]; do sleep 0.2; i=$((i + 1)); done
 		[ ! -e /run/ovbd/$1.lazy ]
 	}
+	lazy_env_ok() {	# NAME: TMPDIR=the store in each nbdkit's environment only (its cache file there)
+		local store sup kits k
+		store=$(awk '$1 == "store" {print $2}' /run/ovbd/$1.lazy)
+		sup=$(awk '$1 == "supervisor" {print $2}' /run/ovbd/$1.lazy)
+		kits=$(awk '$1 == "layer" && $7 > 0 {print $7}' /run/ovbd/$1.lazy)
+		[ -n "$store" ] && [ -n "$sup" ] && [ -n "$kits" ] || return 1
+		tr '\0' '\n' </proc/$sup/environ | grep -qx "TMPDIR=$store" && return 1
+		for k in $kits; do
+			tr '\0' '\n' </proc/$k/environ | grep -qx "TMPDIR=$store" || return 1
+			ls -l /proc/$k/fd/ | grep -q " $store/.*(deleted)" || return 1
+		done
+	}
 	left() {	# an nbd connection, nbdkit, loop device or dm device
 		ls /sys/block/nbd*/pid >/dev/null 2>&1 || pidof nbdkit >/dev/null ||
 		[ -n "$(losetup -a)" ] || [ -n "$(dmsetup ls | grep -v 'No devices')" ]
@@ -159,6 +171,7 @@ if [ -d registry ] && command -v docker-registry >/dev/null && command -v nbdkit
 		ok "open --lazy: mapped with nothing in the store"
 		check "open --lazy: status shows every layer remote, on an nbd device" sh -c \
 			"[ \$(ovbd status lz | grep -c '^layer [0-9] sha256:.* remote /dev/nbd') = 2 ]"
+		check "open --lazy: TMPDIR=the store for nbdkit's cache file only, not for the supervisor" lazy_env_ok lz
 		mount -t ext4 -o ro,noload /dev/mapper/lz /mnt/lz
 		check "open --lazy: mounted, every file's sha256 matches (read from the registry)" tree_ok /mnt/lz
 		nbdread=$(awk '{s += $3} END {print s * 512}' /sys/block/nbd*/stat)
