@@ -166,6 +166,10 @@ profile_uml() {	# PID of the background uml_boot
 	   perf record -q -F 2000 -p "$pid" -o "$B/perf.data" -- sleep 3 >/dev/null 2>&1; then
 		perf report -i "$B/perf.data" --stdio --no-children --sort sym 2>/dev/null |
 			grep -E '^ +[0-9.]+%' | head -16 | awk '{print "BENCHPROF uml_zfile_lz4_seq self", $1, $3}' >"$B/prof.txt"
+		# UML's own mechanism (ptrace hand-overs, its interrupts as host
+		# signals) runs in the host's kernel: no native kernel has it
+		perf report -i "$B/perf.data" --stdio --no-children --sort dso 2>/dev/null |
+			awk '$2 == "[kernel.kallsyms]" {sub("%", "", $1); k = $1} END {print "BENCH uml_prof_host_kernel_pct", k + 0}' >>"$B/prof.txt"
 	else
 		echo "BENCHPROF uml_zfile_lz4_seq none perf-record-failed" >"$B/prof.txt"
 	fi
