@@ -56,27 +56,24 @@ static void zf_decode_all(struct kunit *test, const u8 *blob, size_t size)
 {
 	struct zf_loaded z = { };
 	struct ovbd_err e = { 0 };
-	struct ovbd_zfile_extent x;
+	struct ovbd_zfile_extent x = { .blk = ~0ull };
 	u8 *out;
 	u64 blk;
 
 	KUNIT_ASSERT_EQ(test, zf_load(test, &z, blob, size), 0);
 	KUNIT_ASSERT_EQ(test, z.zf.h.original_size, (u64)sizeof(fx_content));
 	out = kunit_kzalloc(test, z.zf.h.block_size, GFP_KERNEL);
-	ovbd_zfile_extent_at(&z.zf, 0, &x);
 	for (blk = 0; blk < z.zf.nblocks; blk++) {
-		u32 want = ovbd_zfile_block_bytes(&z.zf, blk);
-		u64 off;
+		u32 want = ovbd_zfile_block_bytes(&z.zf, blk), xlen;
+		u64 off, xoff;
 		u32 len;
 
 		ovbd_zfile_block_extent(&z.zf, blk, &off, &len);
 		KUNIT_ASSERT_LE(test, off + len, (u64)size);
-		/* the sequential walk the target's reads use agrees */
-		KUNIT_EXPECT_EQ(test, x.blk, blk);
-		KUNIT_EXPECT_EQ(test, x.off, off);
-		KUNIT_EXPECT_EQ(test, x.len, len);
-		if (blk + 1 < z.zf.nblocks)
-			ovbd_zfile_extent_next(&z.zf, &x);
+		/* the sequential cursor the target's reads use agrees */
+		ovbd_zfile_extent_seek(&z.zf, &x, blk, &xoff, &xlen);
+		KUNIT_EXPECT_EQ(test, xoff, off);
+		KUNIT_EXPECT_EQ(test, xlen, len);
 		KUNIT_ASSERT_EQ(test, ovbd_zfile_decode_block(&z.zf, blk, blob + off, len, out,
 							      z.dctx, &e), 0);
 		KUNIT_EXPECT_EQ(test, memcmp(out, fx_content + (blk << z.zf.block_shift), want), 0);

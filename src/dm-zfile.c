@@ -46,7 +46,7 @@ struct zfile_buf {
 	u64 run_first, run_last;	/* blocks held in cbuf */
 	u64 run_start;			/* byte offset of cbuf[0] in the device */
 	u64 cached_blk;			/* block held in dbuf */
-	struct ovbd_zfile_extent next;	/* extent of the block after the last decoded */
+	struct ovbd_zfile_extent next;	/* cursor for ovbd_zfile_extent_seek() */
 };
 
 struct zfile_dec {
@@ -280,13 +280,7 @@ static int load_block(struct zfile_ctx *zc, struct zfile_buf *b, u64 blk, u64 la
 		if (ret)
 			return ret;
 	}
-	/* a sequential read decodes the block after the last one: O(1) */
-	if (blk != b->next.blk)
-		ovbd_zfile_extent_at(&zc->zf, blk, &b->next);
-	off = b->next.off;
-	len = b->next.len;
-	if (blk + 1 < zc->zf.nblocks)
-		ovbd_zfile_extent_next(&zc->zf, &b->next);
+	ovbd_zfile_extent_seek(&zc->zf, &b->next, blk, &off, &len);
 	if (!dst) {
 		b->cached_blk = ~0ull;
 		dst = b->dbuf;

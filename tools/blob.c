@@ -254,13 +254,7 @@ static int zfile_read(struct blob *b, u64 off, u8 *p, size_t len)
 
 			if (load_run(b, blk, last))
 				return -1;
-			/* a sequential read decodes the block after the last one: O(1) */
-			if (blk != b->next.blk)
-				ovbd_zfile_extent_at(&b->zf, blk, &b->next);
-			boff = b->next.off;
-			blen = b->next.len;
-			if (blk + 1 < b->zf.nblocks)
-				ovbd_zfile_extent_next(&b->zf, &b->next);
+			ovbd_zfile_extent_seek(&b->zf, &b->next, blk, &boff, &blen);
 			if (dst == b->dbuf)
 				b->cached_blk = ~0ull;
 			if (ovbd_zfile_decode_block(&b->zf, blk, b->cbuf + (boff - b->run_off),

@@ -22,7 +22,7 @@ struct blob {
 	u64 run_off;		/* payload offset of cbuf[0] */
 	u8 *dbuf;		/* one decoded block */
 	u64 cached_blk;
-	struct ovbd_zfile_extent next;	/* of the block after the last decoded */
+	struct ovbd_zfile_extent next;	/* cursor for ovbd_zfile_extent_seek() */
 	u64 content_size;	/* bytes after decompression */
 	bool lsmt;
 	struct ovbd_lsmt_layer layer;

@@ -123,6 +123,14 @@ void ovbd_zfile_extent_at(const struct ovbd_zfile *zf, u64 blk,
 			  struct ovbd_zfile_extent *x);
 void ovbd_zfile_extent_next(const struct ovbd_zfile *zf,
 			    struct ovbd_zfile_extent *x);
+/*
+ * Offset and stored length of block blk, through a reader's cursor x that
+ * holds the block after the one it last gave: O(1) when blk is that block
+ * (a sequential read), ovbd_zfile_block_extent() otherwise. Start x with
+ * x->blk = ~0.
+ */
+void ovbd_zfile_extent_seek(const struct ovbd_zfile *zf, struct ovbd_zfile_extent *x,
+			    u64 blk, u64 *off, u32 *len);
 /* Decompressed length of block blk. */
 u32 ovbd_zfile_block_bytes(const struct ovbd_zfile *zf, u64 blk);
 

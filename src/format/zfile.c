@@ -300,6 +300,17 @@ void ovbd_zfile_extent_next(const struct ovbd_zfile *zf,
 	x->len = zf_stored_len(zf, x->blk);
 }
 
+void ovbd_zfile_extent_seek(const struct ovbd_zfile *zf, struct ovbd_zfile_extent *x,
+			    u64 blk, u64 *off, u32 *len)
+{
+	if (blk != x->blk)
+		ovbd_zfile_extent_at(zf, blk, x);
+	*off = x->off;
+	*len = x->len;
+	if (blk + 1 < zf->nblocks)
+		ovbd_zfile_extent_next(zf, x);
+}
+
 u32 ovbd_zfile_block_bytes(const struct ovbd_zfile *zf, u64 blk)
 {
 	u64 start = blk << zf->block_shift;

@@ -300,6 +300,21 @@ static int test_zfile_jump_table(void)
 		CHECK(off == expect && len == lens[i]);
 		expect += lens[i];
 	}
+	/* a reader's cursor, sequential runs and jumps mixed, gives the same extents */
+	{
+		struct ovbd_zfile_extent cur = { .blk = ~0ull };
+		u64 blk = 0;
+
+		for (int step = 0; step < 5 * N; step++) {
+			u64 o;
+			u32 l;
+
+			blk = rnd() % 4 ? (blk + 1) % N : rnd() % N;
+			ovbd_zfile_extent_seek(&zf, &cur, blk, &o, &l);
+			ovbd_zfile_block_extent(&zf, blk, &off, &len);
+			CHECK(o == off && l == len);
+		}
+	}
 	/* the O(1) walk gives the same extents, from any start, across groups */
 	for (u64 start = 0; start < N; start += 1 + rnd() % 97) {
 		struct ovbd_zfile_extent x;
