@@ -15,6 +15,26 @@ uml_build() {
 	mkdir -p "$UML_B"
 	ksrc=$UML_B/$(basename "$tarball" .tar.xz)
 	[ -f "$ksrc/Makefile" ] || tar -C "$UML_B" -xf "$tarball"
+	# The host's XSAVE area. UML 6.1 keeps 2696 bytes of FP state per
+	# process (what AVX-512 needs) and passes a buffer of that size to
+	# PTRACE_SETREGSET, but the host kernel takes only its whole area, and
+	# with AMX that is 11008 bytes: the host answers EFAULT and init dies at
+	# its first switch ("userspace - ptrace set fp regs failed, errno = 14").
+	# So UML is built for this host CPU's size (CPUID 0xd: the area of the
+	# features its kernel enabled), never less than 2696; ptrace clamps a
+	# larger buffer to the host's size. The kernel stacks grow from 16 to
+	# 32 KiB (KERNEL_STACK_ORDER 3): UML keeps a second FP buffer in
+	# thread_info, at the base of each kernel stack, and with 11008 bytes
+	# there a deep stack ran into it (PTRACE_SETREGSET then refused a
+	# header holding kernel addresses, EINVAL, and killed the process).
+	local xs
+	xs=$(printf '%s\n' '#include <cpuid.h>' '#include <stdio.h>' \
+		'int main(void) { unsigned a, b, c, d; __cpuid_count(0xd, 0, a, b, c, d); printf("%u", (b + 63) / 64 * 64); return 0; }' |
+		gcc -x c -o "$UML_B/xsave-size" - && "$UML_B/xsave-size") || { echo "uml: cannot read the host's XSAVE size"; return 1; }
+	[ "$xs" -ge 2696 ] || xs=2696
+	sed -i -E "s/DEFINE_LONGS\(HOST_FP_SIZE, [0-9]+\);/DEFINE_LONGS(HOST_FP_SIZE, $xs);/" "$ksrc/arch/x86/um/user-offsets.c"
+	grep -q "DEFINE_LONGS(HOST_FP_SIZE, $xs);" "$ksrc/arch/x86/um/user-offsets.c" ||
+		{ echo "uml: arch/x86/um/user-offsets.c has no HOST_FP_SIZE to set"; return 1; }
 	# LZ4_DECOMPRESS and ZSTD_DECOMPRESS are selected, not chosen: the
 	# crypto algorithms select them, as in Debian's kernels. libcrc32c is a
 	# module, as in Debian's kernels: it binds to the best "crc32c" loaded
@@ -26,20 +46,25 @@ uml_build() {
 	# interrupts) comes in between: a 100% CPU hang after insmod, seen once
 	# in five boots with three modules loaded.
 	if ! grep -q '^CONFIG_ZSTD_DECOMPRESS=y' "$UML_OUT/.config" 2>/dev/null ||
+	   ! grep -q '^CONFIG_BLK_DEV_RAM=m' "$UML_OUT/.config" ||
 	   ! grep -q '^CONFIG_LIBCRC32C=m' "$UML_OUT/.config" ||
-	   ! grep -q '^# CONFIG_VMAP_STACK is not set' "$UML_OUT/.config" || [ ! -x "$UML_OUT/linux" ]; then
+	   ! grep -q '^# CONFIG_VMAP_STACK is not set' "$UML_OUT/.config" || [ ! -x "$UML_OUT/linux" ] ||
+	   ! grep -q '^CONFIG_KERNEL_STACK_ORDER=3' "$UML_OUT/.config" ||
+	   [ "$(cat "$UML_OUT/.xsave-size" 2>/dev/null)" != "$xs" ]; then
 		[ -f "$UML_OUT/.config" ] || make -s -C "$ksrc" ARCH=um O="$UML_OUT" defconfig >/dev/null
 		"$ksrc/scripts/config" --file "$UML_OUT/.config" -e MODULES -e MODULE_UNLOAD -e BLK_DEV \
-			-e BLK_DEV_LOOP -e MD -e BLK_DEV_DM -e HOSTFS -e DEVTMPFS -e DEVTMPFS_MOUNT -e CRYPTO \
+			-e BLK_DEV_LOOP -m BLK_DEV_RAM -e MD -e BLK_DEV_DM -e HOSTFS -e DEVTMPFS -e DEVTMPFS_MOUNT -e CRYPTO \
 			-e CRYPTO_LZ4 -e CRYPTO_ZSTD -e CRYPTO_CRC32C -m LIBCRC32C -e EXT4_FS -e MAGIC_SYSRQ -d VMAP_STACK \
-			-d DEBUG_INFO -d KASAN -d UBSAN -d GCOV_KERNEL
+			-d DEBUG_INFO -d KASAN -d UBSAN -d GCOV_KERNEL --set-val KERNEL_STACK_ORDER 3
 		make -s -C "$ksrc" ARCH=um O="$UML_OUT" olddefconfig >/dev/null
 		grep -q '^CONFIG_ZSTD_DECOMPRESS=y' "$UML_OUT/.config" && grep -q '^CONFIG_LZ4_DECOMPRESS=y' "$UML_OUT/.config" &&
-			grep -q '^CONFIG_LIBCRC32C=m' "$UML_OUT/.config" && grep -q '^# CONFIG_VMAP_STACK is not set' "$UML_OUT/.config" ||
-			{ echo "uml: the kernel config lacks LZ4/ZSTD decompression or a modular libcrc32c, or has VMAP_STACK"; return 1; }
+			grep -q '^CONFIG_LIBCRC32C=m' "$UML_OUT/.config" && grep -q '^# CONFIG_VMAP_STACK is not set' "$UML_OUT/.config" &&
+			grep -q '^CONFIG_BLK_DEV_RAM=m' "$UML_OUT/.config" && grep -q '^CONFIG_KERNEL_STACK_ORDER=3' "$UML_OUT/.config" ||
+			{ echo "uml: the kernel config lacks LZ4/ZSTD decompression, a modular libcrc32c, brd or 32 KiB stacks, or has VMAP_STACK"; return 1; }
 		make -s -C "$ksrc" ARCH=um O="$UML_OUT" -j"$(nproc)" >"$UML_B/build.log" 2>&1 &&
 			make -s -C "$ksrc" ARCH=um O="$UML_OUT" -j"$(nproc)" modules_prepare >>"$UML_B/build.log" 2>&1 ||
 			{ tail -20 "$UML_B/build.log"; return 1; }
+		echo "$xs" >"$UML_OUT/.xsave-size"
 	fi
 	rm -rf "$UML_B/module"; mkdir -p "$UML_B/module"
 	cp -r "$TOP/src" "$TOP/include" "$TOP/VERSION" "$UML_B/module/"
@@ -47,7 +72,8 @@ uml_build() {
 		{ tail -20 "$UML_B/module.log"; return 1; }
 	UML_KO=$UML_B/module/src/dm-overlaybd.ko
 	UML_LIBCRC32C=$UML_OUT/lib/libcrc32c.ko
-	[ -f "$UML_LIBCRC32C" ] || { echo "uml: $UML_LIBCRC32C was not built"; return 1; }
+	UML_BRD=$UML_OUT/drivers/block/brd.ko
+	[ -f "$UML_LIBCRC32C" ] && [ -f "$UML_BRD" ] || { echo "uml: $UML_LIBCRC32C or $UML_BRD was not built"; return 1; }
 }
 # uml_boot INIT CONSOLE_LOG [SECONDS]: boot UML with the host's / as its root
 # (hostfs) and INIT as init; returns when init exits (UML then stops).
