@@ -7,11 +7,14 @@
  * The ctr loads and merges every layer's index once. The map function
  * looks a bio's first sector up, trims the bio at the extent boundary and
  * either remaps it to the layer's device or zero-fills it: no copy, no
- * sleeping, no allocation.
+ * sleeping, no allocation. A large hole piece is zeroed on the module's
+ * workqueue instead, so that the submitter goes on submitting while another
+ * CPU clears the pages (a reader's page cache or its O_DIRECT buffer).
  */
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
+#include <linux/workqueue.h>
 #include <ovbd/detect.h>
 #include <ovbd/lsmt.h>
 #include "dm-overlaybd.h"
@@ -24,6 +27,25 @@ struct lsmt_layer {
 	u64 blob_bytes;
 	sector_t start;		/* first sector of the LSMT file in dev */
 	sector_t data_end;	/* sectors of that file up to its data end */
+};
+
+/*
+ * Hole pieces of at least this many sectors (bios of 128 KiB and more, as
+ * readahead and large direct reads make) are zeroed on a worker; smaller
+ * ones in map, as dm-zero does (0: every piece in map). bench/analysis.md
+ * has the two side by side.
+ */
+static unsigned int zero_work_sectors = 256;
+module_param(zero_work_sectors, uint, 0644);
+MODULE_PARM_DESC(zero_work_sectors,
+		 "lsmt: zero-fill hole pieces of at least this many sectors on a worker (default 256; 0: always in map)");
+
+/* One module-wide workqueue for the zero-fills, made at module load. */
+static struct workqueue_struct *lsmt_wq;
+
+struct lsmt_io {
+	struct work_struct work;
+	struct bio *bio;
 };
 
 struct lsmt_ctx {
@@ -328,17 +350,26 @@ static int lsmt_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	}
 	ti->num_flush_bios = 0;
 	ti->num_discard_bios = 0;
+	ti->per_io_data_size = sizeof(struct lsmt_io);
 	return 0;
 bad:
 	lsmt_dtr(ti);
 	return ret;
 }
 
+static void lsmt_zero_work(struct work_struct *work)
+{
+	struct lsmt_io *io = container_of(work, struct lsmt_io, work);
+
+	zero_fill_bio(io->bio);
+	bio_endio(io->bio);
+}
+
 static int lsmt_map(struct dm_target *ti, struct bio *bio)
 {
 	struct lsmt_ctx *lc = ti->private;
 	sector_t sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
-	unsigned int n = bio_sectors(bio);
+	unsigned int n = bio_sectors(bio), zw;
 	struct ovbd_piece p;
 
 	if (bio_op(bio) != REQ_OP_READ)
@@ -360,6 +391,15 @@ static int lsmt_map(struct dm_target *ti, struct bio *bio)
 		return DM_MAPIO_REMAPPED;
 	}
 	atomic64_inc(&lc->ctr[LC_ZERO_FILLED]);
+	zw = READ_ONCE(zero_work_sectors);
+	if (zw && bio_sectors(bio) >= zw) {
+		struct lsmt_io *io = dm_per_bio_data(bio, sizeof(*io));
+
+		io->bio = bio;
+		INIT_WORK(&io->work, lsmt_zero_work);
+		queue_work(lsmt_wq, &io->work);
+		return DM_MAPIO_SUBMITTED;
+	}
 	zero_fill_bio(bio);
 	bio_endio(bio);
 	return DM_MAPIO_SUBMITTED;
@@ -452,3 +492,14 @@ static void lsmt_io_hints(struct dm_target *ti, struct queue_limits *limits)
 
 struct target_type ovbd_lsmt_target = LSMT_TARGET("lsmt");
 struct target_type ovbd_lsmt_alias = LSMT_TARGET("lsmt_target");
+
+int ovbd_lsmt_init(void)
+{
+	lsmt_wq = alloc_workqueue("ovbd_lsmt", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
+	return lsmt_wq ? 0 : -ENOMEM;
+}
+
+void ovbd_lsmt_exit(void)
+{
+	destroy_workqueue(lsmt_wq);
+}

@@ -237,12 +237,16 @@ static int __init dm_overlaybd_init(void)
 {
 	int i, ret;
 
+	ret = ovbd_lsmt_init();
+	if (ret)
+		return ret;
 	for (i = 0; i < ARRAY_SIZE(all_targets); i++) {
 		ret = dm_register_target(all_targets[i]);
 		if (ret) {
 			DMERR("register %s: %d", all_targets[i]->name, ret);
 			while (--i >= 0)
 				dm_unregister_target(all_targets[i]);
+			ovbd_lsmt_exit();
 			return ret;
 		}
 	}
@@ -256,6 +260,7 @@ static void __exit dm_overlaybd_exit(void)
 
 	for (i = ARRAY_SIZE(all_targets) - 1; i >= 0; i--)
 		dm_unregister_target(all_targets[i]);
+	ovbd_lsmt_exit();
 }
 
 module_init(dm_overlaybd_init);

@@ -19,6 +19,9 @@ extern struct target_type ovbd_zfile_target, ovbd_zfile_alias;
 #define OVBD_GFP_INDEX	(GFP_KERNEL | __GFP_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
 extern unsigned long ovbd_max_index_entries;
 extern struct target_type ovbd_lsmt_target, ovbd_lsmt_alias;
+/* The lsmt target's module-wide workqueue: made at load, gone at unload. */
+int ovbd_lsmt_init(void);
+void ovbd_lsmt_exit(void);
 
 /*
  * A ctr failure: log "overlaybd: <device>: <message>" and point ti->error

@@ -4,6 +4,8 @@
  *   blkprobe errors DEV BS        print the byte ranges whose O_DIRECT reads fail
  *   blkprobe stress DEV REF N SEC N readers at random 4 KiB offsets for SEC seconds,
  *                                 every block compared with the file REF
+ *   blkprobe cmp DEV REF BS       O_DIRECT reads of BS bytes over the whole device,
+ *                                 each compared with the same bytes of REF
  *   blkprobe now                  monotonic time in seconds, with nanoseconds
  */
 #define _GNU_SOURCE
@@ -59,28 +61,61 @@ static int errors(const char *dev, unsigned int bs)
 	return nbad ? 1 : 0;
 }
 
+/* Open dev (O_DIRECT) and ref, with two aligned buffers of bs bytes. */
+static int open_pair(const char *dev, const char *ref, size_t bs, int *fd, int *rfd,
+		     char **a, char **b)
+{
+	*fd = open(dev, O_RDONLY | O_DIRECT);
+	*rfd = open(ref, O_RDONLY);
+	return *fd < 0 || *rfd < 0 || posix_memalign((void **)a, 4096, bs) ||
+	       posix_memalign((void **)b, 4096, bs);
+}
+
+/* The bs bytes at off read the same from fd and rfd; else say where. */
+static int same_at(int fd, int rfd, char *a, char *b, size_t bs, off_t off)
+{
+	if (pread(fd, a, bs, off) != (ssize_t)bs || pread(rfd, b, bs, off) != (ssize_t)bs ||
+	    memcmp(a, b, bs)) {
+		printf("mismatch or error at %lld (%zu bytes)\n", (long long)off, bs);
+		return 0;
+	}
+	return 1;
+}
+
 static int reader(const char *dev, const char *ref, unsigned int seed, time_t until)
 {
-	int fd = open(dev, O_RDONLY | O_DIRECT), rfd = open(ref, O_RDONLY);
 	unsigned long long blocks, n = 0;
+	int fd, rfd;
 	char *a, *b;
 
-	if (fd < 0 || rfd < 0 || posix_memalign((void **)&a, 4096, 4096) ||
-	    posix_memalign((void **)&b, 4096, 4096))
+	if (open_pair(dev, ref, 4096, &fd, &rfd, &a, &b))
 		return 2;
 	blocks = dev_size(fd) / 4096;
 	srandom(seed);
 	while (time(NULL) < until) {
 		off_t off = (off_t)((unsigned long long)random() % blocks) * 4096;
 
-		if (pread(fd, a, 4096, off) != 4096 || pread(rfd, b, 4096, off) != 4096 ||
-		    memcmp(a, b, 4096)) {
-			printf("mismatch or error at %lld\n", (long long)off);
+		if (!same_at(fd, rfd, a, b, 4096, off))
 			return 1;
-		}
 		n++;
 	}
 	printf("reader %u: %llu blocks verified\n", seed, n);
+	return 0;
+}
+
+static int compare(const char *dev, const char *ref, size_t bs)
+{
+	unsigned long long size, off;
+	int fd, rfd;
+	char *a, *b;
+
+	if (!bs || bs % 512 || open_pair(dev, ref, bs, &fd, &rfd, &a, &b))
+		return 2;
+	size = dev_size(fd) / bs * bs;
+	for (off = 0; off < size; off += bs)
+		if (!same_at(fd, rfd, a, b, bs, (off_t)off))
+			return 1;
+	printf("%llu bytes verified in %zu-byte reads\n", size, bs);
 	return 0;
 }
 
@@ -112,6 +147,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 6 && !strcmp(argv[1], "stress"))
 		return stress(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]));
-	fprintf(stderr, "usage: blkprobe errors DEV BS | stress DEV REF N SECONDS | now\n");
+	if (argc == 5 && !strcmp(argv[1], "cmp"))
+		return compare(argv[2], argv[3], (size_t)atol(argv[4]));
+	fprintf(stderr, "usage: blkprobe errors DEV BS | stress DEV REF N SECONDS | cmp DEV REF BS | now\n");
 	return 2;
 }
