@@ -563,6 +563,64 @@ static void on_term(int sig)
 	stopping = 1;
 }
 
+/*
+ * Reads completed on the remote layers' nbd devices, added up, from
+ * /sys/block/nbdN/stat (its 1st field); *busy when any has one in flight
+ * (its 9th).
+ */
+static unsigned long long nbd_reads(const struct lazy *z, bool *busy)
+{
+	unsigned long long sum = 0, f[9];
+	unsigned int i;
+
+	*busy = false;
+	for (i = 0; i < z->n; i++) {
+		char path[96];
+		FILE *fp;
+
+		if (z->l[i].state == L_LOCAL || strncmp(z->l[i].nbd, "/dev/", 5))
+			continue;
+		snprintf(path, sizeof(path), "/sys/block/%s/stat", z->l[i].nbd + 5);
+		fp = fopen(path, "r");
+		if (!fp)
+			continue;
+		if (fscanf(fp, "%llu %llu %llu %llu %llu %llu %llu %llu %llu", &f[0], &f[1], &f[2],
+			   &f[3], &f[4], &f[5], &f[6], &f[7], &f[8]) == 9) {
+			sum += f[0];
+			*busy |= f[8] > 0;
+		}
+		fclose(fp);
+	}
+	return sum;
+}
+
+/*
+ * Before the download starts, let the container's first reads have the
+ * registry, the link and the CPU to themselves: wait until the remote nbd
+ * devices have had no read in flight or completed for idle_ms
+ * (OVBD_LAZY_IDLE_MS, default 500, at most 60000; 0 starts at once), and
+ * never longer than 20 such periods in all.
+ */
+static void wait_start_reads(const struct lazy *z)
+{
+	const char *t = getenv("OVBD_LAZY_IDLE_MS");
+	long idle_ms = t && *t ? strtol(t, NULL, 10) : 500L, quiet = 0, waited = 0;
+	unsigned long long last, now;
+	bool busy;
+
+	if (idle_ms <= 0)
+		return;
+	idle_ms = idle_ms > 60000 ? 60000 : idle_ms;
+	last = nbd_reads(z, &busy);
+	while (!stopping && quiet < idle_ms && waited < 20 * idle_ms) {
+		nap_ms(50);
+		waited += 50;
+		now = nbd_reads(z, &busy);
+		quiet = now == last && !busy ? quiet + 50 : 0;
+		last = now;
+	}
+}
+
 /* The supervisor: pull in a child, hand over each blob that is complete, retry on failure. */
 static void supervise(struct lazy *z, bool plain)
 {
@@ -581,6 +639,7 @@ static void supervise(struct lazy *z, bool plain)
 			nap_ms(100);
 		unlink(go);
 	}
+	wait_start_reads(z);
 	while (!stopping) {
 		if (!child) {
 			child = fork();

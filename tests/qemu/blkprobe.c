@@ -6,6 +6,7 @@
  *                                 every block compared with the file REF
  *   blkprobe cmp DEV REF BS       O_DIRECT reads of BS bytes over the whole device,
  *                                 each compared with the same bytes of REF
+ *   blkprobe read DEV SEC         O_DIRECT 4 KiB reads at random offsets for SEC seconds
  *   blkprobe now                  monotonic time in seconds, with nanoseconds
  */
 #define _GNU_SOURCE
@@ -82,24 +83,32 @@ static int same_at(int fd, int rfd, char *a, char *b, size_t bs, off_t off)
 	return 1;
 }
 
+/* Random 4 KiB O_DIRECT reads of dev until until, each compared with ref's (none if ref is NULL). */
 static int reader(const char *dev, const char *ref, unsigned int seed, time_t until)
 {
 	unsigned long long blocks, n = 0;
 	int fd, rfd;
 	char *a, *b;
 
-	if (open_pair(dev, ref, 4096, &fd, &rfd, &a, &b))
+	if (open_pair(dev, ref ? ref : dev, 4096, &fd, &rfd, &a, &b))
 		return 2;
 	blocks = dev_size(fd) / 4096;
+	if (!blocks)
+		return 2;
 	srandom(seed);
 	while (time(NULL) < until) {
 		off_t off = (off_t)((unsigned long long)random() % blocks) * 4096;
 
-		if (!same_at(fd, rfd, a, b, 4096, off))
+		if (ref) {
+			if (!same_at(fd, rfd, a, b, 4096, off))
+				return 1;
+		} else if (pread(fd, a, 4096, off) != 4096) {
+			printf("read error at %lld\n", (long long)off);
 			return 1;
+		}
 		n++;
 	}
-	printf("reader %u: %llu blocks verified\n", seed, n);
+	printf("reader %u: %llu blocks %s\n", seed, n, ref ? "verified" : "read");
 	return 0;
 }
 
@@ -149,6 +158,8 @@ int main(int argc, char **argv)
 		return stress(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]));
 	if (argc == 5 && !strcmp(argv[1], "cmp"))
 		return compare(argv[2], argv[3], (size_t)atol(argv[4]));
-	fprintf(stderr, "usage: blkprobe errors DEV BS | stress DEV REF N SECONDS | cmp DEV REF BS | now\n");
+	if (argc == 4 && !strcmp(argv[1], "read"))
+		return reader(argv[2], NULL, 1, time(NULL) + atoi(argv[3]));
+	fprintf(stderr, "usage: blkprobe errors DEV BS | stress DEV REF N SECONDS | cmp DEV REF BS | read DEV SECONDS | now\n");
 	return 2;
 }

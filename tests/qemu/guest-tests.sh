@@ -246,11 +246,13 @@ if [ -d registry ] && command -v docker-registry >/dev/null && command -v nbdkit
 	dd if=/dev/urandom of="$blob" bs=512 seek=$third count=$third conv=notrunc 2>/dev/null
 	if ovbd open --lazy wb $REG/ext4:v1 >/tmp/open.out 2>&1; then
 		mount -t ext4 -o ro,noload /dev/mapper/wb /mnt/lz 2>/dev/null
-		(cd /mnt/lz 2>/dev/null && find . -type f | xargs cat >/dev/null 2>/tmp/e); sleep 3
+		(cd /mnt/lz 2>/dev/null && find . -type f | xargs cat >/dev/null 2>/tmp/e)
 		check "wrong bytes: reads of the damaged blocks fail (zfile's CRC32C), the rest reads" sh -c \
 			"grep -q 'Input/output error' /tmp/e && dmesg | grep -qi 'crc32c'"
+		# the download starts once the reads above have stopped: wait for its verdict
 		check "wrong bytes: the sha256 check refuses the handover; the layer stays remote, and status says why" sh -c \
-			"ovbd status wb | grep -q '^layer .* remote /dev/nbd.*download failed'"
+			"i=0; while [ \$i -lt 300 ] && ! ovbd status wb | grep -q 'download failed'; do sleep 0.2; i=\$((i + 1)); done
+			 ovbd status wb | grep -q '^layer .* remote /dev/nbd.*download failed'"
 		cp /tmp/good.blob "$blob"
 		check "wrong bytes: once the registry serves the right ones, a retry hands over" settled wb
 		umount /mnt/lz 2>/dev/null; ovbd close wb >/dev/null 2>&1
@@ -283,6 +285,24 @@ if [ -d registry ] && command -v docker-registry >/dev/null && command -v nbdkit
 		rm -rf /tmp/store$x
 	done
 	check "the 3 concurrent lazy opens closed: nothing left" nothing_left
+
+	# the download waits while the first reads go on (here until 2 s without
+	# one), then starts and hands over
+	rm -rf /tmp/store
+	if OVBD_LAZY_IDLE_MS=2000 ovbd open --lazy id $REG/ext4:v1 >/tmp/open.out 2>&1; then
+		blkprobe read /dev/mapper/id 6 >/tmp/id.out 2>&1 &
+		rp=$!
+		sleep 4
+		check "open --lazy: no download while the first reads go on (every layer remote after 4 s of reads)" sh -c \
+			"! ls /tmp/store/blobs/sha256/ 2>/dev/null | grep -q partial && [ \$(ovbd status id | grep -c '^layer .* remote /dev/nbd') = 2 ]"
+		wait $rp
+		check "open --lazy: random reads through nbd for 6 s: $(cat /tmp/id.out)" grep -q "blocks read" /tmp/id.out
+		check "open --lazy: once the reads stop, the download starts and hands every layer over" settled id
+		ovbd close id >/dev/null 2>&1
+	else
+		not_ok "open --lazy with reads: $(cat /tmp/open.out)"
+	fi
+	rm -rf /tmp/store
 
 	# open, handover and close, again and again: nothing leaks
 	rounds=50; [ -n "$QUICK" ] && rounds=6
