@@ -2,12 +2,21 @@
 # Build (once) a User-Mode Linux kernel from Debian's linux-source-6.1 with
 # device-mapper, loop, hostfs and LZ4/zstd, and (each time) dm-overlaybd.ko
 # for it from this tree. Sourced by tests/uml/run.sh and bench/uml.sh; sets
-# UML_B (build/uml), UML_OUT (the kernel build, $UML_OUT/linux), UML_KO and
-# UML_LIBCRC32C (libcrc32c.ko, which UML_KO needs: insmod it first).
+# UML_B (build/uml), UML_OUT (the kernel build, $UML_OUT/linux), UML_KO,
+# UML_LIBCRC32C (libcrc32c.ko, which UML_KO needs: insmod it first) and
+# UML_BRD (brd.ko, the RAM disk bench/uml.sh reads from).
 # UML is one CPU with PREEMPT_NONE, and its kernel has no linear map in the
 # page tables: bugs that an SMP x86-64 guest hides show there.
 UML_B=$TOP/build/uml
 UML_OUT=$UML_B/out
+# The options uml_build sets (see there) are all in the kernel's .config.
+uml_config_ok() {
+	local c=$UML_OUT/.config o
+	for o in '^CONFIG_ZSTD_DECOMPRESS=y' '^CONFIG_LZ4_DECOMPRESS=y' '^CONFIG_LIBCRC32C=m' \
+		 '^# CONFIG_VMAP_STACK is not set' '^CONFIG_BLK_DEV_RAM=m' '^CONFIG_KERNEL_STACK_ORDER=3'; do
+		grep -q "$o" "$c" 2>/dev/null || return 1
+	done
+}
 uml_build() {
 	local tarball ksrc
 	tarball=$(ls /usr/src/linux-source-6.1*.tar.xz 2>/dev/null | head -1)
@@ -45,21 +54,14 @@ uml_build() {
 	# areas around it) faults forever on its own stack if a signal (UML's
 	# interrupts) comes in between: a 100% CPU hang after insmod, seen once
 	# in five boots with three modules loaded.
-	if ! grep -q '^CONFIG_ZSTD_DECOMPRESS=y' "$UML_OUT/.config" 2>/dev/null ||
-	   ! grep -q '^CONFIG_BLK_DEV_RAM=m' "$UML_OUT/.config" ||
-	   ! grep -q '^CONFIG_LIBCRC32C=m' "$UML_OUT/.config" ||
-	   ! grep -q '^# CONFIG_VMAP_STACK is not set' "$UML_OUT/.config" || [ ! -x "$UML_OUT/linux" ] ||
-	   ! grep -q '^CONFIG_KERNEL_STACK_ORDER=3' "$UML_OUT/.config" ||
-	   [ "$(cat "$UML_OUT/.xsave-size" 2>/dev/null)" != "$xs" ]; then
+	if ! uml_config_ok || [ ! -x "$UML_OUT/linux" ] || [ "$(cat "$UML_OUT/.xsave-size" 2>/dev/null)" != "$xs" ]; then
 		[ -f "$UML_OUT/.config" ] || make -s -C "$ksrc" ARCH=um O="$UML_OUT" defconfig >/dev/null
 		"$ksrc/scripts/config" --file "$UML_OUT/.config" -e MODULES -e MODULE_UNLOAD -e BLK_DEV \
 			-e BLK_DEV_LOOP -m BLK_DEV_RAM -e MD -e BLK_DEV_DM -e HOSTFS -e DEVTMPFS -e DEVTMPFS_MOUNT -e CRYPTO \
 			-e CRYPTO_LZ4 -e CRYPTO_ZSTD -e CRYPTO_CRC32C -m LIBCRC32C -e EXT4_FS -e MAGIC_SYSRQ -d VMAP_STACK \
 			-d DEBUG_INFO -d KASAN -d UBSAN -d GCOV_KERNEL --set-val KERNEL_STACK_ORDER 3
 		make -s -C "$ksrc" ARCH=um O="$UML_OUT" olddefconfig >/dev/null
-		grep -q '^CONFIG_ZSTD_DECOMPRESS=y' "$UML_OUT/.config" && grep -q '^CONFIG_LZ4_DECOMPRESS=y' "$UML_OUT/.config" &&
-			grep -q '^CONFIG_LIBCRC32C=m' "$UML_OUT/.config" && grep -q '^# CONFIG_VMAP_STACK is not set' "$UML_OUT/.config" &&
-			grep -q '^CONFIG_BLK_DEV_RAM=m' "$UML_OUT/.config" && grep -q '^CONFIG_KERNEL_STACK_ORDER=3' "$UML_OUT/.config" ||
+		uml_config_ok ||
 			{ echo "uml: the kernel config lacks LZ4/ZSTD decompression, a modular libcrc32c, brd or 32 KiB stacks, or has VMAP_STACK"; return 1; }
 		make -s -C "$ksrc" ARCH=um O="$UML_OUT" -j"$(nproc)" >"$UML_B/build.log" 2>&1 &&
 			make -s -C "$ksrc" ARCH=um O="$UML_OUT" -j"$(nproc)" modules_prepare >>"$UML_B/build.log" 2>&1 ||
