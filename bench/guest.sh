@@ -63,15 +63,18 @@ mount_tree() {	# V: mount packaging V read-only on /mnt/V
 	if [ $1 = f ]; then mount -t erofs -o ro "$lf" /mnt/f
 	else mount -t ext4 -o ro,noload /dev/mapper/b$1 /mnt/$1; fi
 }
+seq_mbps() {	# DEV: MB/s of a $SEQ run on DEV
+	bw=$($SEQ --filename="$1" --runtime="$RUNTIME" --output-format=json 2>/dev/null |
+		grep -o '"bw_bytes" : [0-9]*' | head -1 | grep -o '[0-9]*$')
+	awk -v b="$bw" 'BEGIN {printf "%.1f", b / 1e6}'
+}
 head -c 67108864 raw.img >/tmp/sample
 lf=$(losetup -r -f --show --direct-io=on f.erofs)
 for round in $(seq "$ROUNDS"); do
 	echo "bench: round $round of $ROUNDS: sequential 1 MiB direct QD 4 and random 4 KiB direct QD 32 x 2 jobs, ${RUNTIME} s each"
 	for v in a b c d e; do
 		cold
-		bw=$($SEQ --filename=/dev/mapper/b$v --runtime="$RUNTIME" --output-format=json 2>/dev/null |
-			grep -o '"bw_bytes" : [0-9]*' | head -1 | grep -o '[0-9]*$')
-		bench "seq_MBps_$v" "$(awk -v b="$bw" 'BEGIN {printf "%.1f", b / 1e6}')"
+		bench "seq_MBps_$v" "$(seq_mbps /dev/mapper/b$v)"
 		cold
 		iops=$($RAND --filename=/dev/mapper/b$v --runtime="$RUNTIME" --output-format=json 2>/dev/null |
 			grep -o '"iops" : [0-9.]*' | head -1 | grep -o '[0-9.]*$')
@@ -82,9 +85,7 @@ for round in $(seq "$ROUNDS"); do
 	zw=$(cat /sys/module/dm_overlaybd/parameters/zero_work_sectors)
 	echo 0 >/sys/module/dm_overlaybd/parameters/zero_work_sectors
 	cold
-	bw=$($SEQ --filename=/dev/mapper/bb --runtime="$RUNTIME" --output-format=json 2>/dev/null |
-		grep -o '"bw_bytes" : [0-9]*' | head -1 | grep -o '[0-9]*$')
-	bench seq_MBps_b_zero_in_map "$(awk -v b="$bw" 'BEGIN {printf "%.1f", b / 1e6}')"
+	bench seq_MBps_b_zero_in_map "$(seq_mbps /dev/mapper/bb)"
 	echo "$zw" >/sys/module/dm_overlaybd/parameters/zero_work_sectors
 	echo "bench: round $round: the CPU limit, in-guest lz4 -b and zstd -b on the same data"
 	bench lz4_decompress_MBps "$($BIN /data/bin/lz4 -b1 -B4096 -i2 /tmp/sample 2>&1 |
