@@ -72,7 +72,13 @@ kernel has crc32c-intel (SSE4.2). bench/uml-crc32c registers an SSE4.2
 "crc32c" for the UML kernel before libcrc32c binds (checked against the
 table at load), so that the UML column uses the CRC a native kernel does
 (crc32c-uml-sse42 in use: ${V[uml_crc32c_sse42]:-n/a}); a second boot reads
-(d) with the table CRC32C for the difference. See bench/analysis.md.
+(d) with the table CRC32C for the difference. UML applies no
+alternatives, so its memcpy and memset are the loops that x86-64 keeps for
+CPUs without fast strings; tests/uml/build.sh patches them to take
+\`rep movsb\`/\`rep stosb\`, as a native kernel does on a CPU with ERMS,
+when \`uml_string_erms\` is 1 (here: ${V[uml_string_erms]:-n/a}, set when the host
+CPU has ERMS), and each round also reads the brd devices with the loops.
+See bench/analysis.md.
 
 | figure | UML (native) | TCG guest | target | |
 |---|---|---|---|---|
@@ -81,6 +87,7 @@ table at load), so that the UML column uses the CRC a native kernel does
 | the same, net of UML's time in the host's kernel (${V[uml_prof_host_kernel_pct]:-n/a}% of the profile: ptrace hand-overs and signals, UML's own mechanism) | $(awk -v r="$(r uml_seq_MBps_zd uml_host_lz4_b_MBps)" -v k="${V[uml_prof_host_kernel_pct]:-}" 'BEGIN {if (r + 0 > 0 && k != "" && k < 100) printf "%.2f", r / (1 - k / 100); else print "n/a"}') | | | |
 | raw image through dm-linear on a RAM disk (brd), sequential (MB/s): a lower device that copies in the submitter, with no loop worker or page cache | ${V[uml_seq_MBps_zab]:-n/a} | | | |
 | zfile lz4 sequential from a RAM disk (brd) / lz4 -b decompression | $(r uml_seq_MBps_zdb uml_host_lz4_b_MBps) (${V[uml_seq_MBps_zdb]:-n/a} MB/s) | | >= 0.7 | $(meets "$(r uml_seq_MBps_zdb uml_host_lz4_b_MBps)" ">=" 0.7) |
+| the same with UML's own memcpy/memset loops (uml_string_erms=0, in the same rounds) | $(r uml_seq_MBps_zdb_memcpy_orig uml_host_lz4_b_MBps) (${V[uml_seq_MBps_zdb_memcpy_orig]:-n/a} MB/s; raw brd ${V[uml_seq_MBps_zab_memcpy_orig]:-n/a} MB/s) | | | |
 | the same with UML's table CRC32C (a second boot) | $(r uml_seq_MBps_zd_tablecrc uml_host_lz4_b_MBps) (${V[uml_seq_MBps_zd_tablecrc]:-n/a} MB/s) | | | |
 | zfile zstd sequential / zstd -b decompression | $(r uml_seq_MBps_ze uml_host_zstd_b_MBps) (${V[uml_seq_MBps_ze]:-n/a} against ${V[uml_host_zstd_b_MBps]:-n/a} MB/s) | $seq_e | | |
 | ctr of 255 layers x 10 000 segments (s) | ${V[uml_ctr_255x10k_s]:-n/a} | ${V[ctr_255x10k_s]:-n/a} | < 1 natively | $(meets "${V[uml_ctr_255x10k_s]:-n/a}" "<" 1) |

@@ -21,6 +21,11 @@ B=$UML_B OUT=$UML_OUT
 # the same one.
 UML_PIN=${UML_PIN:-$(( $(nproc) - 1 ))}
 export UML_PIN
+# memcpy/memset as a native x86-64 kernel patches them on this CPU: rep
+# movsb/stosb with ERMS (tests/uml/build.sh's uml_string_erms); each round
+# also reads the brd devices with UML's own loops, side by side
+ERMS=0; grep -qw erms /proc/cpuinfo && ERMS=1
+export UML_ARGS="uml_string_erms=$ERMS"
 # crc32c() as a native x86-64 kernel has it (crc32c-intel, SSE4.2): UML
 # builds no arch/x86/crypto, so bench/uml-crc32c registers one for it,
 # loaded before libcrc32c binds. A second, shorter boot reads the lz4 image
@@ -93,10 +98,17 @@ dd if=/tmp/img/raw.img of=/dev/ram0 bs=1M 2>/dev/null && dd if=/tmp/img/d.tar of
 dmsetup --noudevsync create --readonly zab --table "0 \$(( \$(stat -c %s /tmp/img/raw.img) / 512 )) linear /dev/ram0 0"
 dmsetup --noudevsync mknodes zab
 zdev zdb /dev/ram1 || echo "uml: no zfile device on brd"
+SE=/sys/module/kernel/parameters/uml_string_erms
+echo "BENCH uml_string_erms \$(cat \$SE)"
 for r in 1 2 3; do
 	for dev in za zd ze zab zdb; do
 		seqread \$dev uml_seq_MBps_\$dev
 	done
+	if [ "\$(cat \$SE)" = 1 ]; then
+		echo 0 >\$SE
+		seqread zab uml_seq_MBps_zab_memcpy_orig; seqread zdb uml_seq_MBps_zdb_memcpy_orig
+		echo 1 >\$SE
+	fi
 	randiops zd uml_rand4k_iops_zd
 done
 # untimed repeats for the host's perf (uml.sh samples this process from outside)

@@ -133,7 +133,7 @@ void ovbd_reader_exit(struct ovbd_reader *r)
 }
 
 int ovbd_io_read(struct dm_io_client *client, struct block_device *bdev, u64 start,
-		 u64 end, void *vbuf)
+		 u64 end, void *vbuf, io_notify_fn fn, void *context)
 {
 	struct dm_io_region where = {
 		.bdev = bdev,
@@ -143,6 +143,8 @@ int ovbd_io_read(struct dm_io_client *client, struct block_device *bdev, u64 sta
 	struct dm_io_request req = {
 		.bi_opf = REQ_OP_READ,
 		.client = client,
+		.notify.fn = fn,	/* NULL: synchronous */
+		.notify.context = context,
 	};
 
 	/*
@@ -175,7 +177,7 @@ int ovbd_read(struct ovbd_reader *r, u64 off, void *buf, size_t len)
 		memset(buf, 0, len);
 		return 0;
 	}
-	ret = ovbd_io_read(r->client, r->bdev, start, end, r->bounce);
+	ret = ovbd_io_read(r->client, r->bdev, start, end, r->bounce, NULL, NULL);
 	if (ret)
 		return ret;
 	/* bytes past the device end (a cut partial sector) read as zeros */

@@ -47,9 +47,12 @@ int ovbd_parse_blob_bytes(struct dm_target *ti, const char *arg,
 /* Sectors of the device that a blob of bytes occupies, for iterate_devices. */
 sector_t ovbd_blob_sectors(struct dm_dev *dev, u64 bytes);
 
-/* Read device bytes [start, end), sector aligned, into a vmalloc'd buffer. */
+/*
+ * Read device bytes [start, end), sector aligned, into a kvmalloc'd buffer:
+ * synchronously with fn NULL, else fn(error_bits, context) on completion.
+ */
 int ovbd_io_read(struct dm_io_client *client, struct block_device *bdev, u64 start,
-		 u64 end, void *vbuf);
+		 u64 end, void *vbuf, io_notify_fn fn, void *context);
 
 /* Synchronous byte-granular reads of a blob, for the ctrs. */
 struct ovbd_reader {

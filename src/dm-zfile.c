@@ -8,9 +8,15 @@
  * of a bio with one dm-io request, check each block's CRC32C and decode it
  * with the kernel's lz4 or zstd. Workers allocate nothing.
  *
+ * A sequential stream has its next run read ahead (module parameter
+ * seq_prefetch): while a worker decodes the run in a slot's first buffer,
+ * an asynchronous dm-io request fills its second buffer with the run that
+ * follows, and the worker swaps the two when it gets there. Each device
+ * counts its prefetches in flight; suspend and the dtr wait for them.
+ *
  * Memory is sized by CPUs, not by devices (as EROFS's global buffers):
- * one module-wide pool of run slots (a 512 KiB run buffer, a 64 KiB decode
- * buffer and, once a zstd device exists, a zstd context each), zstd
+ * one module-wide pool of run slots (two 512 KiB run buffers, a 64 KiB
+ * decode buffer and, once a zstd device exists, a zstd context each), zstd
  * decoders, and one workqueue, made for the first zfile device and freed
  * with the last. Each device adds only its jump table and a reserve of one
  * stored and one decoded block. The reserve guarantees progress when zfile
@@ -31,7 +37,18 @@
 #define READAHEAD_BYTES	(128u << 10)	/* extra compressed bytes for sequential streams */
 #define MAX_SLOTS	32
 
-enum { ZC_READS, ZC_DECODED, ZC_CRC_ERRORS, ZC_DECODE_ERRORS, ZC_IO_ERRORS, ZC_NR };
+static bool seq_prefetch = true;
+module_param(seq_prefetch, bool, 0644);
+MODULE_PARM_DESC(seq_prefetch,
+		 "zfile: read the next compressed run of a sequential stream while decoding the current one (default Y)");
+
+enum { PF_NONE, PF_INFLIGHT, PF_DONE };
+
+enum {
+	ZC_READS, ZC_DECODED, ZC_CRC_ERRORS, ZC_DECODE_ERRORS, ZC_IO_ERRORS,
+	ZC_PREFETCH_HITS,	/* runs decoded from a completed prefetch */
+	ZC_NR
+};
 
 /* A buffer set: a run slot of the pool, or a device's reserve. */
 struct zfile_buf {
@@ -47,6 +64,14 @@ struct zfile_buf {
 	u64 run_start;			/* byte offset of cbuf[0] in the device */
 	u64 cached_blk;			/* block held in dbuf */
 	struct ovbd_zfile_extent next;	/* cursor for ovbd_zfile_extent_seek() */
+	/* a slot's prefetch buffer (a reserve has none): the run after cbuf's */
+	u8 *pbuf;
+	int pf_state;			/* PF_*; PF_INFLIGHT until pf_done completes */
+	unsigned long pf_error;		/* dm-io's error bits of the prefetch */
+	u64 pf_owner;			/* device whose run pbuf holds */
+	u64 pf_first, pf_last, pf_start, pf_end;
+	struct zfile_ctx *pf_zc;	/* pf_owner's context, while PF_INFLIGHT */
+	struct completion pf_done;
 };
 
 struct zfile_dec {
@@ -73,6 +98,7 @@ static struct {
 	unsigned int ndecs;
 	struct workqueue_struct *wq;
 	u64 next_id;
+	wait_queue_head_t pf_wait;	/* a device's last prefetch in flight ended */
 } zpool = {
 	.lock = __MUTEX_INITIALIZER(zpool.lock),
 	.slock = __SPIN_LOCK_UNLOCKED(zpool.slock),
@@ -80,6 +106,7 @@ static struct {
 	.waiting = LIST_HEAD_INIT(zpool.waiting),
 	.decoders = LIST_HEAD_INIT(zpool.decoders),
 	.dec_wait = __WAIT_QUEUE_HEAD_INITIALIZER(zpool.dec_wait),
+	.pf_wait = __WAIT_QUEUE_HEAD_INITIALIZER(zpool.pf_wait),
 };
 
 struct zfile_ctx {
@@ -103,6 +130,7 @@ struct zfile_ctx {
 	struct zfile_buf reserve;
 
 	atomic64_t next_seq;		/* byte after the last bio: a stream continues here */
+	atomic_t pf_inflight;		/* prefetches of this device not yet ended */
 	atomic64_t ctr[ZC_NR];		/* status counters */
 };
 
@@ -129,8 +157,10 @@ static struct zfile_buf *take_buf(struct zfile_ctx *zc, u64 blk)
 	struct zfile_buf *b = NULL, *it;
 
 	list_for_each_entry(it, &zpool.free, node) {
-		if (it->owner == zc->id &&
-		    ((blk >= it->run_first && blk <= it->run_last) || blk == it->cached_blk)) {
+		if ((it->owner == zc->id &&
+		     ((blk >= it->run_first && blk <= it->run_last) || blk == it->cached_blk)) ||
+		    (it->pf_owner == zc->id && it->pf_state != PF_NONE &&
+		     blk >= it->pf_first && blk <= it->pf_last)) {
 			b = it;
 			break;
 		}
@@ -221,31 +251,47 @@ static void put_decoder(struct zfile_dec *d)
 }
 
 /*
+ * The run that starts at block first: the blocks whose bytes fit in cap
+ * from its first device block, ending at last or, with ra_bytes, up to that
+ * many compressed bytes past last. Returns its last block; [*start, *end)
+ * is what to read, in whole device blocks.
+ */
+static u64 run_span(struct zfile_ctx *zc, u32 cap, u64 first, u64 last, u64 ra_bytes,
+		    u64 *start, u64 *end)
+{
+	struct ovbd_zfile_extent x;
+	u64 s, e, n, ra_end = 0;
+
+	ovbd_zfile_extent_at(&zc->zf, first, &x);
+	s = round_down(zc->payload_off + x.off, zc->lbs);
+	e = zc->payload_off + x.off + x.len;
+	for (n = first + 1; n < zc->zf.nblocks; n++) {
+		ovbd_zfile_extent_next(&zc->zf, &x);
+		if (n > last && !ra_end)
+			ra_end = e + ra_bytes;
+		if (round_up(zc->payload_off + x.off + x.len, zc->lbs) - s > cap ||
+		    (ra_end && zc->payload_off + x.off + x.len > ra_end))
+			break;
+		e = zc->payload_off + x.off + x.len;
+	}
+	*start = s;
+	*end = min(round_up(e, zc->lbs), zc->dev_bytes);
+	return n - 1;
+}
+
+/*
  * Read the compressed run of blocks first.. (at most last) into b->cbuf;
  * with ra, also up to READAHEAD_BYTES of the blocks after last.
  */
 static int read_run(struct zfile_ctx *zc, struct zfile_buf *b, u64 first, u64 last,
 		    bool ra)
 {
-	struct ovbd_zfile_extent x;
-	u64 start, end, n, ra_end = 0;
+	u64 start, end, n;
 	int ret;
 
-	ovbd_zfile_extent_at(&zc->zf, first, &x);
-	start = round_down(zc->payload_off + x.off, zc->lbs);
-	end = zc->payload_off + x.off + x.len;
-	for (n = first + 1; n < zc->zf.nblocks; n++) {
-		ovbd_zfile_extent_next(&zc->zf, &x);
-		if (n > last && !ra_end)
-			ra_end = ra ? end + READAHEAD_BYTES : end;
-		if (round_up(zc->payload_off + x.off + x.len, zc->lbs) - start > b->cap ||
-		    (ra_end && zc->payload_off + x.off + x.len > ra_end))
-			break;
-		end = zc->payload_off + x.off + x.len;
-	}
-	end = min(round_up(end, zc->lbs), zc->dev_bytes);
+	n = run_span(zc, b->cap, first, last, ra ? READAHEAD_BYTES : 0, &start, &end);
 	b->run_first = b->run_last = ~0ull;
-	ret = ovbd_io_read(zc->io, zc->dev->bdev, start, end, b->cbuf);
+	ret = ovbd_io_read(zc->io, zc->dev->bdev, start, end, b->cbuf, NULL, NULL);
 	if (ret) {
 		atomic64_inc(&zc->ctr[ZC_IO_ERRORS]);
 		DMERR_LIMIT("%s: zfile: read error %d at sector %llu",
@@ -256,17 +302,93 @@ static int read_run(struct zfile_ctx *zc, struct zfile_buf *b, u64 first, u64 la
 	/* a block may reach into a sector the device lacks: zeros, as in ovbd_read */
 	memset(b->cbuf + (end - start), 0, zc->lbs);
 	b->run_first = first;
-	b->run_last = n - 1;
+	b->run_last = n;
 	b->run_start = start;
 	return 0;
 }
 
+/* dm-io's completion of a prefetch (any context) */
+static void pf_endio(unsigned long error, void *context)
+{
+	struct zfile_buf *b = context;
+	struct zfile_ctx *zc = b->pf_zc;	/* b may be reused once pf_done completes */
+
+	b->pf_error = error;
+	complete(&b->pf_done);
+	if (atomic_dec_and_test(&zc->pf_inflight))
+		wake_up(&zpool.pf_wait);	/* zc may be gone from here on */
+}
+
+/* Wait for zc's prefetches in flight: for suspend and the dtr. */
+static void pf_drain(struct zfile_ctx *zc)
+{
+	wait_event(zpool.pf_wait, !atomic_read(&zc->pf_inflight));
+}
+
+/*
+ * Read the run after b->cbuf's into b->pbuf, asynchronously, unless pbuf
+ * holds it already or is busy. Only for sequential streams.
+ */
+static void start_prefetch(struct zfile_ctx *zc, struct zfile_buf *b)
+{
+	u64 first = b->run_last + 1, start, end;
+
+	if (!b->pbuf || !seq_prefetch || b->run_last == ~0ull || first >= zc->zf.nblocks)
+		return;
+	if (b->pf_state == PF_INFLIGHT) {
+		if (!completion_done(&b->pf_done))
+			return;		/* another run, maybe another device's, still arriving */
+		b->pf_state = PF_DONE;
+	}
+	if (b->pf_state == PF_DONE && b->pf_owner == zc->id && b->pf_first == first)
+		return;
+	b->pf_last = run_span(zc, b->cap, first, zc->zf.nblocks - 1, 0, &start, &end);
+	b->pf_first = first;
+	b->pf_start = start;
+	b->pf_end = end;
+	b->pf_owner = zc->id;
+	b->pf_zc = zc;
+	b->pf_error = 0;
+	b->pf_state = PF_INFLIGHT;
+	reinit_completion(&b->pf_done);
+	atomic_inc(&zc->pf_inflight);
+	if (ovbd_io_read(zc->io, zc->dev->bdev, start, end, b->pbuf, pf_endio, b)) {
+		b->pf_state = PF_NONE;	/* not issued: no completion comes */
+		if (atomic_dec_and_test(&zc->pf_inflight))
+			wake_up(&zpool.pf_wait);
+	}
+}
+
+/*
+ * Make b->cbuf hold blk's run from the prefetch if pbuf has it: wait for
+ * it, swap the buffers. False if not, or if the prefetch failed: the
+ * synchronous read then reports the error.
+ */
+static bool use_prefetch(struct zfile_ctx *zc, struct zfile_buf *b, u64 blk)
+{
+	if (b->pf_state == PF_NONE || b->pf_owner != zc->id ||
+	    blk < b->pf_first || blk > b->pf_last)
+		return false;
+	wait_for_completion(&b->pf_done);
+	b->pf_state = PF_NONE;
+	if (b->pf_error)
+		return false;
+	swap(b->cbuf, b->pbuf);
+	b->run_first = b->pf_first;
+	b->run_last = b->pf_last;
+	b->run_start = b->pf_start;
+	memset(b->cbuf + (b->pf_end - b->pf_start), 0, zc->lbs);
+	atomic64_inc(&zc->ctr[ZC_PREFETCH_HITS]);
+	return true;
+}
+
 /*
  * Decode block blk into dst, or with dst NULL make b->dbuf hold it; read its
- * run (up to last, with readahead if ra) when b->cbuf lacks it.
+ * run (up to last, with readahead if ra) when b->cbuf lacks it. end is the
+ * byte after the bio: a sequential stream's newest bio prefetches.
  */
 static int load_block(struct zfile_ctx *zc, struct zfile_buf *b, u64 blk, u64 last,
-		      bool ra, u8 *dst)
+		      bool ra, u64 end, u8 *dst)
 {
 	struct ovbd_err e = { 0 };
 	u64 off;
@@ -275,11 +397,18 @@ static int load_block(struct zfile_ctx *zc, struct zfile_buf *b, u64 blk, u64 la
 
 	if (!dst && blk == b->cached_blk)
 		return 0;
-	if (blk < b->run_first || blk > b->run_last) {
+	if ((blk < b->run_first || blk > b->run_last) && !use_prefetch(zc, b, blk)) {
 		ret = read_run(zc, b, blk, last, ra);
 		if (ret)
 			return ret;
 	}
+	/*
+	 * Only the stream's newest bio prefetches: bios mapped after it read
+	 * their own runs in other slots, and a prefetch of those would be a
+	 * second read of the same bytes.
+	 */
+	if (ra && atomic64_read(&zc->next_seq) == end)
+		start_prefetch(zc, b);
 	ovbd_zfile_extent_seek(&zc->zf, &b->next, blk, &off, &len);
 	if (!dst) {
 		b->cached_blk = ~0ull;
@@ -339,10 +468,10 @@ static blk_status_t read_bio(struct zfile_ctx *zc, struct zfile_buf *b, struct b
 			n = ovbd_zfile_block_bytes(zf, blk);
 			if (!in && blk != b->cached_blk && bv.bv_len - done >= n) {
 				/* the whole block fits: decode it in place */
-				if (load_block(zc, b, blk, last, ra, dst + done))
+				if (load_block(zc, b, blk, last, ra, end, dst + done))
 					goto fail;
 			} else {
-				if (load_block(zc, b, blk, last, ra, NULL))
+				if (load_block(zc, b, blk, last, ra, end, NULL))
 					goto fail;
 				n = min3(n - in, bv.bv_len - done,
 					 (u32)min_t(u64, size - pos, U32_MAX));
@@ -400,6 +529,7 @@ static int zfile_map(struct dm_target *ti, struct bio *bio)
 static void free_buf(struct zfile_buf *b)
 {
 	kvfree(b->cbuf);
+	kvfree(b->pbuf);
 	kvfree(b->dbuf);
 	kvfree(b->zstd_ws);
 	memset(b, 0, sizeof(*b));
@@ -484,11 +614,13 @@ static int pool_get(bool zstd)
 
 			/* lbs <= PAGE_SIZE: a run, its alignment and the zeroed tail fit */
 			b->cbuf = kvmalloc(RUN_BYTES + 3 * PAGE_SIZE, GFP_KERNEL);
+			b->pbuf = kvmalloc(RUN_BYTES + 3 * PAGE_SIZE, GFP_KERNEL);
 			b->dbuf = kvmalloc(OVBD_ZF_BLOCK_MAX, GFP_KERNEL);
 			b->cap = RUN_BYTES;
 			b->run_first = b->run_last = b->cached_blk = ~0ull;
 			b->next.blk = ~0ull;
-			if (!b->cbuf || !b->dbuf)
+			init_completion(&b->pf_done);
+			if (!b->cbuf || !b->pbuf || !b->dbuf)
 				ret = -ENOMEM;
 			list_add(&b->node, &zpool.free);
 		}
@@ -609,6 +741,7 @@ static void zfile_dtr(struct dm_target *ti)
 {
 	struct zfile_ctx *zc = ti->private;
 
+	pf_drain(zc);
 	if (zc->id)
 		pool_put();
 	free_buf(&zc->reserve);
@@ -715,13 +848,14 @@ static void zfile_status(struct dm_target *ti, status_type_t type,
 
 	switch (type) {
 	case STATUSTYPE_INFO:
-		DMEMIT("%s %u %llu %lld %lld %lld %lld %lld",
+		DMEMIT("%s %u %llu %lld %lld %lld %lld %lld %lld",
 		       zc->zf.h.algo == OVBD_ZF_ALGO_LZ4 ? "lz4" : "zstd",
 		       zc->zf.h.block_size, zc->zf.nblocks,
 		       atomic64_read(&zc->ctr[ZC_READS]), atomic64_read(&zc->ctr[ZC_DECODED]),
 		       atomic64_read(&zc->ctr[ZC_CRC_ERRORS]),
 		       atomic64_read(&zc->ctr[ZC_DECODE_ERRORS]),
-		       atomic64_read(&zc->ctr[ZC_IO_ERRORS]));
+		       atomic64_read(&zc->ctr[ZC_IO_ERRORS]),
+		       atomic64_read(&zc->ctr[ZC_PREFETCH_HITS]));
 		break;
 	case STATUSTYPE_TABLE:
 		DMEMIT("%s %s", zc->dev->name, zc->bytes_arg);
@@ -741,6 +875,12 @@ static int zfile_message(struct dm_target *ti, unsigned int argc, char **argv,
 	struct zfile_ctx *zc = ti->private;
 
 	return ovbd_counters_message(argc, argv, zc->ctr, ZC_NR, "zfile");
+}
+
+/* Nothing of the lower device's stays in use while suspended: a reload may swap it. */
+static void zfile_postsuspend(struct dm_target *ti)
+{
+	pf_drain(ti->private);
 }
 
 static int zfile_iterate_devices(struct dm_target *ti, iterate_devices_callout_fn fn,
@@ -771,6 +911,7 @@ static void zfile_io_hints(struct dm_target *ti, struct queue_limits *limits)
 		.map = zfile_map,					\
 		.status = zfile_status,					\
 		.message = zfile_message,				\
+		.postsuspend = zfile_postsuspend,			\
 		.iterate_devices = zfile_iterate_devices,		\
 		.io_hints = zfile_io_hints,				\
 	}

@@ -427,6 +427,39 @@ done
 check "holes were zero-filled (status)" sh -c "dmsetup status conc | awk '{exit !(\$9 >= 1)}'"
 ovbd close conc
 
+# ---- zfile's prefetch of a sequential stream's next run (seq_prefetch), on
+# and off: the same bytes direct and buffered, the prefetches used counted
+# (status field 12), and suspend/resume under a sequential reader, which
+# waits for the prefetches in flight
+SP=/sys/module/dm_overlaybd/parameters/seq_prefetch
+sp0=$(cat $SP)
+for sp in N Y; do
+	echo "$sp" >$SP
+	for img in lz4.zfile zstd.tar; do
+		w="seq_prefetch=$sp, $img"
+		ovbd open pf pf/$img >/dev/null || { not_ok "$w: ovbd open"; continue; }
+		check "$w: O_DIRECT 1 MiB reads match the reference" $T 300 blkprobe cmp /dev/mapper/pf $E/ref.raw 1048576
+		check "$w: O_DIRECT 4 KiB reads match the reference" $T 300 blkprobe cmp /dev/mapper/pf $E/ref.raw 4096
+		echo 3 >/proc/sys/vm/drop_caches
+		got=$(dev_sha /dev/mapper/pf "$(stat -c %s $E/ref.raw)")
+		[ "$got" = "$refsha" ] && ok "$w: buffered read of the whole device matches" ||
+			not_ok "$w: buffered read sha256 $got"
+		hits=$(dmsetup status pf | awk '{print $12}')
+		if [ "$sp" = Y ]; then check "$w: prefetched runs used ($hits)" [ "${hits:-0}" -ge 1 ]
+		else check "$w: no prefetch ($hits)" [ "$hits" = 0 ]; fi
+		if [ "$sp" = Y ]; then
+			$T 300 blkprobe cmp /dev/mapper/pf $E/ref.raw 4096 >/tmp/pf.out 2>&1 & rd=$!
+			n=0; while kill -0 $rd 2>/dev/null && [ $n -lt 20 ]; do
+				dmsetup suspend pf && dmsetup resume pf; n=$((n + 1))
+			done
+			wait $rd; rc=$?
+			check "$w: $n suspends and resumes under a sequential reader, its bytes right" [ $rc = 0 ]
+		fi
+		check "$w: ovbd close" ovbd close pf
+	done
+done
+echo "$sp0" >$SP
+
 # ---- refusals and runtime faults
 l=$(losetup -r -f --show bad/truncated.zfile)
 if $DM create badz --table "0 2048 zfile $l -" 2>/dev/null; then not_ok "read-write table refused"; $DM remove badz

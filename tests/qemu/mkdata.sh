@@ -81,6 +81,10 @@ for i in $(seq 0 9); do
 	fi
 done
 cp "$work/disk.raw" "$OUT/stacks/ext4/ref.raw"	# for the concurrent readers
+# standalone ZFiles of that image, for zfile's prefetch of sequential reads
+mkdir -p "$OUT/pf"
+"$OVBD" zfile "$work/disk.raw" "$OUT/pf/lz4.zfile"
+"$OVBD" zfile --algo zstd --block-size 16384 --tar "$work/disk.raw" "$OUT/pf/zstd.tar"
 "$OVBD" image build --tag ext4 "$OUT/stacks/layout" "${twins[@]}" >/dev/null
 # a registry's storage with that image as ext4:v1, served in the guest on its
 # loopback by the same docker-registry, for open by reference and --lazy

@@ -17,6 +17,26 @@ uml_config_ok() {
 		grep -q "$o" "$c" 2>/dev/null || return 1
 	done
 }
+# uml_patch_string_erms KSRC: memcpy and memset jump to their rep movsb/
+# stosb versions when uml_string_erms is set, to the loops otherwise (what
+# the unpatched alternatives left them)
+uml_patch_string_erms() {
+	local k=$1 f
+	for f in memcpy memset; do
+		perl -0pi -e "s/ALTERNATIVE_2 \"jmp ${f}_orig\", \"\", X86_FEATURE_REP_GOOD, \\\\\n\\s*\"jmp ${f}_erms\", X86_FEATURE_ERMS/cmpb \\\$0, uml_string_erms(%rip)\n\tjne ${f}_erms\n\tjmp ${f}_orig/" \
+			"$k/arch/x86/lib/${f}_64.S"
+		grep -q "jne ${f}_erms" "$k/arch/x86/lib/${f}_64.S" || return 1
+	done
+	cat >"$k/arch/x86/um/string_erms.c" <<'C'
+// SPDX-License-Identifier: GPL-2.0
+/* dm-overlaybd's UML build: memcpy/memset use rep movsb/stosb when set (tests/uml/build.sh) */
+#include <linux/moduleparam.h>
+unsigned char uml_string_erms;
+core_param(uml_string_erms, uml_string_erms, byte, 0644);
+C
+	sed -i 's/^obj-y = bugs_\$(BITS).o /obj-y = string_erms.o bugs_$(BITS).o /' "$k/arch/x86/um/Makefile"
+	grep -q '^obj-y = string_erms.o' "$k/arch/x86/um/Makefile"
+}
 uml_build() {
 	local tarball ksrc
 	tarball=$(ls /usr/src/linux-source-6.1*.tar.xz 2>/dev/null | head -1)
@@ -44,6 +64,19 @@ uml_build() {
 	sed -i -E "s/DEFINE_LONGS\(HOST_FP_SIZE, [0-9]+\);/DEFINE_LONGS(HOST_FP_SIZE, $xs);/" "$ksrc/arch/x86/um/user-offsets.c"
 	grep -q "DEFINE_LONGS(HOST_FP_SIZE, $xs);" "$ksrc/arch/x86/um/user-offsets.c" ||
 		{ echo "uml: arch/x86/um/user-offsets.c has no HOST_FP_SIZE to set"; return 1; }
+	# memcpy and memset as a native kernel has them on this CPU. An x86-64
+	# kernel patches both at boot (alternatives): `rep movsb`/`rep stosb`
+	# where the CPU has ERMS. UML applies no alternatives, so it always runs
+	# memcpy_orig/memset_orig, loops of 8-byte moves, and that copy was 12%
+	# of the lz4 read's profile. The patched UML reads a boot parameter
+	# instead, uml_string_erms (0 by default: UML's own loops; 1: rep
+	# movsb/stosb), also writable at /sys/module/kernel/parameters/ for
+	# side-by-side runs in one boot (bench/uml.sh).
+	local rebuild=
+	if ! grep -q uml_string_erms "$ksrc/arch/x86/lib/memcpy_64.S"; then
+		uml_patch_string_erms "$ksrc" || { echo "uml: cannot patch memcpy/memset for uml_string_erms"; return 1; }
+		rebuild=1
+	fi
 	# LZ4_DECOMPRESS and ZSTD_DECOMPRESS are selected, not chosen: the
 	# crypto algorithms select them, as in Debian's kernels. libcrc32c is a
 	# module, as in Debian's kernels: it binds to the best "crc32c" loaded
@@ -54,7 +87,8 @@ uml_build() {
 	# areas around it) faults forever on its own stack if a signal (UML's
 	# interrupts) comes in between: a 100% CPU hang after insmod, seen once
 	# in five boots with three modules loaded.
-	if ! uml_config_ok || [ ! -x "$UML_OUT/linux" ] || [ "$(cat "$UML_OUT/.xsave-size" 2>/dev/null)" != "$xs" ]; then
+	if [ -n "$rebuild" ] || ! uml_config_ok || [ ! -x "$UML_OUT/linux" ] ||
+	   [ "$(cat "$UML_OUT/.xsave-size" 2>/dev/null)" != "$xs" ]; then
 		[ -f "$UML_OUT/.config" ] || make -s -C "$ksrc" ARCH=um O="$UML_OUT" defconfig >/dev/null
 		"$ksrc/scripts/config" --file "$UML_OUT/.config" -e MODULES -e MODULE_UNLOAD -e BLK_DEV \
 			-e BLK_DEV_LOOP -m BLK_DEV_RAM -e MD -e BLK_DEV_DM -e HOSTFS -e DEVTMPFS -e DEVTMPFS_MOUNT -e CRYPTO \
@@ -79,8 +113,10 @@ uml_build() {
 }
 # uml_boot INIT CONSOLE_LOG [SECONDS]: boot UML with the host's / as its root
 # (hostfs) and INIT as init; returns when init exits (UML then stops).
-# With UML_PIN=N, UML's host processes all run on host CPU N.
+# With UML_PIN=N, UML's host processes all run on host CPU N; UML_ARGS adds
+# to the kernel's command line.
 uml_boot() {
+	# shellcheck disable=SC2086
 	${UML_PIN:+taskset -c "$UML_PIN"} timeout "${3:-1200}" "$UML_OUT/linux" mem=3G root=/dev/root rootfstype=hostfs rootflags=/ rw \
-		init="$1" con=null con0=fd:0,fd:1 >"$2" 2>&1 </dev/null
+		init="$1" con=null con0=fd:0,fd:1 ${UML_ARGS:-} >"$2" 2>&1 </dev/null
 }
