@@ -42,8 +42,6 @@ module_param(seq_prefetch, bool, 0644);
 MODULE_PARM_DESC(seq_prefetch,
 		 "zfile: read the next compressed run of a sequential stream while decoding the current one (default Y)");
 
-enum { PF_NONE, PF_INFLIGHT, PF_DONE };
-
 enum {
 	ZC_READS, ZC_DECODED, ZC_CRC_ERRORS, ZC_DECODE_ERRORS, ZC_IO_ERRORS,
 	ZC_PREFETCH_HITS,	/* runs decoded from a completed prefetch */
@@ -66,11 +64,11 @@ struct zfile_buf {
 	struct ovbd_zfile_extent next;	/* cursor for ovbd_zfile_extent_seek() */
 	/* a slot's prefetch buffer (a reserve has none): the run after cbuf's */
 	u8 *pbuf;
-	int pf_state;			/* PF_*; PF_INFLIGHT until pf_done completes */
+	bool pf_issued;			/* pbuf holds pf_first..pf_last once pf_done completes */
 	unsigned long pf_error;		/* dm-io's error bits of the prefetch */
 	u64 pf_owner;			/* device whose run pbuf holds */
 	u64 pf_first, pf_last, pf_start, pf_end;
-	struct zfile_ctx *pf_zc;	/* pf_owner's context, while PF_INFLIGHT */
+	struct zfile_ctx *pf_zc;	/* pf_owner's context, until pf_done completes */
 	struct completion pf_done;
 };
 
@@ -159,7 +157,7 @@ static struct zfile_buf *take_buf(struct zfile_ctx *zc, u64 blk)
 	list_for_each_entry(it, &zpool.free, node) {
 		if ((it->owner == zc->id &&
 		     ((blk >= it->run_first && blk <= it->run_last) || blk == it->cached_blk)) ||
-		    (it->pf_owner == zc->id && it->pf_state != PF_NONE &&
+		    (it->pf_owner == zc->id && it->pf_issued &&
 		     blk >= it->pf_first && blk <= it->pf_last)) {
 			b = it;
 			break;
@@ -335,13 +333,9 @@ static void start_prefetch(struct zfile_ctx *zc, struct zfile_buf *b)
 
 	if (!b->pbuf || !seq_prefetch || b->run_last == ~0ull || first >= zc->zf.nblocks)
 		return;
-	if (b->pf_state == PF_INFLIGHT) {
-		if (!completion_done(&b->pf_done))
-			return;		/* another run, maybe another device's, still arriving */
-		b->pf_state = PF_DONE;
-	}
-	if (b->pf_state == PF_DONE && b->pf_owner == zc->id && b->pf_first == first)
-		return;
+	if (b->pf_issued && (!completion_done(&b->pf_done) ||
+			     (b->pf_owner == zc->id && b->pf_first == first)))
+		return;		/* another run still arriving, or this one */
 	b->pf_last = run_span(zc, b->cap, first, zc->zf.nblocks - 1, 0, &start, &end);
 	b->pf_first = first;
 	b->pf_start = start;
@@ -349,11 +343,11 @@ static void start_prefetch(struct zfile_ctx *zc, struct zfile_buf *b)
 	b->pf_owner = zc->id;
 	b->pf_zc = zc;
 	b->pf_error = 0;
-	b->pf_state = PF_INFLIGHT;
+	b->pf_issued = true;
 	reinit_completion(&b->pf_done);
 	atomic_inc(&zc->pf_inflight);
 	if (ovbd_io_read(zc->io, zc->dev->bdev, start, end, b->pbuf, pf_endio, b)) {
-		b->pf_state = PF_NONE;	/* not issued: no completion comes */
+		b->pf_issued = false;	/* no completion comes */
 		if (atomic_dec_and_test(&zc->pf_inflight))
 			wake_up(&zpool.pf_wait);
 	}
@@ -366,11 +360,10 @@ static void start_prefetch(struct zfile_ctx *zc, struct zfile_buf *b)
  */
 static bool use_prefetch(struct zfile_ctx *zc, struct zfile_buf *b, u64 blk)
 {
-	if (b->pf_state == PF_NONE || b->pf_owner != zc->id ||
-	    blk < b->pf_first || blk > b->pf_last)
+	if (!b->pf_issued || b->pf_owner != zc->id || blk < b->pf_first || blk > b->pf_last)
 		return false;
 	wait_for_completion(&b->pf_done);
-	b->pf_state = PF_NONE;
+	b->pf_issued = false;
 	if (b->pf_error)
 		return false;
 	swap(b->cbuf, b->pbuf);
@@ -397,18 +390,20 @@ static int load_block(struct zfile_ctx *zc, struct zfile_buf *b, u64 blk, u64 la
 
 	if (!dst && blk == b->cached_blk)
 		return 0;
-	if ((blk < b->run_first || blk > b->run_last) && !use_prefetch(zc, b, blk)) {
-		ret = read_run(zc, b, blk, last, ra);
-		if (ret)
-			return ret;
+	if (blk < b->run_first || blk > b->run_last) {
+		if (!use_prefetch(zc, b, blk)) {
+			ret = read_run(zc, b, blk, last, ra);
+			if (ret)
+				return ret;
+		}
+		/*
+		 * Only the stream's newest bio prefetches: bios mapped after
+		 * it read their own runs in other slots, and a prefetch of
+		 * those would be a second read of the same bytes.
+		 */
+		if (ra && atomic64_read(&zc->next_seq) == end)
+			start_prefetch(zc, b);
 	}
-	/*
-	 * Only the stream's newest bio prefetches: bios mapped after it read
-	 * their own runs in other slots, and a prefetch of those would be a
-	 * second read of the same bytes.
-	 */
-	if (ra && atomic64_read(&zc->next_seq) == end)
-		start_prefetch(zc, b);
 	ovbd_zfile_extent_seek(&zc->zf, &b->next, blk, &off, &len);
 	if (!dst) {
 		b->cached_blk = ~0ull;

@@ -72,10 +72,8 @@ uml_build() {
 	# instead, uml_string_erms (0 by default: UML's own loops; 1: rep
 	# movsb/stosb), also writable at /sys/module/kernel/parameters/ for
 	# side-by-side runs in one boot (bench/uml.sh).
-	local rebuild=
 	if ! grep -q uml_string_erms "$ksrc/arch/x86/lib/memcpy_64.S"; then
 		uml_patch_string_erms "$ksrc" || { echo "uml: cannot patch memcpy/memset for uml_string_erms"; return 1; }
-		rebuild=1
 	fi
 	# LZ4_DECOMPRESS and ZSTD_DECOMPRESS are selected, not chosen: the
 	# crypto algorithms select them, as in Debian's kernels. libcrc32c is a
@@ -87,7 +85,8 @@ uml_build() {
 	# areas around it) faults forever on its own stack if a signal (UML's
 	# interrupts) comes in between: a 100% CPU hang after insmod, seen once
 	# in five boots with three modules loaded.
-	if [ -n "$rebuild" ] || ! uml_config_ok || [ ! -x "$UML_OUT/linux" ] ||
+	# (.xsave-size and .string-erms: what the last good build was made with)
+	if ! uml_config_ok || [ ! -x "$UML_OUT/linux" ] || [ ! -f "$UML_OUT/.string-erms" ] ||
 	   [ "$(cat "$UML_OUT/.xsave-size" 2>/dev/null)" != "$xs" ]; then
 		[ -f "$UML_OUT/.config" ] || make -s -C "$ksrc" ARCH=um O="$UML_OUT" defconfig >/dev/null
 		"$ksrc/scripts/config" --file "$UML_OUT/.config" -e MODULES -e MODULE_UNLOAD -e BLK_DEV \
@@ -101,6 +100,7 @@ uml_build() {
 			make -s -C "$ksrc" ARCH=um O="$UML_OUT" -j"$(nproc)" modules_prepare >>"$UML_B/build.log" 2>&1 ||
 			{ tail -20 "$UML_B/build.log"; return 1; }
 		echo "$xs" >"$UML_OUT/.xsave-size"
+		touch "$UML_OUT/.string-erms"
 	fi
 	rm -rf "$UML_B/module"; mkdir -p "$UML_B/module"
 	cp -r "$TOP/src" "$TOP/include" "$TOP/VERSION" "$UML_B/module/"
