@@ -63,8 +63,9 @@ mount_tree() {	# V: mount packaging V read-only on /mnt/V
 	if [ $1 = f ]; then mount -t erofs -o ro "$lf" /mnt/f
 	else mount -t ext4 -o ro,noload /dev/mapper/b$1 /mnt/$1; fi
 }
-seq_mbps() {	# DEV: MB/s of a $SEQ run on DEV
-	bw=$($SEQ --filename="$1" --runtime="$RUNTIME" --output-format=json 2>/dev/null |
+seq_mbps() {	# DEV [FIO_OPTION...]: MB/s of a $SEQ run on DEV
+	local dev=$1; shift
+	bw=$($SEQ --filename="$dev" --runtime="$RUNTIME" --output-format=json "$@" 2>/dev/null |
 		grep -o '"bw_bytes" : [0-9]*' | head -1 | grep -o '[0-9]*$')
 	awk -v b="$bw" 'BEGIN {printf "%.1f", b / 1e6}'
 }
@@ -87,6 +88,13 @@ for round in $(seq "$ROUNDS"); do
 	cold
 	bench seq_MBps_b_zero_in_map "$(seq_mbps /dev/mapper/bb)"
 	echo "$zw" >/sys/module/dm_overlaybd/parameters/zero_work_sectors
+	# (d) with and without zfile's prefetch of the next run, 4 and 1 bios
+	# in flight (bench/analysis.md)
+	echo N >/sys/module/dm_overlaybd/parameters/seq_prefetch
+	cold; bench seq_MBps_d_no_prefetch "$(seq_mbps /dev/mapper/bd)"
+	cold; bench seq_MBps_d_qd1_no_prefetch "$(seq_mbps /dev/mapper/bd --iodepth=1)"
+	echo Y >/sys/module/dm_overlaybd/parameters/seq_prefetch
+	cold; bench seq_MBps_d_qd1 "$(seq_mbps /dev/mapper/bd --iodepth=1)"
 	echo "bench: round $round: the CPU limit, in-guest lz4 -b and zstd -b on the same data"
 	bench lz4_decompress_MBps "$($BIN /data/bin/lz4 -b1 -B4096 -i2 /tmp/sample 2>&1 |
 		tr '\r' '\n' | grep -o '[0-9.]* MB/s' | tail -1 | grep -o '^[0-9.]*')"

@@ -45,6 +45,7 @@ Each workload ran in ${ROUNDS} rounds interleaved over the devices; a figure is 
 | sequential read (b) / (a) | $(r seq_MBps_b seq_MBps_a) | >= 0.9 | $(meets "$(r seq_MBps_b seq_MBps_a)" ">=" 0.9) |
 | sequential read (c) / (a) | $(r seq_MBps_c seq_MBps_a) | >= 0.9 | $(meets "$(r seq_MBps_c seq_MBps_a)" ">=" 0.9) |
 | sequential read (b), every hole zero-filled in lsmt_map (zero_work_sectors=0) / (b) | $(r seq_MBps_b_zero_in_map seq_MBps_b) | | |
+| sequential read (d), zfile's prefetch of the next run on (the default) / off (seq_prefetch=N): 4 bios in flight, 1 bio in flight | $(r seq_MBps_d seq_MBps_d_no_prefetch), $(r seq_MBps_d_qd1 seq_MBps_d_qd1_no_prefetch) | | |
 | random 4K read (b) / (a) | $(r rand_iops_b rand_iops_a) | >= 0.9 | $(meets "$(r rand_iops_b rand_iops_a)" ">=" 0.9) |
 | random 4K read (c) / (a) | $(r rand_iops_c rand_iops_a) | >= 0.9 | $(meets "$(r rand_iops_c rand_iops_a)" ">=" 0.9) |
 | sequential read (d) / (a) | $(r seq_MBps_d seq_MBps_a) | | |
