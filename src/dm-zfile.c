@@ -305,6 +305,13 @@ static int read_run(struct zfile_ctx *zc, struct zfile_buf *b, u64 first, u64 la
 	return 0;
 }
 
+/* One of zc's prefetches ended (or was never issued): zc may be gone after. */
+static void pf_put(struct zfile_ctx *zc)
+{
+	if (atomic_dec_and_test(&zc->pf_inflight))
+		wake_up(&zpool.pf_wait);
+}
+
 /* dm-io's completion of a prefetch (any context) */
 static void pf_endio(unsigned long error, void *context)
 {
@@ -313,8 +320,7 @@ static void pf_endio(unsigned long error, void *context)
 
 	b->pf_error = error;
 	complete(&b->pf_done);
-	if (atomic_dec_and_test(&zc->pf_inflight))
-		wake_up(&zpool.pf_wait);	/* zc may be gone from here on */
+	pf_put(zc);
 }
 
 /* Wait for zc's prefetches in flight: for suspend and the dtr. */
@@ -348,8 +354,7 @@ static void start_prefetch(struct zfile_ctx *zc, struct zfile_buf *b)
 	atomic_inc(&zc->pf_inflight);
 	if (ovbd_io_read(zc->io, zc->dev->bdev, start, end, b->pbuf, pf_endio, b)) {
 		b->pf_issued = false;	/* no completion comes */
-		if (atomic_dec_and_test(&zc->pf_inflight))
-			wake_up(&zpool.pf_wait);
+		pf_put(zc);
 	}
 }
 
