@@ -48,26 +48,30 @@ enum {
 	ZC_NR
 };
 
+/* A run of compressed blocks in a buffer, read whole from the device. */
+struct zfile_run {
+	u8 *buf;
+	u64 first, last;		/* the blocks it holds; ~0ull: none */
+	u64 start, end;			/* the device bytes read into buf[0..] */
+};
+
 /* A buffer set: a run slot of the pool, or a device's reserve. */
 struct zfile_buf {
 	struct list_head node;
-	u8 *cbuf;			/* a run of compressed blocks */
-	u32 cap;			/* bytes a run may span in cbuf */
+	struct zfile_run run;		/* the run decoded from */
+	u32 cap;			/* bytes a run may span in a run buffer */
 	u8 *dbuf;			/* one decoded block */
 	zstd_dctx *dctx;		/* a slot's own; NULL in a reserve: borrow a decoder */
 	void *zstd_ws;
 	bool reserve;
 	u64 owner;			/* device whose blocks the caches below hold */
-	u64 run_first, run_last;	/* blocks held in cbuf */
-	u64 run_start;			/* byte offset of cbuf[0] in the device */
 	u64 cached_blk;			/* block held in dbuf */
 	struct ovbd_zfile_extent next;	/* cursor for ovbd_zfile_extent_seek() */
-	/* a slot's prefetch buffer (a reserve has none): the run after cbuf's */
-	u8 *pbuf;
-	bool pf_issued;			/* pbuf holds pf_first..pf_last once pf_done completes */
+	/* a slot's prefetch (a reserve has none: pf.buf NULL): the run after run's */
+	struct zfile_run pf;
+	bool pf_issued;			/* pf holds its blocks once pf_done completes */
 	unsigned long pf_error;		/* dm-io's error bits of the prefetch */
-	u64 pf_owner;			/* device whose run pbuf holds */
-	u64 pf_first, pf_last, pf_start, pf_end;
+	u64 pf_owner;			/* device whose run pf holds */
 	struct zfile_ctx *pf_zc;	/* pf_owner's context, until pf_done completes */
 	struct completion pf_done;
 };
@@ -139,6 +143,11 @@ struct zfile_io {
 	struct zfile_buf *buf;
 };
 
+static bool run_has(const struct zfile_run *r, u64 blk)
+{
+	return blk >= r->first && blk <= r->last;
+}
+
 static u64 bio_block(struct zfile_ctx *zc, struct bio *bio)
 {
 	return ((u64)dm_target_offset(zc->ti, bio->bi_iter.bi_sector) << SECTOR_SHIFT) >>
@@ -156,9 +165,8 @@ static struct zfile_buf *take_buf(struct zfile_ctx *zc, u64 blk)
 
 	list_for_each_entry(it, &zpool.free, node) {
 		if ((it->owner == zc->id &&
-		     ((blk >= it->run_first && blk <= it->run_last) || blk == it->cached_blk)) ||
-		    (it->pf_owner == zc->id && it->pf_issued &&
-		     blk >= it->pf_first && blk <= it->pf_last)) {
+		     (run_has(&it->run, blk) || blk == it->cached_blk)) ||
+		    (it->pf_owner == zc->id && it->pf_issued && run_has(&it->pf, blk))) {
 			b = it;
 			break;
 		}
@@ -169,7 +177,7 @@ static struct zfile_buf *take_buf(struct zfile_ctx *zc, u64 blk)
 		list_del(&b->node);
 		if (b->owner != zc->id) {
 			b->owner = zc->id;
-			b->run_first = b->run_last = b->cached_blk = ~0ull;
+			b->run.first = b->run.last = b->cached_blk = ~0ull;
 			b->next.blk = ~0ull;
 		}
 		return b;
@@ -278,7 +286,7 @@ static u64 run_span(struct zfile_ctx *zc, u32 cap, u64 first, u64 last, u64 ra_b
 }
 
 /*
- * Read the compressed run of blocks first.. (at most last) into b->cbuf;
+ * Read the compressed run of blocks first.. (at most last) into b->run;
  * with ra, also up to READAHEAD_BYTES of the blocks after last.
  */
 static int read_run(struct zfile_ctx *zc, struct zfile_buf *b, u64 first, u64 last,
@@ -288,8 +296,8 @@ static int read_run(struct zfile_ctx *zc, struct zfile_buf *b, u64 first, u64 la
 	int ret;
 
 	n = run_span(zc, b->cap, first, last, ra ? READAHEAD_BYTES : 0, &start, &end);
-	b->run_first = b->run_last = ~0ull;
-	ret = ovbd_io_read(zc->io, zc->dev->bdev, start, end, b->cbuf, NULL, NULL);
+	b->run.first = b->run.last = ~0ull;
+	ret = ovbd_io_read(zc->io, zc->dev->bdev, start, end, b->run.buf, NULL, NULL);
 	if (ret) {
 		atomic64_inc(&zc->ctr[ZC_IO_ERRORS]);
 		DMERR_LIMIT("%s: zfile: read error %d at sector %llu",
@@ -298,10 +306,11 @@ static int read_run(struct zfile_ctx *zc, struct zfile_buf *b, u64 first, u64 la
 		return -EIO;
 	}
 	/* a block may reach into a sector the device lacks: zeros, as in ovbd_read */
-	memset(b->cbuf + (end - start), 0, zc->lbs);
-	b->run_first = first;
-	b->run_last = n;
-	b->run_start = start;
+	memset(b->run.buf + (end - start), 0, zc->lbs);
+	b->run.first = first;
+	b->run.last = n;
+	b->run.start = start;
+	b->run.end = end;
 	return 0;
 }
 
@@ -330,59 +339,55 @@ static void pf_drain(struct zfile_ctx *zc)
 }
 
 /*
- * Read the run after b->cbuf's into b->pbuf, asynchronously, unless pbuf
- * holds it already or is busy. Only for sequential streams.
+ * Read the run after b->run's into b->pf, asynchronously, unless pf holds
+ * it already or is busy. Only for sequential streams.
  */
 static void start_prefetch(struct zfile_ctx *zc, struct zfile_buf *b)
 {
-	u64 first = b->run_last + 1, start, end;
+	u64 first = b->run.last + 1;
 
-	if (!b->pbuf || !seq_prefetch || b->run_last == ~0ull || first >= zc->zf.nblocks)
+	if (!b->pf.buf || !seq_prefetch || b->run.last == ~0ull || first >= zc->zf.nblocks)
 		return;
 	if (b->pf_issued && (!completion_done(&b->pf_done) ||
-			     (b->pf_owner == zc->id && b->pf_first == first)))
+			     (b->pf_owner == zc->id && b->pf.first == first)))
 		return;		/* another run still arriving, or this one */
-	b->pf_last = run_span(zc, b->cap, first, zc->zf.nblocks - 1, 0, &start, &end);
-	b->pf_first = first;
-	b->pf_start = start;
-	b->pf_end = end;
+	b->pf.last = run_span(zc, b->cap, first, zc->zf.nblocks - 1, 0, &b->pf.start, &b->pf.end);
+	b->pf.first = first;
 	b->pf_owner = zc->id;
 	b->pf_zc = zc;
 	b->pf_error = 0;
 	b->pf_issued = true;
 	reinit_completion(&b->pf_done);
 	atomic_inc(&zc->pf_inflight);
-	if (ovbd_io_read(zc->io, zc->dev->bdev, start, end, b->pbuf, pf_endio, b)) {
+	if (ovbd_io_read(zc->io, zc->dev->bdev, b->pf.start, b->pf.end, b->pf.buf, pf_endio, b)) {
 		b->pf_issued = false;	/* no completion comes */
 		pf_put(zc);
 	}
 }
 
 /*
- * Make b->cbuf hold blk's run from the prefetch if pbuf has it: wait for
- * it, swap the buffers. False if not, or if the prefetch failed: the
+ * Make b->run blk's run from the prefetch if b->pf has it: wait for it,
+ * swap the two. False if not, or if the prefetch failed: the
  * synchronous read then reports the error.
  */
 static bool use_prefetch(struct zfile_ctx *zc, struct zfile_buf *b, u64 blk)
 {
-	if (!b->pf_issued || b->pf_owner != zc->id || blk < b->pf_first || blk > b->pf_last)
+	if (!b->pf_issued || b->pf_owner != zc->id || !run_has(&b->pf, blk))
 		return false;
 	wait_for_completion(&b->pf_done);
 	b->pf_issued = false;
 	if (b->pf_error)
 		return false;
-	swap(b->cbuf, b->pbuf);
-	b->run_first = b->pf_first;
-	b->run_last = b->pf_last;
-	b->run_start = b->pf_start;
-	memset(b->cbuf + (b->pf_end - b->pf_start), 0, zc->lbs);
+	swap(b->run, b->pf);
+	/* a block may reach into a sector the device lacks, as in read_run() */
+	memset(b->run.buf + (b->run.end - b->run.start), 0, zc->lbs);
 	atomic64_inc(&zc->ctr[ZC_PREFETCH_HITS]);
 	return true;
 }
 
 /*
  * Decode block blk into dst, or with dst NULL make b->dbuf hold it; read its
- * run (up to last, with readahead if ra) when b->cbuf lacks it. end is the
+ * run (up to last, with readahead if ra) when b->run lacks it. end is the
  * byte after the bio: a sequential stream's newest bio prefetches.
  */
 static int load_block(struct zfile_ctx *zc, struct zfile_buf *b, u64 blk, u64 last,
@@ -395,7 +400,7 @@ static int load_block(struct zfile_ctx *zc, struct zfile_buf *b, u64 blk, u64 la
 
 	if (!dst && blk == b->cached_blk)
 		return 0;
-	if (blk < b->run_first || blk > b->run_last) {
+	if (!run_has(&b->run, blk)) {
 		if (!use_prefetch(zc, b, blk)) {
 			ret = read_run(zc, b, blk, last, ra);
 			if (ret)
@@ -418,12 +423,12 @@ static int load_block(struct zfile_ctx *zc, struct zfile_buf *b, u64 blk, u64 la
 		struct zfile_dec *d = get_decoder();
 
 		ret = ovbd_zfile_decode_block(&zc->zf, blk,
-					      b->cbuf + (zc->payload_off + off - b->run_start),
+					      b->run.buf + (zc->payload_off + off - b->run.start),
 					      len, dst, d->dctx, &e);
 		put_decoder(d);
 	} else {	/* lz4 needs no context: never read a slot's while zstd may grow it */
 		ret = ovbd_zfile_decode_block(&zc->zf, blk,
-					      b->cbuf + (zc->payload_off + off - b->run_start),
+					      b->run.buf + (zc->payload_off + off - b->run.start),
 					      len, dst, zc->zstd ? b->dctx : NULL, &e);
 	}
 	if (ret) {
@@ -528,8 +533,8 @@ static int zfile_map(struct dm_target *ti, struct bio *bio)
 
 static void free_buf(struct zfile_buf *b)
 {
-	kvfree(b->cbuf);
-	kvfree(b->pbuf);
+	kvfree(b->run.buf);
+	kvfree(b->pf.buf);
 	kvfree(b->dbuf);
 	kvfree(b->zstd_ws);
 	memset(b, 0, sizeof(*b));
@@ -613,14 +618,14 @@ static int pool_get(bool zstd)
 			struct zfile_buf *b = &zpool.slots[zpool.nslots++];
 
 			/* lbs <= PAGE_SIZE: a run, its alignment and the zeroed tail fit */
-			b->cbuf = kvmalloc(RUN_BYTES + 3 * PAGE_SIZE, GFP_KERNEL);
-			b->pbuf = kvmalloc(RUN_BYTES + 3 * PAGE_SIZE, GFP_KERNEL);
+			b->run.buf = kvmalloc(RUN_BYTES + 3 * PAGE_SIZE, GFP_KERNEL);
+			b->pf.buf = kvmalloc(RUN_BYTES + 3 * PAGE_SIZE, GFP_KERNEL);
 			b->dbuf = kvmalloc(OVBD_ZF_BLOCK_MAX, GFP_KERNEL);
 			b->cap = RUN_BYTES;
-			b->run_first = b->run_last = b->cached_blk = ~0ull;
+			b->run.first = b->run.last = b->cached_blk = ~0ull;
 			b->next.blk = ~0ull;
 			init_completion(&b->pf_done);
-			if (!b->cbuf || !b->pbuf || !b->dbuf)
+			if (!b->run.buf || !b->pf.buf || !b->dbuf)
 				ret = -ENOMEM;
 			list_add(&b->node, &zpool.free);
 		}
@@ -650,12 +655,12 @@ static int alloc_reserve(struct zfile_ctx *zc)
 
 	b->reserve = true;
 	b->cap = round_up(zc->zf.max_stored, zc->lbs) + 2 * zc->lbs;
-	b->cbuf = kvmalloc(b->cap + zc->lbs, GFP_KERNEL | __GFP_ACCOUNT);
+	b->run.buf = kvmalloc(b->cap + zc->lbs, GFP_KERNEL | __GFP_ACCOUNT);
 	b->dbuf = kvmalloc(zc->zf.h.block_size, GFP_KERNEL | __GFP_ACCOUNT);
 	b->owner = zc->id;
-	b->run_first = b->run_last = b->cached_blk = ~0ull;
+	b->run.first = b->run.last = b->cached_blk = ~0ull;
 	b->next.blk = ~0ull;
-	return b->cbuf && b->dbuf ? 0 : -ENOMEM;
+	return b->run.buf && b->dbuf ? 0 : -ENOMEM;
 }
 
 /* Parse the header/trailer and load the index into the jump table. */

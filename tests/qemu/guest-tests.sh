@@ -414,15 +414,19 @@ check "8 concurrent readers for 20 s, every block verified" $T 120 blkprobe stre
 # default (large ones on the workqueue): the same bytes, direct and buffered
 ZW=/sys/module/dm_overlaybd/parameters/zero_work_sectors
 zw0=$(cat $ZW) refsha=$(sha256sum <$E/ref.raw | cut -d' ' -f1)
+# DEV reads as $E/ref.raw does: O_DIRECT in 1 MiB and in 4 KiB, and buffered
+# whole from a cold page cache
+reads_match() {	# LABEL DEV
+	check "$1: O_DIRECT 1 MiB reads match the reference" $T 300 blkprobe cmp "$2" $E/ref.raw 1048576
+	check "$1: O_DIRECT 4 KiB reads match the reference" $T 300 blkprobe cmp "$2" $E/ref.raw 4096
+	echo 3 >/proc/sys/vm/drop_caches
+	got=$(dev_sha "$2" "$(stat -c %s $E/ref.raw)")
+	[ "$got" = "$refsha" ] && ok "$1: buffered read of the whole device matches" ||
+		not_ok "$1: buffered read sha256 $got"
+}
 for zw in 0 1 "$zw0"; do
 	echo "$zw" >$ZW
-	check "zero_work_sectors=$zw: O_DIRECT 1 MiB reads match the reference" $T 300 blkprobe cmp /dev/mapper/conc $E/ref.raw 1048576
-	check "zero_work_sectors=$zw: O_DIRECT 4 KiB reads match the reference" $T 300 blkprobe cmp /dev/mapper/conc $E/ref.raw 4096
-	echo 3 >/proc/sys/vm/drop_caches
-	got=$(dev_sha /dev/mapper/conc "$(stat -c %s $E/ref.raw)")
-	[ "$got" = "$refsha" ] &&
-		ok "zero_work_sectors=$zw: buffered read of the whole device matches" ||
-		not_ok "zero_work_sectors=$zw: buffered read sha256 $got"
+	reads_match "zero_work_sectors=$zw" /dev/mapper/conc
 done
 check "holes were zero-filled (status)" sh -c "dmsetup status conc | awk '{exit !(\$9 >= 1)}'"
 ovbd close conc
@@ -438,12 +442,7 @@ for sp in N Y; do
 	for img in lz4.zfile zstd.tar; do
 		w="seq_prefetch=$sp, $img"
 		ovbd open pf pf/$img >/dev/null || { not_ok "$w: ovbd open"; continue; }
-		check "$w: O_DIRECT 1 MiB reads match the reference" $T 300 blkprobe cmp /dev/mapper/pf $E/ref.raw 1048576
-		check "$w: O_DIRECT 4 KiB reads match the reference" $T 300 blkprobe cmp /dev/mapper/pf $E/ref.raw 4096
-		echo 3 >/proc/sys/vm/drop_caches
-		got=$(dev_sha /dev/mapper/pf "$(stat -c %s $E/ref.raw)")
-		[ "$got" = "$refsha" ] && ok "$w: buffered read of the whole device matches" ||
-			not_ok "$w: buffered read sha256 $got"
+		reads_match "$w" /dev/mapper/pf
 		hits=$(dmsetup status pf | awk '{print $12}')
 		if [ "$sp" = Y ]; then
 			check "$w: prefetched runs used ($hits)" [ "${hits:-0}" -ge 1 ]
