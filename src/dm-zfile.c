@@ -366,9 +366,9 @@ static void start_prefetch(struct zfile_ctx *zc, struct zfile_buf *b)
 }
 
 /*
- * Make b->run blk's run from the prefetch if b->pf has it: wait for it,
- * swap the two. False if not, or if the prefetch failed: the
- * synchronous read then reports the error.
+ * If b->pf holds blk, make it b->run: wait for its read, swap the two.
+ * False if not, or if the prefetch failed: the synchronous read then
+ * reports the error.
  */
 static bool use_prefetch(struct zfile_ctx *zc, struct zfile_buf *b, u64 blk)
 {
