@@ -1,0 +1,21 @@
+# Sourced by bench/run.sh and bench/ab.sh (TOP set): the bench's guest, one
+# Debian 6.1 kernel under QEMU TCG with 2 vCPUs. Its CPU is TCG's "max"
+# model: the default qemu64 lacks SSE4.2, which would leave the kernel's
+# crc32c, and only it, without its hardware instruction.
+BENCH_KVER=$(ls /lib/modules | grep -E '^6\.1\.' | sort -V | tail -1)
+bench_module() {	# DIR: dm-overlaybd.ko of the src, include and VERSION copied into DIR
+	make -s -C "$1/src" KVER="$BENCH_KVER" >/dev/null
+}
+bench_data_img() {	# DIR IMG: IMG, an ext4 image of DIR: the guest's /data
+	mkfs.ext4 -q -F -O ^has_journal -d "$1" "$2" "$(( $(du -sm "$1" | cut -f1) * 11 / 10 + 128 ))M"
+}
+bench_initrd() {	# KO OUT WORKDIR: the guest's initramfs, with KO, ovbd and blkprobe
+	gcc -O2 -static -o "$3/blkprobe" "$TOP/tests/qemu/blkprobe.c"
+	BLKPROBE=$3/blkprobe "$TOP/tests/qemu/mkinitramfs.sh" "$BENCH_KVER" "$1" "$TOP/tools/build/ovbd" "$2"
+}
+bench_boot() {	# INITRD DATA_IMG [CMDLINE...]: boot the guest; its console on stdout
+	timeout 1800 qemu-system-x86_64 -accel tcg -cpu max -m 3072 -smp 2 -nographic -no-reboot \
+		-kernel "/boot/vmlinuz-$BENCH_KVER" -initrd "$1" \
+		-append "console=ttyS0 panic=-1 loglevel=4 log_buf_len=16M${3:+ $3}" \
+		-drive "file=$2,if=virtio,format=raw,readonly=on" </dev/null 2>&1 | tr -d '\r'
+}
