@@ -33,7 +33,10 @@ tb=$(dmsetup table bb) tc=$(dmsetup table bc)
 load() {
 	for v in d e; do [ ! -b /dev/mapper/b$v ] || ovbd close b$v || echo "AB error ovbd close b$v"; done
 	dmsetup remove bb && dmsetup remove bc && rmmod dm_overlaybd || echo "AB error unload"
-	insmod "$1" || echo "AB error insmod $1"
+	if [ "$1" = /modules/dm-overlaybd.ko ]; then insmod "$1" ${NEW_PARAM:-}; else insmod "$1"; fi ||
+		echo "AB error insmod $1"
+	[ -z "${NEW_PARAM:-}" ] || [ "$1" != /modules/dm-overlaybd.ko ] ||
+		echo "AB param $NEW_PARAM: $(cat /sys/module/dm_overlaybd/parameters/${NEW_PARAM%%=*})"
 	dmsetup --noudevsync create --readonly bb --table "$tb" || echo "AB error bb under $1"
 	dmsetup --noudevsync create --readonly bc --table "$tc" || echo "AB error bc under $1"
 	dmsetup --noudevsync mknodes

@@ -9,6 +9,7 @@
 # both, so its spread is the host's noise; the two run in either order,
 # in alternate rounds. Prints the medians and this
 # tree's / REV's ratio of each figure.
+# NEW_PARAM=NAME=VALUE loads this tree's module with that parameter.
 # Usage: bench/ab.sh REV   (ROUNDS, default 6; needs build/bench/data,
 # which make bench leaves; one 6.1 guest under TCG, about 17 minutes)
 set -eu
@@ -34,7 +35,7 @@ bench_data_img "$D" "$B/data.img"
 rm -rf "$D"
 bench_initrd "$B/new/src/dm-overlaybd.ko" "$B/initrd.gz" "$B" >/dev/null
 echo "ab: $REV against the working tree ($(git -C "$TOP" describe --always --dirty)), one Debian $BENCH_KVER guest, TCG, 2 vCPUs"
-bench_boot "$B/initrd.gz" "$B/data.img" "ROUNDS=${ROUNDS:-6}" >"$B/console.log"
+bench_boot "$B/initrd.gz" "$B/data.img" "ROUNDS=${ROUNDS:-6}${NEW_PARAM:+ NEW_PARAM=$NEW_PARAM}" >"$B/console.log"
 grep -oE 'AB (error|sha) .*' "$B/console.log" || true
 # both modules read (b)-(e) as (a) reads raw.img, and nothing failed
 grep -q '^ab: done' "$B/console.log" && ! grep -q 'AB error' "$B/console.log" &&
