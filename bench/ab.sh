@@ -41,19 +41,17 @@ grep -oE 'AB (error|sha) .*' "$B/console.log" || true
 grep -q '^ab: done' "$B/console.log" && ! grep -q 'AB error' "$B/console.log" &&
 	[ "$(grep -oE 'AB sha (old|new) [b-e] ok' "$B/console.log" | sort -u | wc -l)" = 8 ] ||
 	{ echo "ab: the guest failed ($B/console.log)"; exit 1; }
-! grep -qE 'BUG:|WARNING:|Oops|soft lockup' "$B/console.log" || { echo "ab: kernel splat ($B/console.log)"; exit 1; }
+! grep -qE 'BUG:|WARNING:|Oops|general protection fault|soft lockup|hung task|oom-killer' "$B/console.log" || { echo "ab: kernel splat ($B/console.log)"; exit 1; }
 # "AB round=R m=old|new dev=V w=seq|rand N": the median of each, and new / old
 printf '| device, workload | %s | this tree | this tree / %s |\n|---|---|---|---|\n' "$REV" "$REV"
-awk '/^AB round=/ {
-	split($3, m, "="); split($4, d, "="); split($5, w, "="); k = d[2] " " w[2]
-	v[k, m[2], ++n[k, m[2]]] = $6; keys[k] = 1
+grep -oE 'AB round=[0-9]+ m=(old|new) dev=[a-e] w=(seq|rand) [0-9.]+' "$B/console.log" >"$B/rounds"
+median() {	# M DEV W
+	awk -v k="m=$1 dev=$2 w=$3" '$3 " " $4 " " $5 == k {print $6}' "$B/rounds" | sort -g |
+		awk -f "$TOP/bench/median.awk"
 }
-function median(k, who,   i, j, t, c, a) {
-	c = n[k, who]; for (i = 1; i <= c; i++) a[i] = v[k, who, i]
-	for (i = 2; i <= c; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
-	return c % 2 ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2
-}
-END {
-	for (k in keys) { o = median(k, "old"); x = median(k, "new")
-		printf "| %s %s | %.1f | %.1f | %.2f |\n", k, (k ~ /seq/ ? "MB/s" : "IOPS"), o, x, x / o }
-}' "$B/console.log" | sort
+for v in a b c d e; do
+	for w in rand seq; do
+		awk -v k="$v $w" -v o="$(median old $v $w)" -v x="$(median new $v $w)" \
+			'BEGIN {printf "| %s %s | %.1f | %.1f | %.2f |\n", k, (k ~ /seq/ ? "MB/s" : "IOPS"), o, x, x / o}'
+	done
+done

@@ -7,10 +7,7 @@ LOG=$1 MIB=$2
 declare -A ALL V
 while read -r _ k v; do ALL[$k]="${ALL[$k]:+${ALL[$k]} }$v"; done < <(grep '^BENCH ' "$LOG")
 for k in "${!ALL[@]}"; do
-	# of an even count, the mean of the middle two (the lower one alone
-	# made a two-round run's times optimistic and its throughputs pessimistic)
-	V[$k]=$(printf '%s\n' ${ALL[$k]} | sort -g | awk '{ v[NR] = $1 }
-		END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.10g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+	V[$k]=$(printf '%s\n' ${ALL[$k]} | sort -g | awk -f "$(dirname "$0")/median.awk")
 done
 ROUNDS=$(wc -w <<<"${ALL[seq_MBps_a]:-}")
 r() { awk -v a="${V[$1]:-0}" -v b="${V[$2]:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "n/a" }'; }
