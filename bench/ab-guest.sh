@@ -1,19 +1,10 @@
 #!/bin/sh
 # bench/ab.sh's guest: (a)-(e) under REV's module (/data/old.ko) and this
 # tree's (/modules), alternating, "AB round=R m=old|new dev=V w=W N" lines.
-FIO="/data/fio/ld-linux-x86-64.so.2 --library-path /data/fio /data/fio/fio"
+. /data/fio-guest.sh
 ROUNDS=${ROUNDS:-6}
+DEVS=$(echo "${DEVS:-a,b,c,d,e}" | tr , ' ')
 cold() { sync; echo 3 >/proc/sys/vm/drop_caches; }
-seq_mbps() {
-	$FIO --name=s --rw=read --bs=1M --direct=1 --ioengine=libaio --iodepth=4 --time_based \
-		--runtime=5 --output-format=json --filename="$1" 2>/dev/null |
-		grep -o '"bw_bytes" : [0-9]*' | head -1 | awk '{printf "%.1f", $3 / 1e6}'
-}
-rand_iops() {
-	$FIO --name=r --rw=randread --bs=4k --direct=1 --ioengine=libaio --iodepth=32 --numjobs=2 \
-		--group_reporting --time_based --runtime=5 --output-format=json --filename="$1" 2>/dev/null |
-		grep -o '"iops" : [0-9.]*' | head -1 | awk '{print $3}'
-}
 insmod /modules/dm-overlaybd.ko || echo "AB error insmod"
 cat raw.img b.lsmt c/L* d.zfile e.zfile >/dev/null
 l=$(/sbin/losetup -r -f --show raw.img)
@@ -52,12 +43,13 @@ for round in $(seq "$ROUNDS"); do
 	for m in $order; do
 		if [ $m = old ]; then load /data/old.ko; else load /modules/dm-overlaybd.ko; fi
 		if [ "$round" = 1 ]; then
-			for v in b c d e; do
+			for v in $DEVS; do
+				[ $v != a ] || continue
 				cold; [ "$(sha256sum </dev/mapper/b$v | cut -d' ' -f1)" = "$ref" ] &&
 					echo "AB sha $m $v ok" || echo "AB sha $m $v BAD"
 			done
 		fi
-		for v in a b c d e; do
+		for v in $DEVS; do
 			cold; echo "AB round=$round m=$m dev=$v w=seq $(seq_mbps /dev/mapper/b$v)"
 			cold; echo "AB round=$round m=$m dev=$v w=rand $(rand_iops /dev/mapper/b$v)"
 		done

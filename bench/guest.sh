@@ -2,10 +2,9 @@
 # The benchmark, inside one 6.1 guest: every workload on every packaging of
 # the same tree, side by side, printing "BENCH <key> <value>" lines.
 losetup() { /sbin/losetup "$@"; }
-FIO="/data/fio/ld-linux-x86-64.so.2 --library-path /data/fio /data/fio/fio"
 BIN="/data/bin/ld-linux-x86-64.so.2 --library-path /data/bin"
 PERF="/data/perf/ld-linux-x86-64.so.2 --library-path /data/perf /data/perf/perf"
-RUNTIME=${RUNTIME:-5}
+. /data/fio-guest.sh
 ROUNDS=${ROUNDS:-3}
 now() { blkprobe now; }
 cold() { sync; echo 3 >/proc/sys/vm/drop_caches; }
@@ -53,21 +52,12 @@ for l in $(losetup -a | cut -d: -f1); do losetup --direct-io=on "$l"; done
 
 # Each workload runs ROUNDS times, interleaved over the devices, so that a
 # slow spell of the shared host hits every device alike; report.sh takes
-# the median. MB/s is 10^6 bytes a second, the unit of lz4 -b and zstd -b.
-SEQ="$FIO --name=seq --rw=read --bs=1M --direct=1 --ioengine=libaio --iodepth=4 --time_based"
-RAND="$FIO --name=rand --rw=randread --bs=4k --direct=1 --ioengine=libaio --iodepth=32 \
-	--numjobs=2 --group_reporting --time_based"
+# the median. The workloads: bench/fio-guest.sh.
 TREE_READ='find . -type f -print0 | xargs -0 cat >/dev/null'
 mount_tree() {	# V: mount packaging V read-only on /mnt/V
 	mkdir -p /mnt/$1
 	if [ $1 = f ]; then mount -t erofs -o ro "$lf" /mnt/f
 	else mount -t ext4 -o ro,noload /dev/mapper/b$1 /mnt/$1; fi
-}
-seq_mbps() {	# DEV [FIO_OPTION...]: MB/s of a $SEQ run on DEV
-	local dev=$1; shift
-	bw=$($SEQ --filename="$dev" --runtime="$RUNTIME" --output-format=json "$@" 2>/dev/null |
-		grep -o '"bw_bytes" : [0-9]*' | head -1 | grep -o '[0-9]*$')
-	awk -v b="$bw" 'BEGIN {printf "%.1f", b / 1e6}'
 }
 head -c 67108864 raw.img >/tmp/sample
 lf=$(losetup -r -f --show --direct-io=on f.erofs)
@@ -77,9 +67,7 @@ for round in $(seq "$ROUNDS"); do
 		cold
 		bench "seq_MBps_$v" "$(seq_mbps /dev/mapper/b$v)"
 		cold
-		iops=$($RAND --filename=/dev/mapper/b$v --runtime="$RUNTIME" --output-format=json 2>/dev/null |
-			grep -o '"iops" : [0-9.]*' | head -1 | grep -o '[0-9.]*$')
-		bench "rand_iops_$v" "$iops"
+		bench "rand_iops_$v" "$(rand_iops /dev/mapper/b$v)"
 	done
 	# (b) again with every hole piece zeroed in lsmt_map, as before the
 	# workqueue took the large ones (bench/analysis.md)

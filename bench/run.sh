@@ -93,7 +93,7 @@ rm -rf "$B/old"; mkdir -p "$B/old"
 git -C "$TOP" archive 4f9949c tools include src VERSION | tar -x -C "$B/old"
 make -s -C "$B/old/tools" >/dev/null
 copy_bin "$B/old/tools/build/ovbd" "$D/oldovbd"
-cp bench/guest.sh "$D/guest.sh"
+cp bench/guest.sh bench/fio-guest.sh "$D/"
 ls -l "$D" | sed 's/^/  /'
 bench_data_img "$D" "$B/data.img"
 rm -rf "$B/tree"
