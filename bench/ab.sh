@@ -1,15 +1,15 @@
 #!/bin/bash
 # Two module builds side by side in one guest: REV's against the working
-# tree's (or NEWREV's), on make bench's (a) raw image through dm-linear, (b) one
-# uncompressed layer, (c) the same over 10 layers, (d) ZFile lz4 and (e)
-# ZFile zstd. Each round loads REV's module and then this tree's, with the
-# same (b) and (c) tables on the same loop devices and (d), (e) opened
-# again, and reads every device as bench/guest.sh does (1 MiB sequential
-# with 4 in flight, random 4 KiB with 32 x 2). (a) runs the same code under
-# both, so its spread is the host's noise; the two run in either order,
-# in alternate rounds. Prints the medians and this
-# tree's / REV's ratio of each figure.
-# NEW_PARAM=NAME=VALUE loads this tree's module with that parameter.
+# tree's (or NEWREV's, "the new module" below), on make bench's (a) raw
+# image through dm-linear, (b) one uncompressed layer, (c) the same over 10
+# layers, (d) ZFile lz4 and (e) ZFile zstd. Each round loads REV's module
+# and then the new one, with the same (b) and (c) tables on the same loop
+# devices and (d), (e) opened again, and reads every device as
+# bench/guest.sh does (bench/fio-guest.sh's workloads). (a) runs the same
+# code under both, so its spread is the host's noise; the two run in either
+# order, in alternate rounds. Prints the medians and the new module's /
+# REV's ratio of each figure.
+# NEW_PARAM=NAME=VALUE loads the new module with that parameter.
 # DEVS="a d" measures only those devices (default "a b c d e"; (a) is
 # always measured, as the noise reference): a bisection's shorter run.
 # Usage: bench/ab.sh REV [NEWREV]   (ROUNDS, default 6; needs
@@ -18,9 +18,14 @@
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 . "$TOP/bench/guest-lib.sh"
-REV=$1 NEWREV=${2:-}
+REV=${1:?usage: bench/ab.sh REV [NEWREV]} NEWREV=${2:-}
+for r in "$REV" $NEWREV; do
+	git -C "$TOP" rev-parse -q --verify "$r^{commit}" >/dev/null ||
+		{ echo "ab: revision '$r' is not a commit of $TOP" >&2; exit 2; }
+done
 DEVS=a$(for v in ${DEVS:-b c d e}; do case $v in [b-e]) printf ' %s' "$v";; a) ;;
 	*) echo "ab: DEVS: '$v' is not one of a b c d e" >&2; exit 2;; esac; done)
+NSHA=$(( 2 * ($(wc -w <<<"$DEVS") - 1) ))	# an "AB sha" line per module and device but (a)
 B=$TOP/build/ab D=$TOP/build/ab/data S=$TOP/build/bench/data
 for f in raw.img b.lsmt c/L01 d.zfile e.zfile fio/fio; do
 	[ -e "$S/$f" ] || { echo "ab: $S/$f is missing: run make bench first"; exit 1; }
@@ -46,7 +51,7 @@ bench_boot "$B/initrd.gz" "$B/data.img" "ROUNDS=${ROUNDS:-6} DEVS=${DEVS// /,}${
 grep -oE 'AB (error|sha) .*' "$B/console.log" || true
 # both modules read (b)-(e) as (a) reads raw.img, and nothing failed
 grep -q '^ab: done' "$B/console.log" && ! grep -q 'AB error' "$B/console.log" &&
-	[ "$(grep -oE 'AB sha (old|new) [b-e] ok' "$B/console.log" | sort -u | wc -l)" = $(( 2 * (${#DEVS} / 2) )) ] ||
+	[ "$(grep -oE 'AB sha (old|new) [b-e] ok' "$B/console.log" | sort -u | wc -l)" = "$NSHA" ] ||
 	{ echo "ab: the guest failed ($B/console.log)"; exit 1; }
 ! grep -qE 'BUG:|WARNING:|Oops|general protection fault|soft lockup|hung task|oom-killer' "$B/console.log" || { echo "ab: kernel splat ($B/console.log)"; exit 1; }
 # "AB round=R m=old|new dev=V w=seq|rand N": the median of each, and new / old
