@@ -13,7 +13,8 @@
 # DEVS="a d" measures only those devices (default "a b c d e"; (a) is
 # always measured, as the noise reference): a bisection's shorter run.
 # Usage: bench/ab.sh REV [NEWREV]   (ROUNDS, default 6; needs
-# build/bench/data, which make bench leaves; one 6.1 guest under TCG,
+# build/bench/data, which make bench leaves, or DATA_ONLY=1 bench/run.sh
+# in a few minutes; one 6.1 guest under TCG,
 # about 17 minutes for all five devices)
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,7 +29,7 @@ DEVS=a$(for v in ${DEVS:-b c d e}; do case $v in [b-e]) printf ' %s' "$v";; a) ;
 NSHA=$(( 2 * ($(wc -w <<<"$DEVS") - 1) ))	# an "AB sha" line per module and device but (a)
 B=$TOP/build/ab D=$TOP/build/ab/data S=$TOP/build/bench/data
 for f in raw.img b.lsmt c/L01 d.zfile e.zfile fio/fio; do
-	[ -e "$S/$f" ] || { echo "ab: $S/$f is missing: run make bench first"; exit 1; }
+	[ -e "$S/$f" ] || { echo "ab: $S/$f is missing: run make bench, or DATA_ONLY=1 bench/run.sh, first"; exit 1; }
 done
 make -s -C "$TOP/tools"
 rm -rf "$B"; mkdir -p "$D/c" "$B/old" "$B/new"

@@ -4,7 +4,8 @@
 # side by side. Writes bench/results/latest.md (table, raw numbers, date,
 # commit). BENCH_MIB sets the tree size (default 280 MiB of files), ROUNDS the
 # rounds of each guest workload (default 3; the kernel passes it to init).
-# The guest: bench/guest-lib.sh.
+# The guest: bench/guest-lib.sh. DATA_ONLY=1 makes only the images that
+# bench/ab.sh reads ((a)-(e) and fio, a few minutes) and stops there.
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
@@ -45,6 +46,8 @@ for k in $(seq 1 10); do
 	lowers+=("$D/c/$name")
 done
 rm "$B/part.img"
+copy_bin "$(command -v fio)" "$D/fio"
+if [ "${DATA_ONLY:-0}" = 1 ]; then rm -rf "$B/tree"; say "DATA_ONLY: $D has what bench/ab.sh reads"; exit 0; fi
 say "(f) EROFS lz4hc of the same tree"
 mkfs.erofs -zlz4hc "$D/f.erofs" "$B/tree" >/dev/null
 say "255 layers of 10 000 segments, and 255 of 1 (for the index's marginal memory)"
@@ -82,7 +85,6 @@ bench/convert.sh "$B/tree" "$B/convert" | tee -a "$B/host.log"
 rm -rf "$B/convert"
 rm -f "$B/u.lz4" "$B/u.zstd"
 
-copy_bin "$(command -v fio)" "$D/fio"
 copy_bin "$(command -v lz4)" "$D/bin"; copy_bin "$(command -v zstd)" "$D/bin"
 # perf (linux-perf, built for 6.1) profiles the guest where targets are missed
 copy_bin "$(command -v perf)" "$D/perf"

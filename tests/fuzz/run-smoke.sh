@@ -1,8 +1,8 @@
 #!/bin/bash
-# Build the libFuzzer targets and run each for FUZZ_SECONDS (default 60) from
+# Build the libFuzzer targets and run each for FUZZ_SECONDS (default 30) from
 # its seed corpus. One "ok"/"not ok" line per target, with its exec count.
 . "$(dirname "$0")/../lib.sh"
-SECONDS_EACH=${FUZZ_SECONDS:-60}
+SECONDS_EACH=${FUZZ_SECONDS:-30}
 OUT=${FUZZ_BUILD:-$TOP/build/fuzz}
 mkdir -p "$OUT"
 CORE="$TOP/src/format/zfile.c $TOP/src/format/lsmt.c $TOP/src/format/tar.c $TOP/src/format/detect.c $TOP/tools/port.c"

@@ -2,7 +2,8 @@
 # Runs inside the QEMU guest (busybox sh), from the data disk. Prints
 # "ok - ", "not ok - ", "skip - " lines; the host counts them and scans the
 # console for kernel splats; it counts the lines, since some run in subshells.
-# QUICK=1 (kernel command line ovbd.quick) runs a subset.
+# QUICK=1 (kernel command line ovbd.quick) runs a subset; FULL=1 (ovbd.full)
+# runs the soak's round counts; the default is CI's (see depth()).
 P=0 F=0 S=0
 ok() { P=$((P + 1)); echo "ok - $*"; }
 not_ok() { F=$((F + 1)); echo "not ok - $*"; }
@@ -17,17 +18,23 @@ losetup() { /sbin/losetup "$@"; }
 blockdev() { /sbin/blockdev "$@"; }
 T=timeout
 grep -q ovbd.quick /proc/cmdline && QUICK=1
+grep -q ovbd.full /proc/cmdline && FULL=1
+depth() { if [ -n "$FULL" ]; then echo "$1"; elif [ -n "$QUICK" ]; then echo "$3"; else echo "$2"; fi; }	# FULL CI QUICK
 grep -q ovbd.smoke /proc/cmdline && SMOKE=1	# load the module, map one image, stop
 dev_sha() { $T 300 head -c "$2" "$1" | sha256sum | cut -d' ' -f1; }
 kmsg_has() { dmesg | tail -n 20 | grep -q "$1"; }
+# "# section SECONDS NAME": where the run's time goes (tests/qemu/run.sh sums it)
+section() { echo "# section $(cut -d. -f1 /proc/uptime) $*"; }
 
 # ---- module
+section module
 check "insmod dm-overlaybd" insmod /modules/dm-overlaybd.ko
 for t in zfile lsmt zfile_target lsmt_target; do
 	check "target $t registered" sh -c "dmsetup targets | grep -q '^$t '"
 done
 
 # ---- upstream images, through ovbd open and through hand-written tables
+section upstream
 if [ -f shared/expected.tsv ]; then
 	row=0
 	grep -v '^#' shared/expected.tsv | while IFS='	' read -r kind layers bytes digest; do
@@ -83,6 +90,7 @@ else
 fi
 
 # ---- ovbd-made ext4 stacks: 2 and 10 layers, and 255 layers
+section ext4-stacks
 E=stacks/ext4
 check_tree() {	# NAME LAYERS|oci:DIR:TAG TREE_MANIFEST DISK_SHA
 	local name=$1 n=$2 tree=$3 disk=$4
@@ -116,6 +124,7 @@ check_tree ext4x10 10 $E/tree-10.sha256 $E/disk-10.sha256
 check_tree ext4oci oci:stacks/layout:ext4 $E/tree-2.sha256 $E/disk-2.sha256
 
 # ---- a registry on the guest's loopback: open by reference, and open --lazy
+section registry-lazy
 REG=127.0.0.1:5000
 if [ -d registry ] && command -v docker-registry >/dev/null && command -v nbdkit >/dev/null &&
    command -v nbd-client >/dev/null; then
@@ -305,7 +314,7 @@ if [ -d registry ] && command -v docker-registry >/dev/null && command -v nbdkit
 	rm -rf /tmp/store
 
 	# open, handover and close, again and again: nothing leaks
-	rounds=50; [ -n "$QUICK" ] && rounds=6
+	rounds=$(depth 50 12 6)
 	slab0=$(awk '/^Slab:/ {print $2}' /proc/meminfo); vm0=$(awk '/^VmallocUsed:/ {print $2}' /proc/meminfo)
 	bad=0 r=0
 	while [ $r -lt $rounds ]; do
@@ -327,6 +336,7 @@ else
 fi
 
 # ---- the kernel as the one record: DM UUIDs, list, status --json, crash safety
+section records-crash
 no_leftovers() {	# NAME: no dm device, loop device or record of NAME is left
 	i=0
 	while [ $i -lt 50 ] && [ -n "$(losetup -a)" ]; do sleep 0.1; i=$((i + 1)); done
@@ -353,7 +363,7 @@ else
 fi
 check "close of a name that is not open says so" sh -c "! ovbd close nothere 2>/tmp/e && grep -q 'not open' /tmp/e"
 # SIGKILL at every step of open (each loop attach, each table load), then recover
-rounds=100; [ -n "$QUICK" ] && rounds=24
+rounds=$(depth 100 32 16)
 bad=0 killed=0 r=0
 while [ $r -lt $rounds ]; do
 	k=$(( r % 8 + 1 ))
@@ -375,6 +385,7 @@ done
 dmsetup ls | grep -q crash && ovbd close crash >/dev/null 2>&1
 
 # ---- an ordinary image converted by ovbd convert, against umoci's unpack
+section convert
 if ovbd open conv oci:converted/layout:img >/tmp/open.out 2>&1; then
 	ok "converted image: ovbd open oci:converted/layout:img"
 	mkdir -p /mnt/conv
@@ -407,6 +418,7 @@ if [ -z "$QUICK" ]; then
 fi
 
 # ---- concurrency: 8 readers at random offsets, every block verified
+section concurrency
 set --; for f in $E/L*; do set -- "$@" "$f"; done
 ovbd open conc "$@" >/dev/null
 check "8 concurrent readers for 20 s, every block verified" $T 120 blkprobe stress /dev/mapper/conc $E/ref.raw 8 20
@@ -432,6 +444,7 @@ check "holes were zero-filled (status)" sh -c "dmsetup status conc | awk '{exit 
 ovbd close conc
 
 # ---- zfile's prefetch of a sequential stream's next run (seq_prefetch), on
+section prefetch
 # and off: the same bytes direct and buffered, the prefetches used counted
 # (status field 12), and suspend/resume under a sequential reader, which
 # waits for the prefetches in flight
@@ -461,6 +474,7 @@ done
 echo "$sp0" >$SP
 
 # ---- refusals and runtime faults
+section refusals
 l=$(losetup -r -f --show bad/truncated.zfile)
 if $DM create badz --table "0 2048 zfile $l -" 2>/dev/null; then not_ok "read-write table refused"; $DM remove badz
 else check "read-write table refused with a message" kmsg_has "read-only target"; fi
@@ -508,6 +522,7 @@ ioff=$(cat bad/ioerr.lsmt.layout)
 eio_under "an lsmt layer" bad/ioerr.lsmt 8 $((ioff / 512)) lsmt 2048 10
 
 # ---- hostile images (issue 10): each class refused cleanly or read right
+section hostile
 H=hostile
 mem() { awk '/^(SUnreclaim|VmallocUsed):/ {s += $2} END {print s}' /proc/meminfo; }
 OVBD_BIN=$(command -v ovbd)
@@ -596,6 +611,7 @@ if [ -z "$QUICK" ]; then
 fi
 
 # ---- memory is sized by CPUs, not by zfile devices (issue 10 point 7)
+section memory
 lz=$(losetup -r -f --show bad/flip.zfile); zs=$(stat -c %s bad/flip.zfile)
 zsec=$(( $("$OVBD_BIN" info --json bad/flip.zfile 2>/dev/null | sed -n 's/.*"original_size": \([0-9]*\).*/\1/p' | tail -1) ))
 zsec=$(( (zsec + 511) / 512 ))
@@ -614,6 +630,7 @@ check "zfile memory: removing all 21 frees the pool too ($m0 -> $mz KiB, the poo
 losetup -d "$lz"
 
 # ---- generated variants, loaded by hand so that the kernel parses each one:
+section variants
 # refused at create with the target's message, or mapped with reads that
 # succeed or fail with EIO. Even variants are ZFiles (zfile, then lsmt on
 # it), odd ones raw LSMT layers.
@@ -644,10 +661,11 @@ check "$total variants: $refused refused by the kernel with a message, $mapped m
 check "variants: the kernel refused some and mapped some" [ $refused -gt 0 -a $mapped -gt 0 ]
 
 # ---- lifecycle
+section lifecycle
 ovbd open life stacks/ext4/L00 >/dev/null
 check "rmmod refused while a device exists" sh -c "! rmmod dm_overlaybd 2>/dev/null"
 ovbd close life
-rounds=100; [ -n "$QUICK" ] && rounds=10
+rounds=$(depth 100 30 10)
 ovbd open life stacks/ext4/L00 stacks/ext4/L01 >/dev/null && head -c 1048576 /dev/mapper/life >/dev/null && ovbd close life
 sync; echo 3 >/proc/sys/vm/drop_caches; before=$(mem)
 fails=0
@@ -663,4 +681,5 @@ check "ovbd open without the module names modprobe dm-overlaybd, and leaves noth
 	sh -c "! ovbd open nomod stacks/ext4/L00 2>/tmp/e && grep -q 'modprobe dm-overlaybd' /tmp/e && [ -z \"\$(losetup -a)\" ] && ! dmsetup info nomod >/dev/null 2>&1"
 check "insmod again" insmod /modules/dm-overlaybd.ko
 check "works after reload" sh -c "ovbd open again stacks/ext4/L00 >/dev/null && head -c 4096 /dev/mapper/again >/dev/null && ovbd close again"
+section end
 echo "guest: tests finished"

@@ -3,7 +3,8 @@
 # 6.12) under TCG: builds dm-overlaybd.ko for that kernel, the initramfs and
 # the data disk, boots once, counts the guest's ok/not ok lines and fails on
 # any kernel splat. OVBD_QEMU_KVM=1 uses KVM (hangs on some hosts, so opt-in).
-# QUICK=1 runs a subset; SMOKE=1 only loads the module and maps one image.
+# QUICK=1 runs a subset, FULL=1 the soak's round counts (the default is
+# CI's: tests/run-all); SMOKE=1 only loads the module and maps one image.
 . "$(dirname "$0")/../lib.sh"
 SERIES=${1:?usage: run.sh 6.1|6.12}
 B=$TOP/build/qemu; mkdir -p "$B"
@@ -32,7 +33,7 @@ fi
 gcc -O2 -static -o "$TOP/build/preader" "$TOP/tests/qemu/blkprobe.c" 2>/dev/null
 cp "$TOP/build/preader" "$TOP/build/blkprobe"
 # the data disk is the same for both kernels: build it once per tree state
-stamp=$( (cat "$TOP"/tests/qemu/{mkdata.sh,guest-tests.sh} "$TOP"/tests/{craft.py,convert-image.py,treelist.c} "$OVBD"; echo "${VARIANTS:-1000}") | sha256sum | cut -c1-16)
+stamp=$( (cat "$TOP"/tests/qemu/{mkdata.sh,guest-tests.sh} "$TOP"/tests/{craft.py,convert-image.py,treelist.c} "$OVBD"; echo "${VARIANTS:-300}") | sha256sum | cut -c1-16)
 if [ ! -f "$B/data-$stamp.img" ]; then
 	rm -f "$B"/data-*.img
 	"$TOP/tests/qemu/mkdata.sh" "$B/data" >"$B/mkdata.log" 2>&1 || { not_ok "fixtures: $(tail -3 "$B/mkdata.log")"; summary; exit 1; }
@@ -44,7 +45,8 @@ initrd=$B/initrd-$run.cpio.gz
 BLKPROBE=$TOP/build/blkprobe "$TOP/tests/qemu/mkinitramfs.sh" "$kver" "$ko" "$OVBD" "$initrd"
 
 accel="-accel tcg"; [ "${OVBD_QEMU_KVM:-0}" = 1 ] && accel="-accel kvm -cpu host"
-append="console=ttyS0 panic=-1 loglevel=4 log_buf_len=16M ${QUICK:+ovbd.quick} ${SMOKE:+ovbd.smoke}"
+full=""; [ "${FULL:-0}" = 1 ] && full=ovbd.full
+append="console=ttyS0 panic=-1 loglevel=4 log_buf_len=16M ${QUICK:+ovbd.quick} $full ${SMOKE:+ovbd.smoke}"
 tag=$SERIES${SMOKE:+ smoke}
 log=$B/console-$run.log
 start=$(date +%s)
@@ -53,6 +55,9 @@ timeout "${QEMU_TIMEOUT:-2400}" qemu-system-x86_64 $accel -m 2048 -smp 2 -nograp
 	-drive "file=$B/data-$stamp.img,if=virtio,format=raw,readonly=on" >"$log" 2>&1 </dev/null
 rc=$?
 echo "# qemu $kver: exit $rc after $(( $(date +%s) - start )) s; console in $log"
+# the guest's "# section SECONDS NAME" marks: seconds per section, on one line
+tr -d '\r' <"$log" | awk '/^# section [0-9]+ / { if (name != "") t = t sprintf(" %s %ds", name, $3 - at); name = $4; at = $3 }
+	END { if (t != "") print "# sections:" t }'
 tr -d '\r' <"$log" | grep -E '^(ok|not ok|skip) - ' | sed "s/^\(ok\|not ok\|skip\) - /\1 - [$tag] /" >"$B/results-$run.txt"
 while IFS= read -r line; do
 	case $line in
