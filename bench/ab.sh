@@ -14,7 +14,7 @@
 # always measured, as the noise reference): a bisection's shorter run.
 # Usage: bench/ab.sh REV [NEWREV]   (ROUNDS, default 6; needs
 # build/bench/data, which make bench leaves, or DATA_ONLY=1 bench/run.sh
-# in a few minutes; one 6.1 guest under TCG,
+# in under a minute; one 6.1 guest under TCG,
 # about 17 minutes for all five devices)
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)

@@ -5,7 +5,7 @@
 # commit). BENCH_MIB sets the tree size (default 280 MiB of files), ROUNDS the
 # rounds of each guest workload (default 3; the kernel passes it to init).
 # The guest: bench/guest-lib.sh. DATA_ONLY=1 makes only the images that
-# bench/ab.sh reads ((a)-(e) and fio, a few minutes) and stops there.
+# bench/ab.sh reads ((a)-(e) and fio, under a minute) and stops there.
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"

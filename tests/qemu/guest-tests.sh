@@ -444,10 +444,10 @@ check "holes were zero-filled (status)" sh -c "dmsetup status conc | awk '{exit 
 ovbd close conc
 
 # ---- zfile's prefetch of a sequential stream's next run (seq_prefetch), on
-section prefetch
 # and off: the same bytes direct and buffered, the prefetches used counted
 # (status field 12), and suspend/resume under a sequential reader, which
 # waits for the prefetches in flight
+section prefetch
 SP=/sys/module/dm_overlaybd/parameters/seq_prefetch
 sp0=$(cat $SP)
 for sp in N Y; do
@@ -630,10 +630,10 @@ check "zfile memory: removing all 21 frees the pool too ($m0 -> $mz KiB, the poo
 losetup -d "$lz"
 
 # ---- generated variants, loaded by hand so that the kernel parses each one:
-section variants
 # refused at create with the target's message, or mapped with reads that
 # succeed or fail with EIO. Even variants are ZFiles (zfile, then lsmt on
 # it), odd ones raw LSMT layers.
+section variants
 losetup -D; refused=0 mapped=0 eio=0 bad=0 total=0
 zsect=$(cat variants/zfile.sectors)
 for v in variants/v*; do

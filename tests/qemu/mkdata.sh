@@ -7,7 +7,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 OVBD=${OVBD:-$TOP/tools/build/ovbd}
 SHARED_IMAGES=${SHARED_IMAGES:-$TOP/../shared/images}
-VARIANTS=${VARIANTS:-300}
+VARIANTS=${VARIANTS:?"mkdata: VARIANTS (the number of generated images) is set by tests/qemu/run.sh"}
 rm -rf "$OUT"; mkdir -p "$OUT"/{shared,stacks,bad,variants}
 cp "$HERE/guest-tests.sh" "$OUT/guest.sh"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT

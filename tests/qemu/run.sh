@@ -33,7 +33,9 @@ fi
 gcc -O2 -static -o "$TOP/build/preader" "$TOP/tests/qemu/blkprobe.c" 2>/dev/null
 cp "$TOP/build/preader" "$TOP/build/blkprobe"
 # the data disk is the same for both kernels: build it once per tree state
-stamp=$( (cat "$TOP"/tests/qemu/{mkdata.sh,guest-tests.sh} "$TOP"/tests/{craft.py,convert-image.py,treelist.c} "$OVBD"; echo "${VARIANTS:-300}") | sha256sum | cut -c1-16)
+# (VARIANTS: the generated images mkdata.sh makes; tests/run-all sets it by depth)
+export VARIANTS=${VARIANTS:-300}
+stamp=$( (cat "$TOP"/tests/qemu/{mkdata.sh,guest-tests.sh} "$TOP"/tests/{craft.py,convert-image.py,treelist.c} "$OVBD"; echo "$VARIANTS") | sha256sum | cut -c1-16)
 if [ ! -f "$B/data-$stamp.img" ]; then
 	rm -f "$B"/data-*.img
 	"$TOP/tests/qemu/mkdata.sh" "$B/data" >"$B/mkdata.log" 2>&1 || { not_ok "fixtures: $(tail -3 "$B/mkdata.log")"; summary; exit 1; }
