@@ -5,7 +5,8 @@
 # commit). BENCH_MIB sets the tree size (default 280 MiB of files), ROUNDS the
 # rounds of each guest workload (default 3; the kernel passes it to init).
 # The guest: bench/guest-lib.sh. DATA_ONLY=1 makes only the images that
-# bench/ab.sh reads ((a)-(e) and fio, under a minute) and stops there.
+# bench/ab.sh and bench/uml.sh read ((a)-(e), fio and the 255-layer stacks,
+# about a minute) and stops there.
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
@@ -47,9 +48,6 @@ for k in $(seq 1 10); do
 done
 rm "$B/part.img"
 copy_bin "$(command -v fio)" "$D/fio"
-if [ "${DATA_ONLY:-0}" = 1 ]; then rm -rf "$B/tree"; say "DATA_ONLY: $D has what bench/ab.sh reads"; exit 0; fi
-say "(f) EROFS lz4hc of the same tree"
-mkfs.erofs -zlz4hc "$D/f.erofs" "$B/tree" >/dev/null
 say "255 layers of 10 000 segments, and 255 of 1 (for the index's marginal memory)"
 make -s -C tools build/libovbd.a
 bench_cc() {	# OUT SRC...: a bench helper linked with the format core and ovbd's own
@@ -62,6 +60,9 @@ bench_cc mkstack bench/mkstack.c
 bench_cc ctrtime bench/ctrtime.c tools/stack.c tools/blob.c tools/util.c
 cat "$D"/stack/* >/dev/null
 echo "BENCH host_userspace_255x10k_s $("$B/ctrtime" "$D"/stack/layer*)" >"$B/host.log"
+if [ "${DATA_ONLY:-0}" = 1 ]; then rm -rf "$B/tree"; say "DATA_ONLY: $D has what bench/ab.sh and bench/uml.sh read"; exit 0; fi
+say "(f) EROFS lz4hc of the same tree"
+mkfs.erofs -zlz4hc "$D/f.erofs" "$B/tree" >/dev/null
 say "native speed: the module in User-Mode Linux (bench/uml.sh)"
 [ "${SKIP_UML:-0}" = 1 ] || bench/uml.sh "$D" "$B/host.log" || echo "bench: the UML run failed (build/uml/)"
 say "userspace reads on the host: ovbd cat against lz4 -b / zstd -b, CRC32C"

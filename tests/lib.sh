@@ -2,6 +2,10 @@
 # "not ok - ...", "skip - ..." lines and ends with its own count line.
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OVBD=${OVBD:-$TOP/tools/build/ovbd}
+# a suite run on its own builds the tool, as make check does before any suite
+if [ "$OVBD" = "$TOP/tools/build/ovbd" ] && [ ! -x "$OVBD" ] && ! make -s -C "$TOP/tools" >&2; then
+	echo "not ok - ovbd build (make -C tools) for $(basename "$0")"; echo "0 passed, 1 failed, 0 skipped"; exit 1
+fi
 SHARED_IMAGES=${SHARED_IMAGES:-$TOP/../shared/images}
 T_PASS=0 T_FAIL=0 T_SKIP=0
 
