@@ -34,12 +34,8 @@ export UML_ARGS="uml_string_erms=$ERMS"
 # builds no arch/x86/crypto, so bench/uml-crc32c registers one for it,
 # loaded before libcrc32c binds. A second, shorter boot reads the lz4 image
 # with UML's own table CRC32C, for the difference.
-CRC_KO=
-if grep -qw sse4_2 /proc/cpuinfo; then
-	rm -rf "$B/crc32c"; cp -r "$TOP/bench/uml-crc32c" "$B/crc32c"
-	make -s -C "$OUT" ARCH=um M="$B/crc32c" modules >"$B/crc32c.log" 2>&1 &&
-		CRC_KO=$B/crc32c/crc32c-uml-sse42.ko || { echo "uml: bench/uml-crc32c did not build ($B/crc32c.log)"; exit 1; }
-fi
+uml_build_crc32c || exit 1
+CRC_KO=$UML_CRC_KO
 
 # the same layers as (d) and (e), tar-wrapped as registry blobs are
 "$TOP/tools/build/ovbd" commit --zfile --algo lz4 --block-size 4096 --tar "$D/raw.img" "$B/d.tar"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Build (once) a User-Mode Linux kernel from Debian's linux-source-6.1 with
 # device-mapper, loop, hostfs and LZ4/zstd, and (each time) dm-overlaybd.ko
-# for it from this tree. Sourced by tests/uml/run.sh and bench/uml.sh; sets
+# for it from this tree. Sourced by tests/uml/run.sh, bench/uml.sh and
+# bench/uml-ab.sh; sets
 # UML_B (build/uml), UML_OUT (the kernel build, $UML_OUT/linux), UML_KO,
 # UML_LIBCRC32C (libcrc32c.ko, which UML_KO needs: insmod it first) and
 # UML_BRD (brd.ko, the RAM disk bench/uml.sh reads from).
@@ -128,4 +129,16 @@ uml_boot() {
 	# shellcheck disable=SC2086
 	${UML_PIN:+taskset -c "$UML_PIN"} timeout "${3:-1200}" "$UML_OUT/linux" mem=3G root=/dev/root rootfstype=hostfs rootflags=/ rw \
 		init="$1" con=null con0=fd:0,fd:1 ${UML_ARGS:-} >"$2" 2>&1 </dev/null
+}
+
+# uml_build_crc32c: after uml_build, bench/uml-crc32c (an SSE4.2 "crc32c"
+# for the bench's UML kernel: see its comment) built for it; UML_CRC_KO is
+# the module, or empty on a host CPU without SSE4.2.
+uml_build_crc32c() {
+	UML_CRC_KO=
+	grep -qw sse4_2 /proc/cpuinfo || return 0
+	rm -rf "$UML_B/crc32c"; cp -r "$TOP/bench/uml-crc32c" "$UML_B/crc32c"
+	make -s -C "$UML_OUT" ARCH=um M="$UML_B/crc32c" modules >"$UML_B/crc32c.log" 2>&1 ||
+		{ echo "uml: bench/uml-crc32c did not build ($UML_B/crc32c.log)"; return 1; }
+	UML_CRC_KO=$UML_B/crc32c/crc32c-uml-sse42.ko
 }

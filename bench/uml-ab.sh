@@ -1,0 +1,81 @@
+#!/bin/bash
+# Two module builds side by side at native speed: REV's dm-overlaybd.ko
+# against the working tree's (or NEWREV's), both built for bench/uml.sh's
+# User-Mode Linux kernel, in alternating boots (REV, new, REV, new, ...) on
+# one host CPU. Each boot opens the lz4 image of bench/uml.sh with `ovbd
+# open` from loop on tmpfs (zd) and from a RAM disk (zdb), reads each once
+# untimed, then runs 3 rounds of `lz4 -b` inside UML beside the fastest of
+# 3 cold 256 MiB O_DIRECT passes of each device, as bench/uml.sh does.
+# Prints every round and, per module, the median (quartiles) of each
+# device's ratio to its round's `lz4 -b`. This host's speed moves a round
+# by up to 0.2, so compare medians over several boots (bench/analysis.md).
+# Usage: bench/uml-ab.sh REV [NEWREV]   (BOOTS per module, default 4; needs
+# build/bench/data from make bench or DATA_ONLY=1 bench/run.sh)
+set -eu
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+REV=${1:?usage: bench/uml-ab.sh REV [NEWREV]} NEWREV=${2:-}
+for r in "$REV" $NEWREV; do
+	git -C "$TOP" rev-parse -q --verify "$r^{commit}" >/dev/null ||
+		{ echo "uml-ab: revision '$r' is not a commit of $TOP" >&2; exit 2; }
+done
+D=$TOP/build/bench/data
+[ -s "$D/raw.img" ] || { echo "uml-ab: $D/raw.img missing: make the data with DATA_ONLY=1 bench/run.sh"; exit 1; }
+. "$TOP/tests/uml/build.sh"
+make -s -C "$TOP/tools"
+uml_build
+uml_build_crc32c
+A=$UML_B/ab2
+rm -rf "$A"; mkdir -p "$A/old" "$A/new"
+git -C "$TOP" archive "$REV" src include VERSION | tar -x -C "$A/old"
+if [ -n "$NEWREV" ]; then git -C "$TOP" archive "$NEWREV" src include VERSION | tar -x -C "$A/new"
+else cp -r "$TOP/src" "$TOP/include" "$TOP/VERSION" "$A/new/"; fi
+for m in old new; do
+	ARCH=um make -s -C "$A/$m/src" KDIR="$UML_OUT" KVER=uml >"$A/$m.log" 2>&1 ||
+		{ tail -20 "$A/$m.log"; exit 1; }
+done
+"$TOP/tools/build/ovbd" commit --zfile --algo lz4 --block-size 4096 --tar "$D/raw.img" "$A/d.tar"
+head -c $((256 << 20)) "$D/raw.img" >"$A/sample"
+cat >"$A/init.sh" <<EOF
+#!/bin/sh
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev 2>/dev/null
+mount -t tmpfs run /run
+exec >>$A/results.txt 2>&1
+cold() { sync; echo 3 >/proc/sys/vm/drop_caches; }
+seqread() {	# DEV: MB/s, the fastest of 3 cold passes
+	for p in 1 2 3; do cold; dd if=/dev/mapper/\$1 of=/dev/null bs=1M count=256 iflag=direct 2>&1; done |
+		awk '/copied/ {for (i = 1; i <= NF; i++) if (\$i == "s,") t = \$(i - 1); if (t > 0 && \$1 / t > b) b = \$1 / t}
+			END {printf "%.1f", b / 1e6}'
+}
+m=\$(cat /proc/cmdline | tr ' ' '\\n' | sed -n 's/^abmod=//p')
+[ -z "$UML_CRC_KO" ] || insmod $UML_CRC_KO
+insmod $UML_LIBCRC32C && insmod $A/\$m/src/dm-overlaybd.ko && insmod $UML_BRD rd_nr=1 rd_size=$(( ($(stat -c %s "$A/d.tar") >> 10) + 1024 )) ||
+	{ echo "uml-ab: insmod failed"; echo o >/proc/sysrq-trigger; }
+mkdir -p /tmp/img; mount -t tmpfs -o size=1G img /tmp/img; cp $A/d.tar /tmp/img/
+dd if=$A/d.tar of=/dev/ram0 bs=1M 2>/dev/null
+$TOP/tools/build/ovbd open zd /tmp/img/d.tar >/dev/null && $TOP/tools/build/ovbd open zdb /dev/ram0 >/dev/null ||
+	{ echo "uml-ab: ovbd open failed"; echo o >/proc/sysrq-trigger; }
+seqread zd >/dev/null; seqread zdb >/dev/null
+for r in 1 2 3; do
+	lz=\$(lz4 -b1 -B4096 -i3 $A/sample 2>&1 | tr '\\r' '\\n' | grep -oE '[0-9.]+ MB/s' | tail -1 | grep -oE '[0-9.]+')
+	a=\$(seqread zd); b=\$(seqread zdb)
+	echo "AB \$m lz4_b \$lz zd \$a zdb \$b" | awk '{printf "%s ratio_zd %.3f ratio_zdb %.3f\\n", \$0, \$6 / \$4, \$8 / \$4}'
+done
+echo o >/proc/sysrq-trigger; sleep 10
+EOF
+chmod +x "$A/init.sh"
+for _ in $(seq "${BOOTS:-4}"); do
+	for m in old new; do
+		UML_PIN=${UML_PIN:-$(( $(nproc) - 1 ))} UML_ARGS="abmod=$m uml_string_erms=$(grep -qw erms /proc/cpuinfo && echo 1 || echo 0)" \
+			uml_boot "$A/init.sh" "$A/console-$m.log" 600 || true
+	done
+done
+grep '^AB ' "$A/results.txt" || { echo "uml-ab: no results ($A/console-old.log)"; exit 1; }
+for m in old new; do
+	for k in ratio_zd ratio_zdb; do
+		awk -v m=$m -v k=$k '$2 == m {for (i = 3; i < NF; i++) if ($i == k) print $(i + 1)}' "$A/results.txt" | sort -n |
+			awk -v m=$m -v k=$k -v name="$([ $m = old ] && echo "$REV" || echo "${NEWREV:-this tree}")" \
+				'{v[NR] = $1} END {if (NR) printf "%s %s: median %.3f (quartiles %.3f-%.3f) of %d rounds\n", name, k,
+					NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, v[int((NR + 3) / 4)], v[int((3 * NR + 3) / 4)], NR}'
+	done
+done
