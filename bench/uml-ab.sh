@@ -35,41 +35,33 @@ for m in old new; do
 done
 "$TOP/tools/build/ovbd" commit --zfile --algo lz4 --block-size 4096 --tar "$D/raw.img" "$A/d.tar"
 head -c $((256 << 20)) "$D/raw.img" >"$A/sample"
+# one boot: ABMOD (old or new) and BOOT come from UML's command line
 cat >"$A/init.sh" <<EOF
 #!/bin/sh
-export PATH=/usr/sbin:/usr/bin:/sbin:/bin
-mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev 2>/dev/null
-mount -t tmpfs run /run
-exec >>$A/results.txt 2>&1
-cold() { sync; echo 3 >/proc/sys/vm/drop_caches; }
-seqread() {	# DEV: MB/s, the fastest of 3 cold passes
-	for p in 1 2 3; do cold; dd if=/dev/mapper/\$1 of=/dev/null bs=1M count=256 iflag=direct 2>&1; done |
-		awk '/copied/ {for (i = 1; i <= NF; i++) if (\$i == "s,") t = \$(i - 1); if (t > 0 && \$1 / t > b) b = \$1 / t}
-			END {printf "%.1f", b / 1e6}'
-}
-m=\$(cat /proc/cmdline | tr ' ' '\\n' | sed -n 's/^abmod=//p')
+RES=$A/res-\$ABMOD-\$BOOT.txt SAMPLE_MIB=256 OVBD=$TOP/tools/build/ovbd
+. $TOP/bench/uml-init-lib.sh
 [ -z "$UML_CRC_KO" ] || insmod $UML_CRC_KO
-insmod $UML_LIBCRC32C && insmod $A/\$m/src/dm-overlaybd.ko && insmod $UML_BRD rd_nr=1 rd_size=$(( ($(stat -c %s "$A/d.tar") >> 10) + 1024 )) ||
+insmod $UML_LIBCRC32C && insmod $A/\$ABMOD/src/dm-overlaybd.ko && insmod $UML_BRD rd_nr=1 rd_size=$(( ($(stat -c %s "$A/d.tar") >> 10) + 1024 )) ||
 	{ echo "uml-ab: insmod failed"; echo o >/proc/sysrq-trigger; }
-mkdir -p /tmp/img; mount -t tmpfs -o size=1G img /tmp/img; cp $A/d.tar /tmp/img/
+cp $A/d.tar /tmp/img/
 dd if=$A/d.tar of=/dev/ram0 bs=1M 2>/dev/null
-$TOP/tools/build/ovbd open zd /tmp/img/d.tar >/dev/null && $TOP/tools/build/ovbd open zdb /dev/ram0 >/dev/null ||
-	{ echo "uml-ab: ovbd open failed"; echo o >/proc/sysrq-trigger; }
-seqread zd >/dev/null; seqread zdb >/dev/null
+zdev zd /tmp/img/d.tar && zdev zdb /dev/ram0 || { echo "uml-ab: ovbd open failed"; echo o >/proc/sysrq-trigger; }
+seqread zd warmup >/dev/null; seqread zdb warmup >/dev/null
 for r in 1 2 3; do
-	lz=\$(lz4 -b1 -B4096 -i3 $A/sample 2>&1 | tr '\\r' '\\n' | grep -oE '[0-9.]+ MB/s' | tail -1 | grep -oE '[0-9.]+')
-	a=\$(seqread zd); b=\$(seqread zdb)
-	echo "AB \$m lz4_b \$lz zd \$a zdb \$b" | awk '{printf "%s ratio_zd %.3f ratio_zdb %.3f\\n", \$0, \$6 / \$4, \$8 / \$4}'
+	lz=\$(lz4_b_MBps $A/sample)
+	a=\$(seqread zd zd | cut -d' ' -f3); b=\$(seqread zdb zdb | cut -d' ' -f3)
+	echo "AB \$ABMOD lz4_b \$lz zd \$a zdb \$b" | awk '{printf "%s ratio_zd %.3f ratio_zdb %.3f\\n", \$0, \$6 / \$4, \$8 / \$4}'
 done
 echo o >/proc/sysrq-trigger; sleep 10
 EOF
 chmod +x "$A/init.sh"
-for _ in $(seq "${BOOTS:-4}"); do
+for i in $(seq "${BOOTS:-4}"); do
 	for m in old new; do
-		UML_PIN=${UML_PIN:-$(( $(nproc) - 1 ))} UML_ARGS="abmod=$m uml_string_erms=$(grep -qw erms /proc/cpuinfo && echo 1 || echo 0)" \
+		UML_PIN=${UML_PIN:-$(( $(nproc) - 1 ))} UML_ARGS="ABMOD=$m BOOT=$i uml_string_erms=$(grep -qw erms /proc/cpuinfo && echo 1 || echo 0)" \
 			uml_boot "$A/init.sh" "$A/console-$m.log" 600 || true
 	done
 done
+cat "$A"/res-*.txt >"$A/results.txt" 2>/dev/null || true
 grep '^AB ' "$A/results.txt" || { echo "uml-ab: no results ($A/console-old.log)"; exit 1; }
 for m in old new; do
 	for k in ratio_zd ratio_zdb; do

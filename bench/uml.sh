@@ -43,49 +43,13 @@ CRC_KO=$UML_CRC_KO
 # the sequential figures read the image's first SAMPLE_MIB, the sample that
 # lz4 -b and zstd -b decompress on the host below
 SAMPLE_MIB=$(( $(stat -c %s "$D/raw.img") >> 20 )); [ "$SAMPLE_MIB" -gt 256 ] && SAMPLE_MIB=256
-# what runs inside, in both boots: results go to a file on the host (hostfs
-# is the host's /); the caller sets RES, SAMPLE_MIB and OVBD, then sources it
-cat >"$B/init-lib.sh" <<'EOF'
-export PATH=/usr/sbin:/usr/bin:/sbin:/bin
-mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev 2>/dev/null
-# the host's /run says udev runs; in here it does not
-mount -t tmpfs run /run
-exec >"$RES" 2>&1
-now() { date +%s.%N; }
-el() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", b - a}'; }
-cold() { sync; echo 3 >/proc/sys/vm/drop_caches; }
-zdev() {	# NAME FILE: the zfile device of FILE, as ovbd open makes it (its last sector too)
-	"$OVBD" open "$1" "$2" >/dev/null
-}
-seqread() {	# DEV KEY: the first SAMPLE_MIB of /dev/mapper/DEV, cold, the fastest of 3
-	# passes: lz4 -b and zstd -b report their fastest loop, and a pass
-	# here lasts a fifth of a second, in which the host's other tenants
-	# take 10-30% now and then
-	for p in 1 2 3; do
-		cold
-		# dd's own clock, to /dev/null: a pipe to wc capped every device
-		# near 230 MB/s in UML, and forking date costs milliseconds there
-		dd if=/dev/mapper/$1 of=/dev/null bs=1M count="$SAMPLE_MIB" iflag=direct 2>&1
-	done | awk -v k="$2" '/bytes.*copied/ {for (i = 1; i <= NF; i++) if ($i == "s,") t = $(i - 1);
-		if (t > 0 && $1 / t > best) best = $1 / t}
-		END {if (best > 0) printf "BENCH %s %.1f\n", k, best / 1e6}'
-}
-randiops() {	# DEV KEY: 20 000 random 4 KiB O_DIRECT reads of /dev/mapper/DEV, cold
-	cold; t0=$(now)
-	"$RANDREAD" /dev/mapper/$1 20000 && t1=$(now) &&
-		echo "BENCH $2 $(awk -v a=$t0 -v b=$t1 'BEGIN {printf "%.0f", 20000 / (b - a)}')"
-}
-# the images in UML's own memory (tmpfs), so that the figures are the
-# targets' and not hostfs's
-mkdir -p /tmp/img; mount -t tmpfs -o size=1200M img /tmp/img
-EOF
 # the sample that lz4 -b decompresses, in the guest each round and on the host at the end
 head -c $((SAMPLE_MIB << 20)) "$D/raw.img" >"$B/sample"
 res=$B/results.txt; rm -f "$res"
 cat >"$B/init.sh" <<EOF
 #!/bin/sh
 RES=$res SAMPLE_MIB=$SAMPLE_MIB OVBD=$TOP/tools/build/ovbd RANDREAD=$TOP/build/bench/randread
-. $B/init-lib.sh
+. $TOP/bench/uml-init-lib.sh
 [ -z "$CRC_KO" ] || insmod $CRC_KO || echo "uml: insmod crc32c-uml-sse42 failed"
 insmod $UML_LIBCRC32C && insmod $UML_KO || echo "uml: insmod failed"
 # which crc32c() the module gets: the highest priority "crc32c" in /proc/crypto
@@ -116,7 +80,7 @@ for r in 1 2 3 4 5; do
 	# and the host's speed drifts by 10-20% from one minute to the next,
 	# so a ratio to one lz4 -b at the end of the run moved with it; each
 	# round's ratio is printed, and the report takes their median
-	lz=\$(lz4 -b1 -B4096 -i3 $B/sample 2>&1 | tr '\\r' '\\n' | grep -oE '[0-9.]+ MB/s' | tail -1 | grep -oE '[0-9.]+')
+	lz=\$(lz4_b_MBps $B/sample)
 	echo "BENCH uml_guest_lz4_b_MBps \$lz"
 	for dev in za zd ze zab zdb; do
 		v=\$(seqread \$dev uml_seq_MBps_\$dev); echo "\$v"
@@ -244,7 +208,7 @@ if [ -n "$CRC_KO" ]; then
 	cat >"$B/init-table.sh" <<EOF
 #!/bin/sh
 RES=$res2 SAMPLE_MIB=$SAMPLE_MIB OVBD=$TOP/tools/build/ovbd RANDREAD=$TOP/build/bench/randread
-. $B/init-lib.sh
+. $TOP/bench/uml-init-lib.sh
 insmod $UML_LIBCRC32C && insmod $UML_KO || echo "uml: insmod failed"
 cp $B/d.tar /tmp/img/
 zdev zd /tmp/img/d.tar || echo "uml: no zfile device"
