@@ -366,6 +366,21 @@ int ovbd_lsmt_merge(const struct ovbd_merge_src *src, unsigned int nlayers,
 	return 0;
 }
 
+/*
+ * Whether segment t continues piece p, which holds len sectors from
+ * sector: t starts where they end, in the same layer, and is zeros as p
+ * is, or data that follows p's in that layer's file.
+ */
+static bool lsmt_piece_continues(const struct ovbd_piece *p, u64 sector, u64 len,
+				 const struct ovbd_seg *t)
+{
+	if (ovbd_seg_offset(t) != sector + len || ovbd_seg_tag(t) != p->layer)
+		return false;
+	if (p->kind == OVBD_PIECE_ZERO)
+		return ovbd_seg_zeroed(t);
+	return !ovbd_seg_zeroed(t) && ovbd_seg_moffset(t) == p->moffset + len;
+}
+
 u64 ovbd_lsmt_lookup(const struct ovbd_seg *segs, u64 n, u64 sector, u64 max,
 		     struct ovbd_piece *p)
 {
@@ -391,7 +406,6 @@ u64 ovbd_lsmt_lookup(const struct ovbd_seg *segs, u64 n, u64 sector, u64 max,
 		const struct ovbd_seg *s = &segs[lo];
 		u64 left = ovbd_seg_end(s) - sector;
 
-		p->sectors = left < max ? left : max;
 		p->layer = ovbd_seg_tag(s);
 		if (ovbd_seg_zeroed(s)) {
 			p->kind = OVBD_PIECE_ZERO;
@@ -401,6 +415,23 @@ u64 ovbd_lsmt_lookup(const struct ovbd_seg *segs, u64 n, u64 sector, u64 max,
 		}
 		if (left <= max)
 			lo++;
+		/*
+		 * An entry holds at most 16383 sectors, so a long extent is
+		 * several entries, each continuing the last in the same
+		 * layer: one piece for all of them, or a reader would split
+		 * its bios at every 8 MiB. The loop ends within max sectors.
+		 */
+		while (left < max && lo < n && lsmt_piece_continues(p, sector, left, &segs[lo])) {
+			u64 more = ovbd_seg_len(&segs[lo]);
+
+			if (left + more > max) {
+				left = max;
+				break;
+			}
+			left += more;
+			lo++;
+		}
+		p->sectors = left < max ? left : max;
 	}
 	return lo;
 }

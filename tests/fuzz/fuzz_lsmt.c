@@ -61,6 +61,14 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		if (p.kind == OVBD_PIECE_DATA &&
 		    (p.moffset < 8 || p.moffset + p.sectors > l[p.layer].data_end))
 			__builtin_trap();
+		if (p.kind != OVBD_PIECE_HOLE) {	/* a joined piece's last sector says the same alone */
+			struct ovbd_piece q;
+
+			ovbd_lsmt_lookup(merged, count, s + p.sectors - 1, 1, &q);
+			if (q.kind != p.kind || q.layer != p.layer ||
+			    (p.kind == OVBD_PIECE_DATA && q.moffset != p.moffset + p.sectors - 1))
+				__builtin_trap();
+		}
 		s += p.sectors;
 	}
 out:

@@ -543,7 +543,7 @@ static int merge_check(unsigned int nlayers, u64 vsect, unsigned int per_layer)
 	int r = 1;
 
 	for (l = 0; l < nlayers; l++) {
-		u64 pos = rnd() % 8;
+		u64 pos = rnd() % 8, moff = 0;
 
 		segs[l] = calloc(per_layer, sizeof(**segs));
 		for (i = 0; i < per_layer && pos < vsect; i++) {
@@ -551,8 +551,10 @@ static int merge_check(unsigned int nlayers, u64 vsect, unsigned int per_layer)
 
 			if (pos + len > vsect)
 				len = vsect - pos;
-			segs[l][i] = ovbd_seg_make(pos, (u32)len, 8 + rnd() % 100000,
-						   rnd() % 5 == 0, 0);
+			/* half the entries continue the last one's data, as a long extent's do */
+			moff = i && rnd() % 2 ? moff : 8 + rnd() % 100000;
+			segs[l][i] = ovbd_seg_make(pos, (u32)len, moff, rnd() % 5 == 0, 0);
+			moff += len;
 			pos += len + (rnd() % 3 ? rnd() % 40 : 0);
 		}
 		src[l].segs = segs[l];
@@ -591,6 +593,36 @@ static int merge_check(unsigned int nlayers, u64 vsect, unsigned int per_layer)
 			       (unsigned long long)s, p.kind, p.layer, top);
 			goto free_merged;
 		}
+	}
+	/* a longer lookup's piece says what each of its sectors says alone */
+	for (s = 0; s < vsect;) {
+		struct ovbd_piece p, q;
+		u64 k;
+
+		ovbd_lsmt_lookup(merged, count, s, vsect - s, &p);
+		if (!p.sectors || p.sectors > vsect - s)
+			goto free_merged;
+		for (k = 0; k < p.sectors; k++) {
+			ovbd_lsmt_lookup(merged, count, s + k, 1, &q);
+			if (q.kind != p.kind || (p.kind != OVBD_PIECE_HOLE && q.layer != p.layer) ||
+			    (p.kind == OVBD_PIECE_DATA && q.moffset != p.moffset + k)) {
+				printf("#   piece at %llu, sector %llu of it differs alone\n",
+				       (unsigned long long)s, (unsigned long long)k);
+				goto free_merged;
+			}
+		}
+		/* and is the longest such: the next sector alone does not continue it */
+		if (s + p.sectors < vsect) {
+			ovbd_lsmt_lookup(merged, count, s + p.sectors, 1, &q);
+			if (q.kind == p.kind && (p.kind == OVBD_PIECE_HOLE ||
+			    (q.layer == p.layer && (p.kind == OVBD_PIECE_ZERO ||
+						    q.moffset == p.moffset + p.sectors)))) {
+				printf("#   piece at %llu stops at %llu, which continues it\n",
+				       (unsigned long long)s, (unsigned long long)p.sectors);
+				goto free_merged;
+			}
+		}
+		s += p.sectors;
 	}
 	r = 0;
 free_merged:
@@ -648,6 +680,38 @@ static int test_lsmt_lookup_pieces(void)
 	CHECK(p.kind == OVBD_PIECE_HOLE && p.sectors == 100);
 	ovbd_lsmt_lookup(NULL, 0, 5, 7, &p);
 	CHECK(p.kind == OVBD_PIECE_HOLE && p.sectors == 7);
+	return 0;
+}
+
+/* entries that continue each other in one layer are one piece (an entry holds at most 16383 sectors) */
+static int test_lsmt_lookup_joins(void)
+{
+	struct ovbd_seg m[7] = {
+		ovbd_seg_make(0, 16383, 1000, false, 2),
+		ovbd_seg_make(16383, 100, 1000 + 16383, false, 2),	/* continues [0] */
+		ovbd_seg_make(16483, 10, 1000 + 16483, false, 3),	/* another layer */
+		ovbd_seg_make(16493, 10, 9000, false, 3),		/* not its file's next bytes */
+		ovbd_seg_make(16503, 10, 0, true, 3),			/* zeros after data */
+		ovbd_seg_make(16513, 10, 0, true, 3),			/* zeros after zeros */
+		ovbd_seg_make(16524, 10, 9030, false, 3),		/* after a hole */
+	};
+	struct ovbd_piece p;
+
+	CHECK(ovbd_lsmt_lookup(m, 7, 0, 20000, &p) == 2);
+	CHECK(p.kind == OVBD_PIECE_DATA && p.sectors == 16483 && p.moffset == 1000 && p.layer == 2);
+	CHECK(ovbd_lsmt_lookup(m, 7, 16000, 1000, &p) == 2);
+	CHECK(p.sectors == 483 && p.moffset == 1000 + 16000);
+	/* max ends inside the second entry: the hint is that entry */
+	CHECK(ovbd_lsmt_lookup(m, 7, 10, 16383, &p) == 1);
+	CHECK(p.kind == OVBD_PIECE_DATA && p.sectors == 16383 && p.moffset == 1010);
+	CHECK(ovbd_lsmt_lookup(m, 7, 16483, 100, &p) == 3);
+	CHECK(p.kind == OVBD_PIECE_DATA && p.sectors == 10 && p.layer == 3);
+	CHECK(ovbd_lsmt_lookup(m, 7, 16493, 100, &p) == 4);
+	CHECK(p.kind == OVBD_PIECE_DATA && p.sectors == 10 && p.moffset == 9000);
+	CHECK(ovbd_lsmt_lookup(m, 7, 16503, 100, &p) == 6);
+	CHECK(p.kind == OVBD_PIECE_ZERO && p.sectors == 20);
+	ovbd_lsmt_lookup(m, 7, 16523, 100, &p);
+	CHECK(p.kind == OVBD_PIECE_HOLE && p.sectors == 1);
 	return 0;
 }
 
@@ -1017,6 +1081,7 @@ int main(void)
 	TEST(test_lsmt_merge_random);
 	TEST(test_lsmt_merge_limits);
 	TEST(test_lsmt_lookup_pieces);
+	TEST(test_lsmt_lookup_joins);
 	TEST(test_tar);
 	TEST(test_tar_pax_scope);
 	TEST(test_detect);
