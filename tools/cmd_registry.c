@@ -52,17 +52,23 @@ static void on_progress(void *arg, uint64_t bytes)
 	pthread_mutex_unlock(&prog.lock);
 }
 
-/* Fetch one blob into the store, unless it is there already. */
-static void fetch_blob(struct reg_client *c, const char *dir, const char *what,
-		       const char *digest, u64 size)
+/*
+ * Fetch one blob into the store, unless it is there already: 0, or -1 with
+ * the message in err (a download thread must not exit the process under the
+ * others: the first failure ends the command once they have stopped).
+ */
+static int fetch_blob(struct reg_client *c, const char *dir, const char *what,
+		      const char *digest, u64 size, char *err, size_t errlen)
 {
 	char path[4096], why[1024];
 	struct stat st;
 	u64 got;
 
-	if (!oci_digest_ok(digest))
-		die(EXIT_BAD_INPUT, "%s/%s: %s digest '%.80s': expected sha256: and 64 hex digits",
-		    c->ref.host, c->ref.repo, what, digest ? digest : "none");
+	if (!oci_digest_ok(digest)) {
+		snprintf(err, errlen, "%s/%s: %s digest '%.80s': expected sha256: and 64 hex digits",
+			 c->ref.host, c->ref.repo, what, digest ? digest : "none");
+		return -1;
+	}
 	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, digest + 7);
 	if (!stat(path, &st) && (u64)st.st_size == size) {	/* stored, and checked when it was */
 		if (prog.tty) {
@@ -72,16 +78,24 @@ static void fetch_blob(struct reg_client *c, const char *dir, const char *what,
 		} else {
 			fprintf(stderr, "%s: %s %.19s...: present\n", ovbd_prog, what, digest);
 		}
-		return;
+		return 0;
 	}
 	if (reg_get_blob(c, digest, size, path, &got, why, sizeof(why))) {
-		if (prog.tty)
-			fputc('\n', stderr);
-		die(EXIT_BAD_INPUT, "%s/%s: %s: %s", c->ref.host, c->ref.repo, what, why);
+		snprintf(err, errlen, "%s/%s: %s: %s", c->ref.host, c->ref.repo, what, why);
+		return -1;
 	}
 	if (!prog.tty)
 		fprintf(stderr, "%s: %s %.19s...: %llu bytes fetched, sha256 checked\n", ovbd_prog,
 			what, digest, (unsigned long long)got);
+	return 0;
+}
+
+/* The failure of a fetch in the main thread ends the command. */
+static void fetch_fail(const char *err)
+{
+	if (prog.tty)
+		fputc('\n', stderr);
+	die(EXIT_BAD_INPUT, "%s", err);
 }
 
 #define PULL_THREADS	4
@@ -100,6 +114,8 @@ struct pull_job {
 	const char *digest[OVBD_LSMT_MAX_LAYERS + 1];
 	u64 size[OVBD_LSMT_MAX_LAYERS + 1];
 	unsigned int next;		/* under lock */
+	int failed;			/* set under lock, read atomically: downloads stop */
+	char err[4096];			/* the first failure's message, under lock */
 	pthread_mutex_t lock;
 };
 
@@ -109,37 +125,45 @@ struct pull_job {
  * what the image says the layer is (its annotation, or the config's
  * diff_id), and keep it only if it is an OverlayBD blob.
  */
-static void fetch_unpacked(struct reg_client *c, struct pull_job *j, unsigned int i)
+static int fetch_unpacked(struct reg_client *c, struct pull_job *j, unsigned int i,
+			  char *err, size_t errlen)
 {
 	char zpath[4096], path[4096], why[1024];
 	struct blob b;
 	struct stat st;
 
-	if (!oci_digest_ok(j->want[i]))
-		die(EXIT_BAD_INPUT, "%s: the uncompressed digest '%.80s' is no sha256", j->what[i],
-		    j->want[i] ? j->want[i] : "none");
+	if (!oci_digest_ok(j->want[i])) {
+		snprintf(err, errlen, "%s: the uncompressed digest '%.80s' is no sha256", j->what[i],
+			 j->want[i] ? j->want[i] : "none");
+		return -1;
+	}
 	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", j->dir, j->want[i] + 7);
 	if (!stat(path, &st)) {
 		j->usize[i] = (u64)st.st_size;
 		if (!prog.tty)
 			fprintf(stderr, "%s: %s %.19s...: present (decompressed)\n", ovbd_prog, j->what[i],
 				j->want[i]);
-		return;
+		return 0;
 	}
-	fetch_blob(c, j->dir, j->what[i], j->digest[i], j->size[i]);
+	if (fetch_blob(c, j->dir, j->what[i], j->digest[i], j->size[i], err, errlen))
+		return -1;
 	snprintf(zpath, sizeof(zpath), "%s/blobs/sha256/%s", j->dir, j->digest[i] + 7);
-	if (oci_put_decompressed(j->lay, zpath, j->want[i], &j->usize[i], why, sizeof(why)))
-		die(EXIT_BAD_INPUT, "%s: %s", j->what[i], why);
+	if (oci_put_decompressed(j->lay, zpath, j->want[i], &j->usize[i], why, sizeof(why))) {
+		snprintf(err, errlen, "%s: %s", j->what[i], why);
+		return -1;
+	}
 	unlink(zpath);
 	if (blob_open(&b, path) || !b.tar) {
 		unlink(path);
-		die(EXIT_BAD_INPUT, "%s: decompressed, it is no tar-wrapped OverlayBD blob but an ordinary image layer: convert the image first",
-		    j->what[i]);
+		snprintf(err, errlen, "%s: decompressed, it is no tar-wrapped OverlayBD blob but an ordinary image layer: convert the image first",
+			 j->what[i]);
+		return -1;
 	}
 	blob_close(&b);
 	if (!prog.tty)
 		fprintf(stderr, "%s: %s: recompressed in transit, stored decompressed as %.19s... (%llu bytes, sha256 checked)\n",
 			ovbd_prog, j->what[i], j->want[i], (unsigned long long)j->usize[i]);
+	return 0;
 }
 
 static bool compressed_layer(const char *mt)
@@ -147,26 +171,42 @@ static bool compressed_layer(const char *mt)
 	return strstr(mt, "+gzip") || strstr(mt, "+zstd") || strstr(mt, "tar.gzip");
 }
 
+/* The first failure of a download thread: kept, and the others stop. */
+static void job_fail(struct pull_job *j, const char *err)
+{
+	pthread_mutex_lock(&j->lock);
+	if (!j->failed) {
+		snprintf(j->err, sizeof(j->err), "%s", err);
+		__atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&j->lock);
+}
+
 static void *pull_worker(void *arg)
 {
 	struct pull_job *j = arg;
 	struct reg_client c;
+	char err[4096];
 
-	if (reg_clone(&c, j->client))
-		die(EXIT_BAD_INPUT, "out of memory");
+	if (reg_clone(&c, j->client)) {
+		job_fail(j, "out of memory");
+		return NULL;
+	}
+	c.cancel = &j->failed;
 	for (;;) {
 		unsigned int i;
 
 		pthread_mutex_lock(&j->lock);
-		i = j->next++;
+		i = j->failed ? j->n : j->next++;
 		pthread_mutex_unlock(&j->lock);
 		if (i >= j->n)
 			break;
 		/* a failure ends the command; finished blobs stay, partial ones resume */
-		if (j->unpack[i])
-			fetch_unpacked(&c, j, i);
-		else
-			fetch_blob(&c, j->dir, j->what[i], j->digest[i], j->size[i]);
+		if (j->unpack[i] ? fetch_unpacked(&c, j, i, err, sizeof(err)) :
+		    fetch_blob(&c, j->dir, j->what[i], j->digest[i], j->size[i], err, sizeof(err))) {
+			job_fail(j, err);
+			break;
+		}
 	}
 	reg_close(&c);
 	return NULL;
@@ -179,11 +219,16 @@ static void fetch_all(struct pull_job *j)
 
 	pthread_mutex_init(&j->lock, NULL);
 	for (k = 0; k < nt; k++)
-		if (pthread_create(&t[k], NULL, pull_worker, j))
-			die(EXIT_BAD_INPUT, "cannot start a download thread");
+		if (pthread_create(&t[k], NULL, pull_worker, j)) {
+			job_fail(j, "cannot start a download thread");
+			break;
+		}
+	nt = k;
 	for (k = 0; k < nt; k++)
 		pthread_join(t[k], NULL);
 	pthread_mutex_destroy(&j->lock);
+	if (j->failed)
+		fetch_fail(j->err);
 }
 
 struct json_object *ovbd_pull_manifest(struct reg_client *c, const char *refstr, char **body, size_t *n,
@@ -281,7 +326,9 @@ void ovbd_pull(const char *refstr, const char *dir, bool plain, bool any_image, 
 		prog.what = refstr;
 		prog.done = 0;
 		prog.total = jsize(cfg);
-		fetch_blob(&c, lay.dir, "config", oci_jstr(cfg, "digest"), jsize(cfg));
+		if (fetch_blob(&c, lay.dir, "config", oci_jstr(cfg, "digest"), jsize(cfg), job.err,
+			       sizeof(job.err)))
+			fetch_fail(job.err);
 		snprintf(cpath, sizeof(cpath), "%s/blobs/sha256/%s", lay.dir, oci_jstr(cfg, "digest") + 7);
 		config = json_file_object(cpath, 4u << 20, why, sizeof(why));
 		if (config && json_object_object_get_ex(config, "rootfs", &rootfs))

@@ -185,6 +185,7 @@ struct sink {			/* the response body: into memory, or a file with hashing */
 	int werr;		/* errno of a failed write to the file */
 	void (*progress)(void *arg, uint64_t bytes);
 	void *progress_arg;
+	const int *cancel;	/* stop when nonzero: another download of the command failed */
 };
 
 struct response {
@@ -201,6 +202,10 @@ static size_t on_body(char *p, size_t sz, size_t nm, void *arg)
 	size_t n = sz * nm;
 
 	if (s->f) {
+		if (s->cancel && __atomic_load_n(s->cancel, __ATOMIC_RELAXED)) {
+			s->werr = ECANCELED;
+			return 0;
+		}
 		if (fwrite(p, 1, n, s->f) != n) {
 			s->werr = errno ? errno : EIO;
 			return 0;
@@ -547,6 +552,7 @@ int reg_get_blob(struct reg_client *c, const char *digest, uint64_t size, const 
 	*fetched = 0;
 	s.progress = c->progress;
 	s.progress_arg = c->progress_arg;
+	s.cancel = c->cancel;
 	snprintf(part, sizeof(part), "%s.partial", path);
 	s.md = EVP_MD_CTX_new();
 	EVP_DigestInit_ex(s.md, EVP_sha256(), NULL);

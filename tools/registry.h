@@ -35,6 +35,8 @@ struct reg_client {
 	/* called with each chunk of blob bytes received, from any thread */
 	void (*progress)(void *arg, uint64_t bytes);
 	void *progress_arg;
+	/* once *cancel is nonzero (read atomically), a blob download stops with ECANCELED */
+	const int *cancel;
 };
 
 /*
