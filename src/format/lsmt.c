@@ -422,14 +422,9 @@ u64 ovbd_lsmt_lookup(const struct ovbd_seg *segs, u64 n, u64 sector, u64 max,
 		 * its bios at every 8 MiB. The loop ends within max sectors.
 		 */
 		while (left < max && lo < n && lsmt_piece_continues(p, sector, left, &segs[lo])) {
-			u64 more = ovbd_seg_len(&segs[lo]);
-
-			if (left + more > max) {
-				left = max;
-				break;
-			}
-			left += more;
-			lo++;
+			left += ovbd_seg_len(&segs[lo]);
+			if (left <= max)
+				lo++;
 		}
 		p->sectors = left < max ? left : max;
 	}
