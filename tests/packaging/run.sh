@@ -23,8 +23,11 @@ lint=$(lintian "$DKMS_DEB" "$OVBD_DEB" 2>&1 | grep -E '^E: ')
 check "lintian reports no errors${lint:+: $lint}" [ -z "$lint" ]
 # the module's sources as git tracks them: build output in src/ must not ship
 expected=$(git -C "$TOP" ls-files dkms.conf VERSION src include | sort)
+# the listing is taken whole: grep -q on dpkg-deb's pipe would end it early
+# (dpkg-deb then reports its tar killed by SIGPIPE)
+list=$(dpkg-deb -c "$OVBD_DEB")
 check "deb: ovbd ships the udev rules and the boot-time generator" sh -c \
-	"dpkg-deb -c '$OVBD_DEB' | grep -q ' ./lib/udev/rules.d/60-ovbd.rules\$' && dpkg-deb -c '$OVBD_DEB' | grep -q '^-rwxr-xr-x .* ./lib/systemd/system-generators/ovbd-generator\$'"
+	"printf '%s\n' \"\$1\" | grep -q ' ./lib/udev/rules.d/60-ovbd.rules\$' && printf '%s\n' \"\$1\" | grep -q '^-rwxr-xr-x .* ./lib/systemd/system-generators/ovbd-generator\$'" sh "$list"
 got=$(dpkg-deb -c "$DKMS_DEB" | awk '{print $6}' | grep "^./usr/src/dm-overlaybd-$V/.*[^/]\$" |
 	sed "s,^./usr/src/dm-overlaybd-$V/,," | sort)
 check "the dkms .deb ships exactly the build's files" [ "$expected" = "$got" ]
