@@ -13,15 +13,16 @@ cold() { sync; echo 3 >/proc/sys/vm/drop_caches; }
 zdev() {	# NAME FILE: the zfile device of FILE, as ovbd open makes it (its last sector too)
 	"$OVBD" open "$1" "$2" >/dev/null
 }
-seqread() {	# DEV KEY: the first SAMPLE_MIB of /dev/mapper/DEV, cold, the fastest of 3
+seqread() {	# DEV KEY [BS_MIB]: the first SAMPLE_MIB of /dev/mapper/DEV, cold, the fastest of 3
 	# passes: lz4 -b and zstd -b report their fastest loop, and a pass
 	# here lasts a fifth of a second, in which the host's other tenants
-	# take 10-30% now and then
+	# take 10-30% now and then. BS_MIB (default 1) MiB a read: O_DIRECT
+	# splits a read into 1 MiB bios, so BS_MIB of them are in flight
 	for p in 1 2 3; do
 		cold
 		# dd's own clock, to /dev/null: a pipe to wc capped every device
 		# near 230 MB/s in UML, and forking date costs milliseconds there
-		dd if=/dev/mapper/$1 of=/dev/null bs=1M count="$SAMPLE_MIB" iflag=direct 2>&1
+		dd if=/dev/mapper/$1 of=/dev/null bs=${3:-1}M count=$((SAMPLE_MIB / ${3:-1})) iflag=direct 2>&1
 	done | awk -v k="$2" '/bytes.*copied/ {for (i = 1; i <= NF; i++) if ($i == "s,") t = $(i - 1);
 		if (t > 0 && $1 / t > best) best = $1 / t}
 		END {if (best > 0) printf "BENCH %s %.1f\n", k, best / 1e6}'
