@@ -4,7 +4,9 @@
 # dd passes of the `ovbd open` stack (zd: lsmt over zfile over loop on tmpfs)
 # and of the bare zfile device under it, each with bs=1M (one 1 MiB bio at a
 # time) and bs=4M (four 1 MiB bios in flight, as fio's iodepth 4 in the TCG
-# guest), and prints each ratio to the round's `lz4 -b` (bench/analysis.md).
+# guest), and prints each ratio to the round's `lz4 -b` of the same bytes:
+# raw.img's first 256 MiB for the stack, the layer file's for the bare
+# zfile device (bench/analysis.md).
 # Usage: bench/uml-qd.sh   (BOOTS, default 3; needs build/bench/data from
 # make bench or DATA_ONLY=1 bench/run.sh)
 set -eu
@@ -19,6 +21,10 @@ cp -r "$TOP/src" "$TOP/include" "$TOP/VERSION" "$A/mod/"
 ARCH=um make -s -C "$A/mod/src" KDIR="$UML_OUT" KVER=uml >"$A/mod.log" 2>&1 || { tail $A/mod.log; exit 1; }
 "$TOP/tools/build/ovbd" commit --zfile --algo lz4 --block-size 4096 --tar "$D/raw.img" "$A/d.tar"
 head -c $((256 << 20)) "$D/raw.img" >"$A/sample"
+# what the bare zfile device's first 256 MiB hold: the LSMT layer file
+# (no zero blocks: ovbd commit left them out, and lsmt serves them)
+"$TOP/tools/build/ovbd" zfile -d "$A/d.tar" "$A/layer"
+head -c $((256 << 20)) "$A/layer" >"$A/sample-layer"; rm -f "$A/layer"
 cat >"$A/init.sh" <<EOF
 #!/bin/sh
 RES=$A/res-\$BOOT.txt SAMPLE_MIB=256 OVBD=$TOP/tools/build/ovbd
@@ -32,10 +38,11 @@ zf=\$(dmsetup ls | awk '\$1 ~ /^zd-z/ {print \$1; exit}')
 echo "zfile dev: \$zf"
 seqread zd warmup >/dev/null; seqread \$zf warmup >/dev/null
 for r in 1 2 3 4; do
-	lz=\$(lz4_b_MBps $A/sample)
+	lz=\$(lz4_b_MBps $A/sample); ll=\$(lz4_b_MBps $A/sample-layer)
 	a=\$(seqread zd zd1 1 | cut -d' ' -f3); b=\$(seqread zd zd4 4 | cut -d' ' -f3)
 	c=\$(seqread \$zf zf1 1 | cut -d' ' -f3); d=\$(seqread \$zf zf4 4 | cut -d' ' -f3)
-	echo "EX lz4_b \$lz zd1 \$a zd4 \$b zf1 \$c zf4 \$d" | awk '{printf "%s r_zd1 %.3f r_zd4 %.3f r_zf1 %.3f r_zf4 %.3f\\n", \$0, \$5/\$3, \$7/\$3, \$9/\$3, \$11/\$3}'
+	# the stack against lz4 -b of raw.img's bytes, the bare zfile device against lz4 -b of the layer's
+	echo "EX lz4_b \$lz lz4_b_layer \$ll zd1 \$a zd4 \$b zf1 \$c zf4 \$d" | awk '{printf "%s r_zd1 %.3f r_zd4 %.3f r_zf1 %.3f r_zf4 %.3f\\n", \$0, \$7/\$3, \$9/\$3, \$11/\$5, \$13/\$5}'
 done
 echo o >/proc/sysrq-trigger; sleep 10
 EOF
