@@ -82,15 +82,15 @@ for r in 1 2 3 4 5; do
 	# round's ratio is printed, and the report takes their median
 	lz=\$(lz4_b_MBps $B/sample)
 	echo "BENCH uml_guest_lz4_b_MBps \$lz"
-	# one 1 MiB bio in flight (dd bs=1M), then four (bs=4M: O_DIRECT
-	# splits it into four 1 MiB bios, as the TCG column's fio iodepth 4)
-	for dev in za zd ze zab zdb; do
-		v=\$(seqread \$dev uml_seq_MBps_\$dev); echo "\$v"
-		case \$dev in zd|zdb) echo "\$v" | awk -v l="\$lz" '{if (l > 0) printf "BENCH uml_ratio_%s_lz4_b %.3f\\n", d, \$3 / l}' d=\$dev;; esac
-	done
-	for dev in za zd zab zdb; do
-		v=\$(seqread \$dev uml_seq4_MBps_\$dev 4); echo "\$v"
-		case \$dev in zd|zdb) echo "\$v" | awk -v l="\$lz" '{if (l > 0) printf "BENCH uml_ratio4_%s_lz4_b %.3f\\n", d, \$3 / l}' d=\$dev;; esac
+	# one 1 MiB bio in flight (dd bs=1M; keys uml_seq_MBps_*), then four
+	# (bs=4M, which O_DIRECT splits into four 1 MiB bios, as the TCG
+	# column's fio iodepth 4; keys uml_seq4_MBps_*)
+	for q in "1:za zd ze zab zdb" "4:za zd zab zdb"; do
+		n=\${q%%:*}; k=; [ "\$n" = 1 ] || k=\$n
+		for dev in \${q#*:}; do
+			v=\$(seqread \$dev uml_seq\${k}_MBps_\$dev \$n); echo "\$v"
+			case \$dev in zd|zdb) echo "\$v" | awk -v l="\$lz" '{if (l > 0) printf "BENCH uml_ratio%s_%s_lz4_b %.3f\\n", k, d, \$3 / l}' k="\$k" d=\$dev;; esac
+		done
 	done
 	if [ "\$(cat \$SE)" = 1 ]; then
 		echo 0 >\$SE
