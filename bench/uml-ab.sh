@@ -5,10 +5,12 @@
 # one host CPU. Each boot opens the lz4 image of bench/uml.sh with `ovbd
 # open` from loop on tmpfs (zd) and from a RAM disk (zdb), reads each once
 # untimed, then runs 3 rounds of `lz4 -b` inside UML beside the fastest of
-# 3 cold 256 MiB O_DIRECT passes of each device, as bench/uml.sh does.
+# 3 cold 256 MiB O_DIRECT passes of each device, as bench/uml.sh does, and
+# 20 000 cold random 4 KiB reads of zd (bench/randread.c, as uml.sh's).
 # Prints every round and, per module, the median (quartiles) of each
-# device's ratio to its round's `lz4 -b`. This host's speed moves a round
-# by up to 0.2, so compare medians over several boots (bench/analysis.md).
+# device's ratio to its round's `lz4 -b` and of zd's random-read IOPS.
+# This host's speed moves a round by up to 0.2, so compare medians over
+# several boots (bench/analysis.md).
 # Usage: bench/uml-ab.sh REV [NEWREV]   (BOOTS per module, default 4; needs
 # build/bench/data from make bench or DATA_ONLY=1 bench/run.sh)
 set -eu
@@ -35,10 +37,11 @@ for m in old new; do
 done
 "$TOP/tools/build/ovbd" commit --zfile --algo lz4 --block-size 4096 --tar "$D/raw.img" "$A/d.tar"
 head -c $((256 << 20)) "$D/raw.img" >"$A/sample"
+gcc -O2 -o "$A/randread" "$TOP/bench/randread.c"
 # one boot: ABMOD (old or new) and BOOT come from UML's command line
 cat >"$A/init.sh" <<EOF
 #!/bin/sh
-RES=$A/res-\$ABMOD-\$BOOT.txt SAMPLE_MIB=256 OVBD=$TOP/tools/build/ovbd
+RES=$A/res-\$ABMOD-\$BOOT.txt SAMPLE_MIB=256 OVBD=$TOP/tools/build/ovbd RANDREAD=$A/randread
 . $TOP/bench/uml-init-lib.sh
 [ -z "$UML_CRC_KO" ] || insmod $UML_CRC_KO
 insmod $UML_LIBCRC32C && insmod $A/\$ABMOD/src/dm-overlaybd.ko && insmod $UML_BRD rd_nr=1 rd_size=$(( ($(stat -c %s "$A/d.tar") >> 10) + 1024 )) ||
@@ -50,7 +53,8 @@ seqread zd warmup >/dev/null; seqread zdb warmup >/dev/null
 for r in 1 2 3; do
 	lz=\$(lz4_b_MBps $A/sample)
 	a=\$(seqread zd zd | cut -d' ' -f3); b=\$(seqread zdb zdb | cut -d' ' -f3)
-	echo "AB \$ABMOD lz4_b \$lz zd \$a zdb \$b" | awk '{printf "%s ratio_zd %.3f ratio_zdb %.3f\\n", \$0, \$6 / \$4, \$8 / \$4}'
+	ri=\$(randiops zd x | cut -d' ' -f3)
+	echo "AB \$ABMOD lz4_b \$lz zd \$a zdb \$b" | awk -v ri="\$ri" '{printf "%s ratio_zd %.3f ratio_zdb %.3f rand_zd %s\\n", \$0, \$6 / \$4, \$8 / \$4, ri}'
 done
 echo o >/proc/sysrq-trigger; sleep 10
 EOF
@@ -64,10 +68,11 @@ done
 cat "$A"/res-*.txt >"$A/results.txt" 2>/dev/null || true
 grep '^AB ' "$A/results.txt" || { echo "uml-ab: no results ($A/console-old.log)"; exit 1; }
 for m in old new; do
-	for k in ratio_zd ratio_zdb; do
+	for k in ratio_zd ratio_zdb rand_zd; do
 		awk -v m=$m -v k=$k '$2 == m {for (i = 3; i < NF; i++) if ($i == k) print $(i + 1)}' "$A/results.txt" | sort -n |
 			awk -v m=$m -v k=$k -v name="$([ $m = old ] && echo "$REV" || echo "${NEWREV:-this tree}")" \
-				'{v[NR] = $1} END {if (NR) printf "%s %s: median %.3f (quartiles %.3f-%.3f) of %d rounds\n", name, k,
+				'{v[NR] = $1} END {f = k ~ /^ratio/ ? "%.3f" : "%.0f"
+				if (NR) printf "%s %s: median " f " (quartiles " f "-" f ") of %d rounds\n", name, k,
 					NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, v[int((NR + 3) / 4)], v[int((3 * NR + 3) / 4)], NR}'
 	done
 done

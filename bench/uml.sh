@@ -124,29 +124,8 @@ echo o >/proc/sysrq-trigger	# power off: UML exits 0 (an init that exits makes i
 sleep 10
 EOF
 chmod +x "$B/init.sh"
-# a random 4 KiB reader (pread at random aligned offsets)
-cat >"$B/randread.c" <<'C'
-#define _GNU_SOURCE
-#include <fcntl.h>
-#include <stdlib.h>
-#include <unistd.h>
-int main(int argc, char **argv)
-{
-	int fd = open(argv[1], O_RDONLY | O_DIRECT), i, n = atoi(argv[2]);
-	off_t size = lseek(fd, 0, SEEK_END);
-	void *buf;
-
-	if (fd < 0 || posix_memalign(&buf, 4096, 4096))
-		return 1;
-	srandom(1);
-	for (i = 0; i < n; i++)
-		if (pread(fd, buf, 4096, (random() % (size / 4096)) * 4096) != 4096)
-			return 1;
-	return 0;
-}
-C
 mkdir -p "$TOP/build/bench"
-gcc -O2 -o "$TOP/build/bench/randread" "$B/randread.c"
+gcc -O2 -o "$TOP/build/bench/randread" "$TOP/bench/randread.c"
 # sequential 1 MiB O_DIRECT passes over the first MIB MiB until STOP exists
 cat >"$B/seqloop.c" <<'C'
 #define _GNU_SOURCE
