@@ -34,6 +34,22 @@ insmod /modules/dm-overlaybd.ko || { echo "BENCH error insmod"; exit 1; }
 echo "bench: warming the host cache"
 cat raw.img b.lsmt c/L* d.zfile e.zfile f.erofs >/dev/null
 
+echo "bench: kernel memory of 1, 10 and 255 zfile devices (a 1 MiB ZFile each)"
+# before any other device: the first zfile device makes the shared pool and
+# the last one frees it, so each figure holds the pool once
+lz=$(losetup -r -f --show small.zfile)
+zsec=$(( ($(ovbd info --json small.zfile | sed -n 's/.*"original_size": \([0-9]*\).*/\1/p' | tail -1) + 511) / 512 ))
+for round in $(seq "$ROUNDS"); do for n in 1 10 255; do
+	cold; m0=$(mem)
+	for i in $(seq 1 $n); do
+		dmsetup --noudevsync create --readonly zm$i --table "0 $zsec zfile $lz $(stat -c %s small.zfile)"
+	done
+	m1=$(mem)
+	bench zfile_devices_${n}_KiB "$((m1 - m0))"
+	for i in $(seq 1 $n); do dmsetup --noudevsync remove zm$i; done
+done; done
+losetup -d "$lz"
+
 # (a) raw through dm-linear, (b)-(e) through ovbd open
 l=$(losetup -r -f --show raw.img)
 dmsetup --noudevsync create --readonly ba --table "0 $(blockdev --getsz "$l") linear $l 0"
@@ -114,27 +130,17 @@ for v in d f; do
 done
 
 echo "bench: kernel memory of a zfile device"
-cold; m0=$(mem)
 lz=$(losetup -r -f --show d.zfile)
-dmsetup --noudevsync create --readonly mz --table "0 $(blockdev --getsz /dev/mapper/bd-z000) zfile $lz -"
-m1=$(mem)
-bench zfile_mem_KiB "$((m1 - m0))"
-bench zfile_blocks "$(dmsetup status mz | awk '{print $6}')"
-dmsetup --noudevsync remove mz; losetup -d "$lz"
-
-echo "bench: kernel memory of 1, 10 and 255 zfile devices (a 1 MiB ZFile each)"
-lz=$(losetup -r -f --show small.zfile)
-zsec=$(( ($(ovbd info --json small.zfile | sed -n 's/.*"original_size": \([0-9]*\).*/\1/p' | tail -1) + 511) / 512 ))
-for n in 1 10 255; do
+for round in $(seq "$ROUNDS"); do
 	cold; m0=$(mem)
-	for i in $(seq 1 $n); do
-		dmsetup --noudevsync create --readonly zm$i --table "0 $zsec zfile $lz $(stat -c %s small.zfile)"
-	done
+	dmsetup --noudevsync create --readonly mz --table "0 $(blockdev --getsz /dev/mapper/bd-z000) zfile $lz -"
 	m1=$(mem)
-	bench zfile_devices_${n}_KiB "$((m1 - m0))"
-	for i in $(seq 1 $n); do dmsetup --noudevsync remove zm$i; done
+	bench zfile_mem_KiB "$((m1 - m0))"
+	bench zfile_blocks "$(dmsetup status mz | awk '{print $6}')"
+	dmsetup --noudevsync remove mz
 done
 losetup -d "$lz"
+
 
 echo "bench: ctr of 255 layers of 10 000 segments, and of 255 layers of 1"
 stack_table() {	# DIR: "lsmt <loop> - ..." over the layers in DIR

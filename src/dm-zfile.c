@@ -33,7 +33,16 @@
 #include <ovbd/zfile.h>
 #include "dm-overlaybd.h"
 
-#define RUN_BYTES	(512u << 10)	/* compressed bytes read in one go */
+/*
+ * A pool slot's run buffers are RUN_BUF_BYTES each, a power of two, so that
+ * kvmalloc() takes no more than that (a kmalloc of 512 KiB + 3 pages is
+ * served from 1 MiB); a run reads at most RUN_BYTES compressed bytes of it,
+ * which leaves room for its alignment and the zeroed tail (lbs <= PAGE_SIZE).
+ */
+#define RUN_BUF_BYTES	(512u << 10)
+#define RUN_BYTES	(RUN_BUF_BYTES - 3 * PAGE_SIZE)	/* compressed bytes read in one go */
+/* a run always holds its first block: the largest stored one, with its alignment */
+static_assert(RUN_BYTES >= 2 * OVBD_ZF_BLOCK_MAX);
 #define READAHEAD_BYTES	(128u << 10)	/* extra compressed bytes for sequential streams */
 #define MAX_SLOTS	32
 
@@ -617,9 +626,8 @@ static int pool_get(bool zstd)
 		for (i = 0; i < n && !ret; i++) {
 			struct zfile_buf *b = &zpool.slots[zpool.nslots++];
 
-			/* lbs <= PAGE_SIZE: a run, its alignment and the zeroed tail fit */
-			b->run.buf = kvmalloc(RUN_BYTES + 3 * PAGE_SIZE, GFP_KERNEL);
-			b->pf.buf = kvmalloc(RUN_BYTES + 3 * PAGE_SIZE, GFP_KERNEL);
+			b->run.buf = kvmalloc(RUN_BUF_BYTES, GFP_KERNEL);
+			b->pf.buf = kvmalloc(RUN_BUF_BYTES, GFP_KERNEL);
 			b->dbuf = kvmalloc(OVBD_ZF_BLOCK_MAX, GFP_KERNEL);
 			b->cap = RUN_BYTES;
 			b->run.first = b->run.last = b->cached_blk = ~0ull;
