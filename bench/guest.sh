@@ -37,12 +37,13 @@ cat raw.img b.lsmt c/L* d.zfile e.zfile f.erofs >/dev/null
 echo "bench: kernel memory of 1, 10 and 255 zfile devices (a 1 MiB ZFile each)"
 # before any other device: the first zfile device makes the shared pool and
 # the last one frees it, so each figure holds the pool once
-lz=$(losetup -r -f --show small.zfile)
-zsec=$(( ($(ovbd info --json small.zfile | sed -n 's/.*"original_size": \([0-9]*\).*/\1/p' | tail -1) + 511) / 512 ))
+lz=$(losetup -r -f --show small.tar)
+zsec=$(( ($(ovbd info --json small.tar | sed -n 's/.*"original_size": \([0-9]*\).*/\1/p' | tail -1) + 511) / 512 ))
 for round in $(seq "$ROUNDS"); do for n in 1 10 255; do
 	cold; m0=$(mem)
 	for i in $(seq 1 $n); do
-		dmsetup --noudevsync create --readonly zm$i --table "0 $zsec zfile $lz $(stat -c %s small.zfile)"
+		dmsetup --noudevsync create --readonly zm$i --table "0 $zsec zfile $lz -" ||
+			{ echo "BENCH error zfile device zm$i"; break; }
 	done
 	m1=$(mem)
 	bench zfile_devices_${n}_KiB "$((m1 - m0))"
