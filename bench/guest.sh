@@ -142,7 +142,6 @@ for round in $(seq "$ROUNDS"); do
 done
 losetup -d "$lz"
 
-
 echo "bench: ctr of 255 layers of 10 000 segments, and of 255 layers of 1"
 stack_table() {	# DIR: "lsmt <loop> - ..." over the layers in DIR
 	printf 'lsmt'
