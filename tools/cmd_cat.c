@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* ovbd cat: the flattened virtual disk of a stack, or a standalone ZFile's content. */
 #include "commands.h"
+#include "blob.h"
 #include "oci.h"
 #include "output.h"
 #include "stack.h"
@@ -12,15 +13,6 @@
 #include <unistd.h>
 
 #define CAT_CHUNK	(1u << 20)
-
-bool content_is_lsmt(struct blob *b)
-{
-	u8 magic[24];
-
-	return b->content_size >= sizeof(magic) &&
-	       !blob_read(b, 0, magic, sizeof(magic)) &&
-	       ovbd_lsmt_magic(magic, sizeof(magic));
-}
 
 static void cat_content(struct blob *b, int out, const char *out_name)
 {
@@ -53,7 +45,11 @@ static void cat_stack(char **paths, unsigned int n, int out, const char *out_nam
 	struct stack s;
 	u64 off, k = 0;
 
-	stack_open(&s, paths, n);
+	char why[1024];
+	int r = stack_open(&s, paths, n, why, sizeof(why));
+
+	if (r)
+		die(EXIT_OF(r), "%s", why);
 	for (off = 0; off < s.virtual_size; off += CAT_CHUNK) {
 		size_t len = s.virtual_size - off < CAT_CHUNK ?
 			     (size_t)(s.virtual_size - off) : CAT_CHUNK;
@@ -64,7 +60,8 @@ static void cat_stack(char **paths, unsigned int n, int out, const char *out_nam
 			if (k == s.nmerged || ovbd_seg_offset(&s.merged[k]) << 9 >= off + len)
 				continue;
 		}
-		stack_read(&s, off, buf, len);
+		if (stack_read(&s, off, buf, len, why, sizeof(why)))
+			die(EXIT_BAD_INPUT, "%s", why);
 		if (sparse && all_zero(buf, len))
 			continue;
 		if (sparse)
@@ -104,7 +101,7 @@ int cmd_cat(int argc, char **argv)
 		char why[700], **paths;
 		unsigned int n;
 
-		if (image_layer_args(argv + optind, (unsigned int)(argc - optind), &img, &paths, &n,
+		if (cli_layer_args(argv + optind, (unsigned int)(argc - optind), &img, &paths, &n,
 				   why, sizeof(why)))
 			die(EXIT_BAD_INPUT, "%s", why);
 		argv = paths;
@@ -122,7 +119,7 @@ int cmd_cat(int argc, char **argv)
 	if (argc - optind == 1) {
 		if (blob_open(&b, argv[optind]))
 			die(EXIT_BAD_INPUT, "%s", b.why);
-		if (!content_is_lsmt(&b)) {
+		if (!blob_content_is_lsmt(&b)) {
 			if (!b.zfile)
 				die(EXIT_BAD_INPUT, "%s: neither a ZFile nor an LSMT layer",
 				    argv[optind]);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* ovbd commit: a sealed LSMT layer of what RAW changes over a lower stack. */
 #include "commands.h"
+#include "blob.h"
 #include "output.h"
 #include <ctype.h>
 #include "stack.h"
@@ -56,6 +57,7 @@ int cmd_commit(int argc, char **argv)
 	bool zfile = false, tar = false, force = false, codec_opt = false;
 	struct stack lower, *lp = NULL;
 	struct output o;
+	char why[1024];
 	const char *out_name;
 	int c, raw, out;
 	struct stat st;
@@ -85,7 +87,10 @@ int cmd_commit(int argc, char **argv)
 		die(EXIT_USAGE, "-m: at most %d bytes (the header's user_tag), got %zu",
 		    OVBD_LSMT_TAG_LEN - 1, strlen(co.message));
 	if (nlower) {
-		stack_open(&lower, lowers, nlower);
+		int r = stack_open(&lower, lowers, nlower, why, sizeof(why));
+
+		if (r)
+			die(EXIT_OF(r), "%s", why);
 		lp = &lower;
 		if (!co.parent)
 			co.parent = lower.layers[nlower - 1].layer.tail.uuid;

@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include "commands.h"
+#include "blob.h"
 #include "ext4img.h"
 #include "oci.h"
 #include "stack.h"
@@ -302,7 +303,7 @@ int cmd_convert(int argc, char **argv)
 	if (is_layout(src)) {
 		sdir = oci_split_ref(src, &stag);
 	} else {
-		ovbd_pull(src, work_path("source", 0), plain, true, sref, sizeof(sref), NULL);
+		cli_pull(src, work_path("source", 0), plain, true, sref, sizeof(sref), NULL);
 		sdir = oci_split_ref(sref, &stag);
 	}
 	if (!sdir)
@@ -389,7 +390,10 @@ int cmd_convert(int argc, char **argv)
 			if (file_data_ranges(raw, fs_size, &r, &nr, why, sizeof(why)))
 				die(EXIT_BAD_INPUT, "convert: %s", why);
 		} else {
-			stack_open(&lower, paths, i);
+			int sr = stack_open(&lower, paths, i, why, sizeof(why));
+
+			if (sr)
+				die(EXIT_OF(sr), "convert: %s", why);
 			lp = &lower;
 		}
 		for (k = 0; k < nr; k++)
@@ -432,10 +436,14 @@ int cmd_convert(int argc, char **argv)
 	if (is_layout(dst)) {
 		printf("oci:%s:%s %s\n", ddir, dtag ? dtag : "latest", mdigest);
 	} else {
-		char ref[4200];
+		char ref[4200], pushed[1200];
 
 		snprintf(ref, sizeof(ref), "oci:%s:latest", ddir);
-		ovbd_push(ref, dst, plain, 0);
+		int r = ovbd_push(ref, dst, plain, 0, &cli_notes, pushed, sizeof(pushed), why, sizeof(why));
+
+		if (r)
+			die(EXIT_OF(r), "%s", why);
+		printf("%s\n", pushed);
 	}
 	json_object_put(config);
 	json_object_put(mf.manifest);

@@ -7,6 +7,7 @@
  * annotations that mark OverlayBD layers (FORMAT.md), tagged in index.json.
  */
 #include "commands.h"
+#include "blob.h"
 #include "oci.h"
 #include "stack.h"
 #include "util.h"
@@ -31,7 +32,7 @@ static void check_layer(const char *path, unsigned int i, char *uuid, char *pare
 	if (!b.tar)
 		die(EXIT_BAD_INPUT, "layer %u: %s: not tar-wrapped; an OCI layer is a tar (ovbd commit --tar, or ovbd zfile --tar)",
 		    i, path);
-	if (!content_is_lsmt(&b) || blob_open_lsmt(&b) || blob_load_index(&b))
+	if (!blob_content_is_lsmt(&b) || blob_open_lsmt(&b) || blob_load_index(&b))
 		die(EXIT_BAD_INPUT, "layer %u: %s", i, b.why[0] ? b.why : "expected an LSMT layer");
 	snprintf(uuid, OVBD_LSMT_UUID_LEN + 1, "%s", b.layer.tail.uuid);
 	snprintf(parent, OVBD_LSMT_UUID_LEN + 1, "%s", b.layer.tail.parent_uuid);
@@ -98,7 +99,8 @@ static int image_build(int argc, char **argv)
 		u[i] = uuid[i];
 		pu[i] = parent[i];
 	}
-	stack_check_chain(argv + optind + 1, u, pu, n);
+	if (stack_check_chain(argv + optind + 1, u, pu, n, why, sizeof(why)))
+		die(EXIT_BAD_INPUT, "%s", why);
 
 	if (oci_layout_open(&lay, argv[optind], why, sizeof(why)))
 		die(EXIT_BAD_INPUT, "%s", why);

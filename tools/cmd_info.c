@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* ovbd info: every header and trailer field, and index statistics. */
 #include "commands.h"
+#include "blob.h"
 #include "report.h"
 #include "util.h"
 #include <getopt.h>
@@ -33,14 +34,18 @@ static void zfile_info(struct blob *b)
 	u64 i, total = 0, off;
 	u32 len, min = ~0u, max = 0;
 
-	pread_full(b->fd, raw, sizeof(raw), b->payload_off, b->path);
+	char why[600];
+
+	if (pread_all(b->fd, raw, sizeof(raw), b->payload_off, b->path, why, sizeof(why)))
+		die(EXIT_BAD_INPUT, "%s", why);
 	if (ovbd_zfile_decode_hdr(raw, &head, NULL) == 0)
 		zfile_hdr("zfile_header", &head);
 	if (b->payload_size >= 2 * sizeof(raw)) {	/* the trailer, also when not needed */
 		struct ovbd_zfile_hdr tail;
 
-		pread_full(b->fd, raw, sizeof(raw),
-			   b->payload_off + b->payload_size - sizeof(raw), b->path);
+		if (pread_all(b->fd, raw, sizeof(raw), b->payload_off + b->payload_size - sizeof(raw),
+			      b->path, why, sizeof(why)))
+			die(EXIT_BAD_INPUT, "%s", why);
 		if (ovbd_zfile_decode_hdr(raw, &tail, NULL) == 0)
 			zfile_hdr("zfile_trailer", &tail);
 	}
@@ -121,7 +126,7 @@ int cmd_info(int argc, char **argv)
 		usage_of("info", EXIT_USAGE);
 	if (blob_open(&b, argv[optind]))
 		die(EXIT_BAD_INPUT, "%s", b.why);
-	if (content_is_lsmt(&b) && (blob_open_lsmt(&b) || blob_load_index(&b)))
+	if (blob_content_is_lsmt(&b) && (blob_open_lsmt(&b) || blob_load_index(&b)))
 		die(EXIT_BAD_INPUT, "%s", b.why);
 
 	report_begin(json);

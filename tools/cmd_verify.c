@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* ovbd verify: every CRC, every block decode and the index sanity of each blob. */
 #include "commands.h"
+#include "blob.h"
 #include "util.h"
 #include <getopt.h>
 #include <unistd.h>
@@ -91,7 +92,7 @@ static int verify_one(const char *path, bool strict)
 		goto out;
 	if (b.zfile && (verify_trailer(&b) || verify_blocks(&b)))
 		goto out;
-	if (content_is_lsmt(&b) && (blob_open_lsmt(&b) || blob_load_index(&b)))
+	if (blob_content_is_lsmt(&b) && (blob_open_lsmt(&b) || blob_load_index(&b)))
 		goto out;
 	if (!b.zfile && !b.lsmt) {
 		snprintf(b.why, sizeof(b.why), "%s: not a ZFile or LSMT layer", path);

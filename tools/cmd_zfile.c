@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* ovbd zfile: compress a file into a ZFile, or (-d) decompress one. */
 #include "commands.h"
+#include "blob.h"
+#include <ovbd/tar.h>
 #include "output.h"
 #include "util.h"
 #include "writers.h"
@@ -8,25 +10,6 @@
 #include <getopt.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-u8 parse_algo(const char *s)
-{
-	if (!strcmp(s, "lz4"))
-		return OVBD_ZF_ALGO_LZ4;
-	if (!strcmp(s, "zstd"))
-		return OVBD_ZF_ALGO_ZSTD;
-	die(EXIT_USAGE, "--algo: expected lz4 or zstd, got '%s'", s);
-}
-
-u32 parse_block_size(const char *s)
-{
-	u64 v;
-
-	if (!parse_size(s, &v) || v < OVBD_ZF_BLOCK_MIN || v > OVBD_ZF_BLOCK_MAX ||
-	    (v & (v - 1)))
-		die(EXIT_USAGE, "--block-size: expected a power of two in 4096..65536, got '%s'", s);
-	return (u32)v;
-}
 
 static int decompress(char **args)
 {
@@ -97,7 +80,7 @@ int cmd_zfile(int argc, char **argv)
 		die(EXIT_BAD_INPUT, "%s: is a directory, expected a file to compress", argv[optind]);
 	output_open(&out_file, argv[optind + 1], OUTPUT_BLOB, argv + optind, 1, force);
 	out = out_file.fd;
-	n = zfile_write(in, (u64)st.st_size, out, tar ? TAR_PAYLOAD_OFFSET : 0, &o,
+	n = zfile_write(in, (u64)st.st_size, out, tar ? OVBD_TAR_PAYLOAD_OFFSET : 0, &o,
 			argv[optind + 1]);
 	if (tar)
 		tar_finish(out, n, argv[optind + 1]);

@@ -16,6 +16,7 @@
 #define OVBD_LSMT_H
 
 #include "error.h"
+#include "ondisk.h"
 
 #define OVBD_LSMT_HDR_SIZE	4096
 #define OVBD_LSMT_ENTRY_SIZE	16
@@ -26,12 +27,7 @@
 #define OVBD_LSMT_UUID_LEN	37
 #define OVBD_LSMT_TAG_LEN	256
 
-#define OVBD_LSMT_FLAG_HEADER	(1u << 0)
-#define OVBD_LSMT_FLAG_DATA	(1u << 1)
-#define OVBD_LSMT_FLAG_SEALED	(1u << 2)
-#define OVBD_LSMT_FLAG_GC	(1u << 3)
-#define OVBD_LSMT_FLAG_SPARSE	(1u << 4)
-#define OVBD_LSMT_FLAG_INFO	(1u << 5)
+/* The flag bits (OVBD_LSMT_FLAG_*) are in ondisk.h, with the layout. */
 
 struct ovbd_lsmt_hdr {
 	u32 struct_size;

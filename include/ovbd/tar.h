@@ -6,6 +6,28 @@
 #include "error.h"
 
 #define OVBD_TAR_BLOCK		512
+/*
+ * The wrapper ovbd writes, as upstream's overlaybd-commit --tar does: a PAX
+ * header and its record block, the payload's ustar header, the payload at
+ * OVBD_TAR_PAYLOAD_OFFSET, zeros to a whole block, then two zero blocks
+ * (the end-of-archive marker).
+ */
+#define OVBD_TAR_PAYLOAD_OFFSET	(3 * OVBD_TAR_BLOCK)
+#define OVBD_TAR_END_BLOCKS	2
+
+/* Bytes of zeros after a payload of payload_size bytes, to a whole block. */
+static inline u64 ovbd_tar_pad(u64 payload_size)
+{
+	return (OVBD_TAR_BLOCK - payload_size % OVBD_TAR_BLOCK) % OVBD_TAR_BLOCK;
+}
+
+/* The size of the blob that wraps a payload of payload_size bytes. */
+static inline u64 ovbd_tar_blob_size(u64 payload_size)
+{
+	return OVBD_TAR_PAYLOAD_OFFSET + payload_size + ovbd_tar_pad(payload_size) +
+	       OVBD_TAR_END_BLOCKS * OVBD_TAR_BLOCK;
+}
+
 /* How much of the blob start callers pass to ovbd_tar_find_payload(). */
 #define OVBD_TAR_SCAN_BYTES	16384
 

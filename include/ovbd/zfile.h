@@ -13,6 +13,7 @@
 #define OVBD_ZFILE_H
 
 #include "error.h"
+#include "ondisk.h"
 
 #define OVBD_ZF_HDR_SIZE	512
 #define OVBD_ZF_FIELDS_SIZE	96
@@ -20,12 +21,7 @@
 #define OVBD_ZF_BLOCK_MAX	65536u
 #define OVBD_ZF_CRC_SEED	100007u
 
-#define OVBD_ZF_FLAG_HEADER	(1ull << 0)
-#define OVBD_ZF_FLAG_DATA	(1ull << 1)
-#define OVBD_ZF_FLAG_SEALED	(1ull << 2)
-#define OVBD_ZF_FLAG_OVERWRITE	(1ull << 3)
-#define OVBD_ZF_FLAG_DIGEST	(1ull << 4)
-#define OVBD_ZF_FLAG_IDX_COMP	(1ull << 5)
+/* The flag bits (OVBD_ZF_FLAG_*) are in ondisk.h, with the layout. */
 
 enum ovbd_zf_algo {
 	OVBD_ZF_ALGO_LZO = 0,	/* never implemented upstream */

@@ -6,12 +6,19 @@ static const u8 lsmt_magic0[8] = { 'L', 'S', 'M', 'T', 0, 1, 2, 0 };
 static const u8 lsmt_magic1[16] = { 0x65, 0x7E, 0x63, 0xD2, 0x94, 0x44, 0x08, 0x4C,
 				    0xA2, 0xD2, 0xC8, 0xEC, 0x4F, 0xCF, 0xAE, 0x8A };
 
-enum {
-	LH_OFF_SIZE = 24, LH_OFF_FLAGS = 28, LH_OFF_INDEX_OFFSET = 32,
-	LH_OFF_INDEX_SIZE = 40, LH_OFF_VSIZE = 48, LH_OFF_UUID = 56,
-	LH_OFF_PARENT = 93, LH_OFF_VERSION = 132, LH_OFF_SUBVER = 133,
-	LH_OFF_TAG = 134, LH_FIELDS_END = LH_OFF_TAG + OVBD_LSMT_TAG_LEN,
-};
+/* Field offsets: the layout is struct ovbd_lsmt_ondisk (ondisk.h). */
+#define LH_OFF(field)		OVBD_ONDISK_OFF(ovbd_lsmt_ondisk, field)
+#define LH_OFF_SIZE		LH_OFF(struct_size)
+#define LH_OFF_FLAGS		LH_OFF(flags)
+#define LH_OFF_INDEX_OFFSET	LH_OFF(index_offset)
+#define LH_OFF_INDEX_SIZE	LH_OFF(index_size)
+#define LH_OFF_VSIZE		LH_OFF(virtual_size)
+#define LH_OFF_UUID		LH_OFF(uuid)
+#define LH_OFF_PARENT		LH_OFF(parent_uuid)
+#define LH_OFF_VERSION		LH_OFF(version)
+#define LH_OFF_SUBVER		LH_OFF(sub_version)
+#define LH_OFF_TAG		LH_OFF(user_tag)
+#define LH_FIELDS_END		LH_OFF(reserved)
 
 #define LSMT_DATA_START	(OVBD_LSMT_HDR_SIZE / 512)
 
@@ -49,6 +56,10 @@ int ovbd_lsmt_decode_hdr(const u8 *b, struct ovbd_lsmt_hdr *h,
 	if (h->struct_size < LH_OFF_TAG || h->struct_size > OVBD_LSMT_HDR_SIZE)
 		return ovbd_fail_val(e, EINVAL, "lsmt struct size", h->struct_size,
 				     "134..4096 (390)");
+	if (h->flags & ~OVBD_LSMT_FLAGS_KNOWN)
+		return ovbd_fail_val(e, EOPNOTSUPP, "lsmt flags: unknown bits",
+				     h->flags & ~OVBD_LSMT_FLAGS_KNOWN,
+				     "only bits 0..5 (header, data, sealed, gc, sparse, info)");
 	return 0;
 }
 

@@ -1,11 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Tar wrapper detection: ustar headers, PAX size records. Pure: no I/O. */
+#include <ovbd/ondisk.h>
 #include <ovbd/tar.h>
 
-enum {
-	TH_NAME = 0, TH_SIZE = 124, TH_SIZE_LEN = 12, TH_CHKSUM = 148,
-	TH_CHKSUM_LEN = 8, TH_TYPE = 156, TH_MAGIC = 257, TH_VERSION = 263,
-};
+/* Field offsets: the layout is struct ovbd_tar_ondisk (ondisk.h). */
+#define TH_OFF(field)	OVBD_ONDISK_OFF(ovbd_tar_ondisk, field)
+#define TH_LEN(field)	sizeof(((struct ovbd_tar_ondisk *)0)->field)
+#define TH_NAME		TH_OFF(name)
+#define TH_SIZE		TH_OFF(size)
+#define TH_SIZE_LEN	TH_LEN(size)
+#define TH_CHKSUM	TH_OFF(chksum)
+#define TH_CHKSUM_LEN	TH_LEN(chksum)
+#define TH_TYPE		TH_OFF(typeflag)
+#define TH_MAGIC	TH_OFF(magic)
+#define TH_VERSION	TH_OFF(version)
 
 /* Parse an octal (or base-256) numeric field; false when malformed. */
 static bool tar_number(const u8 *f, size_t len, u64 *out)

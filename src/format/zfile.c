@@ -6,13 +6,21 @@ static const u8 zf_magic0[8] = { 'Z', 'F', 'i', 'l', 'e', 0, 1, 0 };
 static const u8 zf_magic1[16] = { 0x74, 0x75, 0x6A, 0x69, 0x2E, 0x79, 0x79, 0x66,
 				  0x40, 0x41, 0x6C, 0x69, 0x62, 0x61, 0x62, 0x61 };
 
-enum {
-	ZF_OFF_SIZE = 24, ZF_OFF_DIGEST = 28, ZF_OFF_FLAGS = 32,
-	ZF_OFF_INDEX_OFFSET = 40, ZF_OFF_INDEX_SIZE = 48, ZF_OFF_ORIGINAL = 56,
-	ZF_OFF_INDEX_CRC = 64, ZF_OFF_BLOCK_SIZE = 72, ZF_OFF_ALGO = 76,
-	ZF_OFF_LEVEL = 77, ZF_OFF_USE_DICT = 78, ZF_OFF_DICT_SIZE = 84,
-	ZF_OFF_VERIFY = 88,
-};
+/* Field offsets: the layout is struct ovbd_zf_ondisk (ondisk.h). */
+#define ZF_OFF(field)		OVBD_ONDISK_OFF(ovbd_zf_ondisk, field)
+#define ZF_OFF_SIZE		ZF_OFF(struct_size)
+#define ZF_OFF_DIGEST		ZF_OFF(digest)
+#define ZF_OFF_FLAGS		ZF_OFF(flags)
+#define ZF_OFF_INDEX_OFFSET	ZF_OFF(index_offset)
+#define ZF_OFF_INDEX_SIZE	ZF_OFF(index_size)
+#define ZF_OFF_ORIGINAL		ZF_OFF(original_size)
+#define ZF_OFF_INDEX_CRC	ZF_OFF(index_crc)
+#define ZF_OFF_BLOCK_SIZE	ZF_OFF(block_size)
+#define ZF_OFF_ALGO		ZF_OFF(algo)
+#define ZF_OFF_LEVEL		ZF_OFF(level)
+#define ZF_OFF_USE_DICT		ZF_OFF(use_dict)
+#define ZF_OFF_DICT_SIZE	ZF_OFF(dict_size)
+#define ZF_OFF_VERIFY		ZF_OFF(verify)
 
 bool ovbd_zfile_magic(const u8 *buf, size_t len)
 {
@@ -57,6 +65,10 @@ int ovbd_zfile_decode_hdr(const u8 *b, struct ovbd_zfile_hdr *h,
 	if ((h->flags & OVBD_ZF_FLAG_DIGEST) && zf_digest(b) != h->digest)
 		return ovbd_fail_val(e, EBADMSG, "zfile header digest",
 				     h->digest, "the CRC32C of the 512-byte struct");
+	if (h->flags & ~OVBD_ZF_FLAGS_KNOWN)
+		return ovbd_fail_val(e, EOPNOTSUPP, "zfile flags: unknown bits",
+				     h->flags & ~OVBD_ZF_FLAGS_KNOWN,
+				     "only bits 0..5 (header, data, sealed, overwrite, digest, index compressed)");
 	return 0;
 }
 

@@ -19,8 +19,7 @@ struct zfile_opts {
 u64 zfile_write(int in_fd, u64 in_size, int out_fd, u64 out_off,
 		const struct zfile_opts *o, const char *out_name);
 
-/* Tar wrapper: the payload goes at TAR_PAYLOAD_OFFSET, then tar_finish(). */
-#define TAR_PAYLOAD_OFFSET	1536
+/* Tar wrapper (ovbd/tar.h): the payload goes at OVBD_TAR_PAYLOAD_OFFSET, then tar_finish(). */
 void tar_finish(int fd, u64 payload_size, const char *out_name);
 
 struct commit_opts {

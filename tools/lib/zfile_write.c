@@ -31,6 +31,7 @@ u64 zfile_write(int in_fd, u64 in_size, int out_fd, u64 out_off,
 	struct ovbd_zfile_hdr h = { 0 };
 	u8 hdr[OVBD_ZF_HDR_SIZE];
 	u64 pos = OVBD_ZF_HDR_SIZE;
+	char why[600];
 
 	index = xmalloc(4 * nblocks);
 	for (i = 0; i < nblocks; i++) {
@@ -38,7 +39,8 @@ u64 zfile_write(int in_fd, u64 in_size, int out_fd, u64 out_off,
 		u32 n = left < o->block_size ? (u32)left : o->block_size;
 		u32 c;
 
-		pread_full(in_fd, src, n, i * o->block_size, "input");
+		if (pread_all(in_fd, src, n, i * o->block_size, "input", why, sizeof(why)))
+			die(EXIT_BAD_INPUT, "%s", why);
 		c = compress_block(o, src, n, dst, bound - 4, out_name);
 		if (o->verify) {
 			ovbd_put_le32(dst + c, ovbd_crc32c(OVBD_ZF_CRC_SEED, dst, c));

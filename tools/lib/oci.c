@@ -2,6 +2,7 @@
 /* ovbd: OCI image layouts, written with json-c and hashed with libcrypto. */
 #include "oci.h"
 #include "jsonfile.h"
+#include "util.h"
 #include <archive.h>
 #include <dirent.h>
 #include <errno.h>
@@ -16,12 +17,6 @@
 
 #define COPY_CHUNK	(1u << 20)
 #define INDEX_MAX	(4u << 20)	/* bytes of index.json we read */
-
-static int fail(char *why, size_t len, const char *fmt, const char *a, const char *b)
-{
-	snprintf(why, len, fmt, a, b ? b : "");
-	return -1;
-}
 
 static int mkdir_p(const char *path)
 {
@@ -69,13 +64,13 @@ static int write_atomic(const char *dir, const char *name, const void *buf, size
 	snprintf(dst, sizeof(dst), "%s/%s", dir, name);
 	fd = mkstemp(tmp);
 	if (fd < 0)
-		return fail(why, len, "%s: %s", dst, strerror(errno));
+		return failf(why, len, "%s: %s", dst, strerror(errno));
 	if (write(fd, buf, n) != (ssize_t)n || fsync(fd) || close(fd) ||
 	    chmod(tmp, 0644) || rename(tmp, dst)) {
 		int e = errno;
 
 		unlink(tmp);
-		return fail(why, len, "%s: %s", dst, strerror(e));
+		return failf(why, len, "%s: %s", dst, strerror(e));
 	}
 	return 0;
 }
@@ -90,19 +85,19 @@ int oci_layout_open(struct oci_layout *l, const char *dir, char *why, size_t len
 	snprintf(path, sizeof(path), "%s/oci-layout", dir);
 	if (stat(path, &st)) {
 		if (!dir_empty(dir))
-			return fail(why, len, "%s: not an OCI image layout (no oci-layout file) and not empty%s",
-				    dir, NULL);
+			return failf(why, len, "%s: not an OCI image layout (no oci-layout file) and not empty",
+				     dir);
 		snprintf(path, sizeof(path), "%s/blobs/sha256", dir);
 		if (mkdir_p(path))
-			return fail(why, len, "%s: %s", path, strerror(errno));
+			return failf(why, len, "%s: %s", path, strerror(errno));
 		if (write_atomic(dir, "oci-layout", layout, sizeof(layout) - 1, why, len))
 			return -1;
 	}
 	snprintf(path, sizeof(path), "%s/blobs/sha256", dir);
 	if (mkdir_p(path))
-		return fail(why, len, "%s: %s", path, strerror(errno));
+		return failf(why, len, "%s: %s", path, strerror(errno));
 	l->dir = strdup(dir);
-	return l->dir ? 0 : fail(why, len, "%s: out of memory%s", dir, NULL);
+	return l->dir ? 0 : failf(why, len, "%s: out of memory", dir);
 }
 
 void oci_layout_close(struct oci_layout *l)
@@ -137,7 +132,7 @@ static int commit_blob(struct oci_layout *l, const char *tmp, const char *digest
 		int e = errno;
 
 		unlink(tmp);
-		return fail(why, len, "%s: %s", dst, strerror(e));
+		return failf(why, len, "%s: %s", dst, strerror(e));
 	}
 	return 0;
 }
@@ -157,12 +152,12 @@ static ssize_t source_read(struct source *src, void *buf, size_t n, char *why, s
 	if (!src->a) {
 		r = read(src->fd, buf, n);
 		if (r < 0)
-			fail(why, len, "%s: %s", src->path, strerror(errno));
+			failf(why, len, "%s: %s", src->path, strerror(errno));
 		return r;
 	}
 	r = archive_read_data(src->a, buf, n);
 	if (r < 0)
-		fail(why, len, "%s: a corrupt compressed stream: %s", src->path,
+		failf(why, len, "%s: a corrupt compressed stream: %s", src->path,
 		     archive_error_string(src->a) ? archive_error_string(src->a) : "?");
 	return r;
 }
@@ -184,13 +179,13 @@ static int store_stream(struct oci_layout *l, struct source *src, const char *wa
 	*size = 0;
 	tmp[0] = 0;
 	if (!ctx || !buf) {
-		fail(why, len, "%s: out of memory%s", src->path, NULL);
+		failf(why, len, "%s: out of memory", src->path);
 		goto out;
 	}
 	snprintf(tmp, sizeof(tmp), "%s/blobs/sha256/.in-progress.XXXXXX", l->dir);
 	out = mkstemp(tmp);
 	if (out < 0) {
-		fail(why, len, "%s: %s", tmp, strerror(errno));
+		failf(why, len, "%s: %s", tmp, strerror(errno));
 		tmp[0] = 0;
 		goto out;
 	}
@@ -198,7 +193,7 @@ static int store_stream(struct oci_layout *l, struct source *src, const char *wa
 	while ((n = source_read(src, buf, COPY_CHUNK, why, len)) > 0) {
 		EVP_DigestUpdate(ctx, buf, (size_t)n);
 		if (write(out, buf, (size_t)n) != n) {
-			fail(why, len, "%s: %s", tmp, strerror(errno));
+			failf(why, len, "%s: %s", tmp, strerror(errno));
 			goto out;
 		}
 		*size += (uint64_t)n;
@@ -207,7 +202,7 @@ static int store_stream(struct oci_layout *l, struct source *src, const char *wa
 		goto out;
 	if (fsync(out) || close(out)) {
 		out = -1;
-		fail(why, len, "%s: %s", tmp, strerror(errno));
+		failf(why, len, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	out = -1;
@@ -237,7 +232,7 @@ int oci_put_file(struct oci_layout *l, const char *path, char *digest, uint64_t 
 
 	*size = 0;
 	if (src.fd < 0)
-		return fail(why, len, "%s: %s", path, strerror(errno));
+		return failf(why, len, "%s: %s", path, strerror(errno));
 	ret = store_stream(l, &src, NULL, digest, size, why, len);
 	close(src.fd);
 	return ret;
@@ -250,7 +245,7 @@ int oci_put_bytes(struct oci_layout *l, const void *buf, size_t n, char *digest,
 	char dir[4096];
 
 	if (!ctx)
-		return fail(why, len, "%s: out of memory%s", l->dir, NULL);
+		return failf(why, len, "%s: out of memory", l->dir);
 	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
 	EVP_DigestUpdate(ctx, buf, n);
 	oci_sha256_final(ctx, digest);
@@ -314,7 +309,7 @@ int oci_untag(struct oci_layout *l, const char *tag, char *why, size_t len)
 	if (drop_tag(l, tag, &found, &index, why, len))
 		return -1;
 	ret = found ? write_index(l, index, why, len) :
-		      fail(why, len, "%s: no image tagged '%s'", l->dir, tag);
+		      failf(why, len, "%s: no image tagged '%s'", l->dir, tag);
 	json_object_put(index);
 	return ret;
 }
@@ -374,7 +369,7 @@ struct json_object *oci_read_json_blob(const char *dir, const char *digest, char
 	size_t n;
 
 	if (!oci_digest_ok(digest)) {
-		fail(why, len, "digest '%.80s': expected sha256: and 64 hex digits%s", digest ? digest : "", NULL);
+		failf(why, len, "digest '%.80s': expected sha256: and 64 hex digits", digest ? digest : "");
 		return NULL;
 	}
 	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, digest + 7);
@@ -387,10 +382,10 @@ struct json_object *oci_read_json_blob(const char *dir, const char *digest, char
 	oci_sha256_final(ctx, got);
 	EVP_MD_CTX_free(ctx);
 	if (strcmp(got, digest))
-		fail(why, len, "%s: its bytes hash to %s, not to its name", path, got);
+		failf(why, len, "%s: its bytes hash to %s, not to its name", path, got);
 	else if (!(o = json_tokener_parse(buf)) ||
 		 !json_object_is_type(o, json_type_object)) {
-		fail(why, len, "%s: not a JSON object%s", path, NULL);
+		failf(why, len, "%s: not a JSON object", path);
 		json_object_put(o);
 		o = NULL;
 	}
@@ -424,7 +419,7 @@ static const char *pick_manifest(struct json_object *manifests, const char *tag,
 		const char *d = oci_platform_digest(manifests);
 
 		if (!d)
-			fail(why, len, "the image index has no linux/amd64 manifest%s%s", "", NULL);
+			failf(why, len, "the image index has no linux/amd64 manifest");
 		return d;
 	}
 	for (i = 0; i < n; i++) {
@@ -438,7 +433,7 @@ static const char *pick_manifest(struct json_object *manifests, const char *tag,
 		only = n == 1 ? oci_jstr(e, "digest") : NULL;
 	}
 	if (tag || !only)
-		fail(why, len, "no image tagged '%s' in index.json%s", tag ? tag : "latest", NULL);
+		failf(why, len, "no image tagged '%s' in index.json", tag ? tag : "latest");
 	return tag ? NULL : only;
 }
 
@@ -457,7 +452,7 @@ int oci_load_manifest(const char *dir, const char *tag, struct oci_manifest *mf,
 		return -1;
 	if (!json_object_object_get_ex(index, "manifests", &list) ||
 	    !json_object_is_type(list, json_type_array)) {
-		fail(why, len, "%s: not an OCI image index: no \"manifests\" array%s", path, NULL);
+		failf(why, len, "%s: not an OCI image index: no \"manifests\" array", path);
 		goto bad;
 	}
 	digest = pick_manifest(list, tag, false, why, len);
@@ -479,7 +474,7 @@ int oci_load_manifest(const char *dir, const char *tag, struct oci_manifest *mf,
 				  (!mt && json_object_object_get_ex(man, "manifests", &list)))) {
 			if (!json_object_object_get_ex(man, "manifests", &list) ||
 			    !json_object_is_type(list, json_type_array)) {
-				fail(why, len, "%s: an image index without manifests%s", digest, NULL);
+				failf(why, len, "%s: an image index without manifests", digest);
 				goto bad;
 			}
 			digest = pick_manifest(list, NULL, true, why, len);
@@ -491,7 +486,7 @@ int oci_load_manifest(const char *dir, const char *tag, struct oci_manifest *mf,
 		goto bad;
 	if (!json_object_object_get_ex(man, "layers", &mf->layers) ||
 	    !json_object_is_type(mf->layers, json_type_array) || !json_object_array_length(mf->layers)) {
-		fail(why, len, "manifest %s: no layers%s", mf->digest, NULL);
+		failf(why, len, "manifest %s: no layers", mf->digest);
 		goto bad;
 	}
 	json_object_put(index);
@@ -519,7 +514,7 @@ int oci_resolve(const char *dir, const char *tag, struct oci_image *img, char *w
 	img->blobs = calloc(img->n, sizeof(*img->blobs));
 	img->sizes = calloc(img->n, sizeof(*img->sizes));
 	if (!img->blobs || !img->sizes) {
-		fail(why, len, "%s: out of memory%s", dir, NULL);
+		failf(why, len, "%s: out of memory", dir);
 		goto out;
 	}
 	for (i = 0; i < img->n; i++) {
@@ -533,7 +528,7 @@ int oci_resolve(const char *dir, const char *tag, struct oci_image *img, char *w
 			goto out;
 		}
 		if (!oci_digest_ok(ld)) {
-			fail(why, len, "layer digest '%.80s': expected sha256: and 64 hex digits%s", ld ? ld : "", NULL);
+			failf(why, len, "layer digest '%.80s': expected sha256: and 64 hex digits", ld ? ld : "");
 			goto out;
 		}
 		img->blobs[i] = malloc(strlen(dir) + 100);
@@ -601,7 +596,7 @@ int oci_layer_args(char **args, unsigned int n, struct oci_image *img, char ***p
 		return 0;
 	dir = oci_split_ref(args[0], &tag);
 	if (!dir)
-		return fail(why, len, "%s: out of memory%s", args[0], NULL);
+		return failf(why, len, "%s: out of memory", args[0]);
 	ret = oci_resolve(dir, tag, img, why, len);
 	if (ret) {
 		char msg[600];
@@ -672,7 +667,7 @@ int oci_gc(struct oci_layout *l, unsigned int *removed, uint64_t *freed, unsigne
 	d = opendir(path);
 	if (!d) {
 		json_object_put(keep);
-		return fail(why, len, "%s: %s", path, strerror(errno));
+		return failf(why, len, "%s: %s", path, strerror(errno));
 	}
 	while ((e = readdir(d))) {
 		struct stat st;
@@ -707,13 +702,13 @@ int oci_put_decompressed(struct oci_layout *l, const char *path, const char *wan
 
 	*size = 0;
 	if (!src.a)
-		return fail(why, len, "%s: out of memory%s", path, NULL);
+		return failf(why, len, "%s: out of memory", path);
 	/* the raw format: the stream's bytes, whatever compression libarchive finds */
 	archive_read_support_filter_all(src.a);
 	archive_read_support_format_raw(src.a);
 	if (archive_read_open_filename(src.a, path, COPY_CHUNK) != ARCHIVE_OK ||
 	    archive_read_next_header(src.a, &entry) != ARCHIVE_OK)
-		fail(why, len, "%s: %s", path, archive_error_string(src.a) ?
+		failf(why, len, "%s: %s", path, archive_error_string(src.a) ?
 		     archive_error_string(src.a) : "unreadable");
 	else
 		ret = store_stream(l, &src, want_digest, got, size, why, len);
@@ -750,7 +745,7 @@ int oci_write_image(struct oci_layout *lay, const char *tag, const struct oci_bu
 	/* the config: an OverlayBD layer is an uncompressed tar, its diff_id its digest */
 	if (base_config) {
 		if (json_object_deep_copy(base_config, &config, NULL))
-			return fail(why, len, "config: out of memory%s%s", "", NULL);
+			return failf(why, len, "config: out of memory");
 	} else {
 		config = json_object_new_object();
 		json_object_object_add(config, "created", json_object_new_string(created));

@@ -110,6 +110,7 @@ u64 lsmt_commit(int raw_fd, u64 raw_size, struct stack *lower, const struct byte
 	size_t k;
 	struct ovbd_lsmt_hdr h = { 0 };
 	u8 *raw = xmalloc(CHUNK_SECTORS << 9), *low = xmalloc(CHUNK_SECTORS << 9);
+	char why[1024];
 	u8 *block, entry[OVBD_LSMT_ENTRY_SIZE];
 	u64 index_off, index_size, pos;
 
@@ -127,11 +128,13 @@ u64 lsmt_commit(int raw_fd, u64 raw_size, struct stack *lower, const struct byte
 			u64 bytes = (s << 9) + (n << 9) > raw_size ? raw_size - (s << 9) : n << 9;
 
 			memset(raw, 0, n << 9);
-			pread_full(raw_fd, raw, bytes, s << 9, "RAW");
 			memset(low, 0, n << 9);
-			if (s < lower_sectors)
-				stack_read(lower, s << 9, low,
-					   (size_t)((lower_sectors - s < n ? lower_sectors - s : n) << 9));
+			if (pread_all(raw_fd, raw, bytes, s << 9, "RAW", why, sizeof(why)) ||
+			    (s < lower_sectors &&
+			     stack_read(lower, s << 9, low,
+					(size_t)((lower_sectors - s < n ? lower_sectors - s : n) << 9),
+					why, sizeof(why))))
+				die(EXIT_BAD_INPUT, "%s", why);
 			/* a block that differs anywhere is stored whole: sector-sized
 			 * holes inside file data would split extents, and reads with them */
 			for (i = 0; i < n; i += BLOCK_SECTORS) {
@@ -202,12 +205,14 @@ u64 lsmt_commit(int raw_fd, u64 raw_size, struct stack *lower, const struct byte
 static void copy_into(int in, u64 len, int out, u64 out_off, const char *out_name)
 {
 	u8 *buf = xmalloc(1u << 20);
+	char why[600];
 	u64 off;
 
 	for (off = 0; off < len; off += 1u << 20) {
 		size_t n = len - off < (1u << 20) ? (size_t)(len - off) : (1u << 20);
 
-		pread_full(in, buf, n, off, "temporary layer");
+		if (pread_all(in, buf, n, off, "temporary layer", why, sizeof(why)))
+			die(EXIT_BAD_INPUT, "%s", why);
 		pwrite_full(out, buf, n, out_off + off, out_name);
 	}
 	free(buf);
@@ -230,13 +235,12 @@ u64 layer_write(int raw_fd, u64 raw_size, struct stack *lower, const struct byte
 	unlink(tmpl);
 	n = lsmt_commit(raw_fd, raw_size, lower, r, nr, tmp, co, tmpl);
 	if (zo)
-		n = zfile_write(tmp, n, out_fd, tar ? TAR_PAYLOAD_OFFSET : 0, zo, out_name);
+		n = zfile_write(tmp, n, out_fd, tar ? OVBD_TAR_PAYLOAD_OFFSET : 0, zo, out_name);
 	else
-		copy_into(tmp, n, out_fd, TAR_PAYLOAD_OFFSET, out_name);
+		copy_into(tmp, n, out_fd, OVBD_TAR_PAYLOAD_OFFSET, out_name);
 	if (tar) {
 		tar_finish(out_fd, n, out_name);
-		n += TAR_PAYLOAD_OFFSET + (OVBD_TAR_BLOCK - n % OVBD_TAR_BLOCK) % OVBD_TAR_BLOCK +
-		     2 * OVBD_TAR_BLOCK;
+		n = ovbd_tar_blob_size(n);
 	}
 	close(tmp);
 	return n;

@@ -40,6 +40,8 @@ int loop_attach(const char *path, bool direct_io, char *dev, size_t devlen, int 
 	int ctl, file, lfd = -1, tries, n, e = 0;
 
 	*fd = -1;
+	if (ovbd_step("loop attach", path, why, len))
+		return -1;
 	file = open(path, O_RDONLY | O_CLOEXEC);
 	if (file < 0)
 		return failf(why, len, "%s: %s", path, strerror(errno));
@@ -91,6 +93,7 @@ int loop_attach(const char *path, bool direct_io, char *dev, size_t devlen, int 
 	if (lfd < 0)
 		return failf(why, len, "%s: no loop device: %s", path, strerror(e ? e : EBUSY));
 	*fd = lfd;
+	ovbd_step_done();
 	return 0;
 }
 
@@ -200,10 +203,18 @@ int dm_create(const char *name, const char *uuid, const struct dm_line *lines, u
 
 	if (!t)
 		return dm_fail(why, len, "create", name);
+	/* one libdevmapper transaction: create, load, resume; it removes what a failed load made */
+	if (ovbd_step("dm create", name, why, len)) {
+		dm_task_destroy(t);
+		return -1;
+	}
 	ok = dm_task_set_uuid(t, uuid) && dm_task_set_ro(t) && !add_lines(t, lines, n) &&
 	     run_synced(t, flags);
 	dm_task_destroy(t);
-	return ok ? 0 : dm_fail(why, len, "create", name);
+	if (!ok)
+		return dm_fail(why, len, "create", name);
+	ovbd_step_done();
+	return 0;
 }
 
 static int simple(int type, const char *name, uint16_t flags, bool cookie)
@@ -227,23 +238,45 @@ int dm_reload(const char *name, const struct dm_line *lines, unsigned int n, cha
 
 	if (!t)
 		return dm_fail(why, len, "reload", name);
+	if (ovbd_step("table load", name, why, len)) {
+		dm_task_destroy(t);
+		return -1;
+	}
 	ok = dm_task_set_ro(t) && !add_lines(t, lines, n) && dm_task_run(t);
 	dm_task_destroy(t);
 	if (!ok)
 		return dm_fail(why, len, "reload", name);
-	if (!simple(DM_DEVICE_SUSPEND, name, 0, false)) {
-		dm_fail(why, len, "suspend", name);
+	ovbd_step_done();
+	/* a failed suspend keeps the live table: the loaded one is cleared */
+	if (ovbd_step("suspend", name, why, len) ||
+	    (!simple(DM_DEVICE_SUSPEND, name, 0, false) && dm_fail(why, len, "suspend", name))) {
 		simple(DM_DEVICE_CLEAR, name, 0, false);
 		return -1;
 	}
-	if (!simple(DM_DEVICE_RESUME, name, 0, true))
-		return dm_fail(why, len, "resume", name);
+	ovbd_step_done();
+	/*
+	 * A failed resume leaves the device suspended with the new table
+	 * still inactive: clear that and resume the live one, so that the
+	 * device reads as before and I/O never stays queued behind a failure.
+	 */
+	if (ovbd_step("resume", name, why, len) ||
+	    (!simple(DM_DEVICE_RESUME, name, 0, true) && dm_fail(why, len, "resume", name))) {
+		simple(DM_DEVICE_CLEAR, name, 0, false);
+		simple(DM_DEVICE_RESUME, name, 0, true);
+		return -1;
+	}
+	ovbd_step_done();
 	return 0;
 }
 
 int dm_remove(const char *name, char *why, size_t len)
 {
-	return simple(DM_DEVICE_REMOVE, name, 0, true) ? 0 : dm_fail(why, len, "remove", name);
+	if (ovbd_step("dm remove", name, why, len))
+		return -1;
+	if (!simple(DM_DEVICE_REMOVE, name, 0, true))
+		return dm_fail(why, len, "remove", name);
+	ovbd_step_done();
+	return 0;
 }
 
 /* An INFO task for name; NULL (and *exists false) when there is no such device. */

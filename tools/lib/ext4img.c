@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include "ext4img.h"
+#include "run.h"
 #include "util.h"
 #include <archive.h>
 #include <archive_entry.h>
@@ -18,7 +19,6 @@
 #include <ext2fs/ext2fs.h>
 #include <fcntl.h>
 #include <search.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,14 +125,12 @@ static int ext_fail(struct ext4img *m, errcode_t e, const char *fmt, ...)
 
 int ext4img_mkfs(const char *path, uint64_t size, time_t now, char *why, size_t len)
 {
-	char kib[32], fake[32], ext[256], log[4200], msg[300] = "";
+	char kib[32], fake[32], ext[256], msg[300] = "";
 	char *env[] = { "MKE2FS_CONFIG=/dev/null", fake, "PATH=/usr/sbin:/sbin:/usr/bin:/bin", NULL };
 	char *argv[] = { "mke2fs", "-q", "-F", "-b", "4096", "-I", "256", "-i", "16384", "-m", "0",
 			 "-O", EXT4IMG_FEATURES, "-U", EXT4IMG_UUID, "-E", ext, "-L", "", (char *)path,
 			 kib, NULL };
-	int fd, st, devnull, logfd;
-	posix_spawn_file_actions_t fa;
-	pid_t pid;
+	int fd, st;
 
 	if (size < EXT4IMG_MIN_SIZE || size > EXT4IMG_MAX_SIZE)
 		return failf(why, len, "file system size %llu: expected 64 MiB to 4 TiB",
@@ -150,33 +148,16 @@ int ext4img_mkfs(const char *path, uint64_t size, time_t now, char *why, size_t 
 	snprintf(fake, sizeof(fake), "E2FSPROGS_FAKE_TIME=%lld", (long long)(now ? now : 1));
 	snprintf(ext, sizeof(ext), "hash_seed=%s,lazy_itable_init=1,lazy_journal_init=1,"
 		 "root_owner=0:0,nodiscard", EXT4IMG_HASH_SEED);
-	/* its messages (warnings about usage types it has no profile for) go to a log */
-	snprintf(log, sizeof(log), "%s.mke2fs-log", path);
-	logfd = open(log, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	posix_spawn_file_actions_init(&fa);
-	if (devnull >= 0)
-		posix_spawn_file_actions_adddup2(&fa, devnull, STDOUT_FILENO);
-	if (logfd >= 0)
-		posix_spawn_file_actions_adddup2(&fa, logfd, STDERR_FILENO);
-	st = posix_spawnp(&pid, "mke2fs", &fa, NULL, argv, env);
-	posix_spawn_file_actions_destroy(&fa);
-	if (devnull >= 0)
-		close(devnull);
-	if (!st && (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))) {
-		ssize_t n = logfd >= 0 ? pread(logfd, msg, sizeof(msg) - 1, 0) : 0;
+	/* its messages (warnings about usage types it has no profile for) only on failure */
+	st = run_cmd_env(argv, env, msg, sizeof(msg));
+	if (st) {
 		char *nl;
 
-		msg[n > 0 ? n : 0] = 0;
 		while ((nl = strchr(msg, '\n')))
 			*nl = ' ';
-		st = -1;
-	} else if (st) {
-		snprintf(msg, sizeof(msg), "%s (install e2fsprogs)", strerror(st));
+		if (st == 127)
+			snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), " (install e2fsprogs)");
 	}
-	if (logfd >= 0)
-		close(logfd);
-	unlink(log);
 	return st ? failf(why, len, "mke2fs %s: %s", path, msg[0] ? msg : "failed") : 0;
 }
 

@@ -14,7 +14,7 @@ void tar_finish(int fd, u64 payload_size, const char *out_name)
 {
 	u8 block[OVBD_TAR_BLOCK] = { 0 }, zeros[3 * OVBD_TAR_BLOCK] = { 0 };
 	char rec[64];
-	u64 pad = (OVBD_TAR_BLOCK - payload_size % OVBD_TAR_BLOCK) % OVBD_TAR_BLOCK;
+	u64 pad = ovbd_tar_pad(payload_size);
 	int len, total = 0;
 
 	/* "<len> size=<n>\n" where <len> counts its own digits */
@@ -31,6 +31,6 @@ void tar_finish(int fd, u64 payload_size, const char *out_name)
 	pwrite_full(fd, block, sizeof(block), OVBD_TAR_BLOCK, out_name);
 	ovbd_tar_encode_header(block, "overlaybd.commit", 0, '0');
 	pwrite_full(fd, block, sizeof(block), 2 * OVBD_TAR_BLOCK, out_name);
-	pwrite_full(fd, zeros, pad + 2 * OVBD_TAR_BLOCK, TAR_PAYLOAD_OFFSET + payload_size,
-		    out_name);
+	pwrite_full(fd, zeros, pad + OVBD_TAR_END_BLOCKS * OVBD_TAR_BLOCK,
+		    OVBD_TAR_PAYLOAD_OFFSET + payload_size, out_name);
 }

@@ -11,7 +11,7 @@
  * read-only by the kernel's nbd client (nbd-client over a unix socket).
  * The zfile and lsmt devices stack on the nbd devices as on loop devices.
  *
- * A supervisor (this program, forked and detached; no systemd unit, so that
+ * A supervisor (the opening process, forked and detached; no systemd unit, so that
  * it also works in an initramfs and needs no installed unit files) pulls the
  * image into the store in a child process, which checks every blob's sha256
  * and only then renames it into place, retrying with backoff when the
@@ -26,10 +26,13 @@
  * pid, and per layer its digest, nbd device, nbdkit pid and state.
  */
 #define _GNU_SOURCE
-#include "commands.h"
+#include "lazy.h"
 #include "devices.h"
+#include "dmstack.h"
 #include "oci.h"
+#include "pull.h"
 #include "registry.h"
+#include "run.h"
 #include "util.h"
 #include <dirent.h>
 #include <errno.h>
@@ -45,7 +48,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RUN_DIR		"/run/ovbd"
+#define RUN_DIR		OVBD_RUN_DIR
 #define NBD_MAX		128
 #define LAZY_CACHE_BLOCK "512K"	/* nbdkit's cache filter: the unit of each registry request */
 
@@ -151,67 +154,6 @@ static bool lazy_load(struct lazy *z, const char *name)
 	return true;
 }
 
-/*
- * Start argv with stdout and stderr to /dev/null, in environment envp (NULL:
- * this process's); its pid, or -1. envp is made before the fork: the child
- * only calls what is safe after a fork in a process that may have threads.
- */
-static pid_t spawn_quiet_env(char *const argv[], char *const envp[])
-{
-	pid_t pid = fork();
-
-	if (!pid) {
-		int fd = open("/dev/null", O_RDWR);
-
-		dup2(fd, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execvpe(argv[0], argv, envp ? envp : environ);
-		_exit(127);
-	}
-	return pid;
-}
-
-static pid_t spawn_quiet(char *const argv[])
-{
-	return spawn_quiet_env(argv, NULL);
-}
-
-/* This process's environment with TMPDIR=dir instead of its own; free() it. */
-static char **env_with_tmpdir(const char *dir, char *var, size_t len)
-{
-	size_t n = 0, k = 0;
-	char **env;
-
-	while (environ[n])
-		n++;
-	env = calloc(n + 2, sizeof(*env));
-	if (!env)
-		return NULL;
-	snprintf(var, len, "TMPDIR=%s", dir);
-	env[k++] = var;
-	for (size_t i = 0; i < n; i++)
-		if (strncmp(environ[i], "TMPDIR=", 7))
-			env[k++] = environ[i];
-	return env;
-}
-
-/* Wait for a spawn_quiet() child; its exit status (128 + signal if killed). */
-static int wait_quiet(pid_t pid)
-{
-	int st;
-
-	if (pid < 0 || waitpid(pid, &st, 0) < 0)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-/* Run argv, wait, return its exit status (stdout and stderr to /dev/null). */
-static int run_quiet(char *const argv[])
-{
-	return wait_quiet(spawn_quiet(argv));
-}
-
 static pid_t read_pid(const char *path)
 {
 	FILE *f = fopen(path, "r");
@@ -288,15 +230,66 @@ static int next_free_nbd(unsigned int *k)
 	return -1;
 }
 
-/* Start nbd-client connecting /dev/nbd<idx> to r's nbdkit; serve_remotes() reaps it. */
-static void connect_nbd(struct remote_start *r, unsigned int idx, const char *nbd_tmo)
+/*
+ * Start nbd-client connecting /dev/nbd<idx> to r's nbdkit (a step: see
+ * ovbd_step()); serve_remotes() reaps it. -1 with why set when refused.
+ */
+static int connect_nbd(struct remote_start *r, unsigned int idx, const char *nbd_tmo, char *why,
+		       size_t len)
 {
 	char *argv[] = { "nbd-client", "-unix", r->sock, r->dev, "-readonly", "-timeout",
 			 (char *)nbd_tmo, "-block-size", "512", NULL };
 
 	r->idx = idx;
+	r->pid = -1;
 	snprintf(r->dev, sizeof(r->dev), "/dev/nbd%u", idx);
-	r->pid = spawn_quiet(argv);
+	if (ovbd_step("nbd connect", r->dev, why, len))
+		return -1;
+	r->pid = run_spawn(argv, NULL);
+	return 0;
+}
+
+/* The nbdkit command line of layer i, in r (which keeps the strings it points at). */
+static void nbdkit_argv(struct remote_start *r, const struct lazy *z, unsigned int i,
+			const struct reg_client *c, const char *self, const char *tmo)
+{
+	unsigned int a = 0;
+
+	layer_path(r->sock, sizeof(r->sock), z->name, i, "sock");
+	layer_path(r->pidf, sizeof(r->pidf), z->name, i, "nbdkit");
+	snprintf(r->url, sizeof(r->url), "url=%s/v2/%s/blobs/%s", c->base, c->ref.repo,
+		 z->l[i].digest);
+	snprintf(r->hdr, sizeof(r->hdr), "header-script=exec '%s' registry-auth %s%s %s", self,
+		 !strncmp(c->base, "http://", 7) ? "--plain-http " : "", z->ref, z->l[i].digest);
+	/*
+	 * The cache filter turns each miss into one 512 KiB Range request and
+	 * serves what the probe, the ctrs and the file system read again
+	 * from its file (an unlinked temporary file in the store's
+	 * directory, gone with nbdkit). The curl plugin serialises its
+	 * requests, so the readahead filter's prefetches would wait in line
+	 * with the reads: side by side in bench/analysis.md, the first read
+	 * took 2.7 s through readahead and 1.3 s through the cache; 512 KiB
+	 * pieces fetch 30% fewer bytes than 1 MiB ones before the first read
+	 * and read the tree as fast (256 KiB ones read it slower).
+	 */
+	r->kit[a++] = "nbdkit";
+	r->kit[a++] = "--unix";
+	r->kit[a++] = r->sock;
+	r->kit[a++] = "--pidfile";
+	r->kit[a++] = r->pidf;
+	r->kit[a++] = "--readonly";
+	r->kit[a++] = "--filter=cache";
+	r->kit[a++] = "curl";
+	r->kit[a++] = r->url;
+	r->kit[a++] = (char *)tmo;
+	r->kit[a++] = "cache-on-read=true";
+	r->kit[a++] = "cache-min-block-size=" LAZY_CACHE_BLOCK;
+	/* no Authorization header (and no helper run per renewal) where the registry asked for none */
+	if (c->bearer || c->basic) {
+		r->kit[a++] = r->hdr;
+		r->kit[a++] = "header-script-renew=240";
+	}
+	r->kit[a] = NULL;
 }
 
 /*
@@ -318,10 +311,8 @@ static int serve_remotes(struct lazy *z, const struct reg_client *c, char *why, 
 	ssize_t sn;
 
 	rs = calloc(z->n, sizeof(*rs));
-	if (!rs) {
-		snprintf(why, len, "out of memory");
-		return -1;
-	}
+	if (!rs)
+		return failf(why, len, "out of memory");
 	why[0] = 0;
 	sn = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	self[sn > 0 ? sn : 0] = 0;
@@ -336,62 +327,29 @@ static int serve_remotes(struct lazy *z, const struct reg_client *c, char *why, 
 	snprintf(nbd_tmo, sizeof(nbd_tmo), "%ld", secs + 10);
 	mkdir(RUN_DIR, 0700);
 	/* nbdkit's cache filter keeps its temporary file in the store's directory */
-	kit_env = env_with_tmpdir(z->store, tmpdir, sizeof(tmpdir));
+	snprintf(tmpdir, sizeof(tmpdir), "TMPDIR=%s", z->store);
+	kit_env = run_env_with(tmpdir);
 	if (!kit_env) {
 		free(rs);
-		snprintf(why, len, "out of memory");
-		return -1;
+		return failf(why, len, "out of memory");
 	}
 	for (i = 0; i < z->n; i++) {
 		struct remote_start *r = &rs[i];
-		unsigned int a = 0;
 
 		r->pid = -1;
-		if (z->l[i].state != L_REMOTE)
+		if (z->l[i].state != L_REMOTE || why[0])
 			continue;
-		layer_path(r->sock, sizeof(r->sock), z->name, i, "sock");
-		layer_path(r->pidf, sizeof(r->pidf), z->name, i, "nbdkit");
-		snprintf(r->url, sizeof(r->url), "url=%s/v2/%s/blobs/%s", c->base, c->ref.repo,
-			 z->l[i].digest);
-		snprintf(r->hdr, sizeof(r->hdr), "header-script=exec '%s' registry-auth %s%s %s", self,
-			 !strncmp(c->base, "http://", 7) ? "--plain-http " : "", z->ref, z->l[i].digest);
+		nbdkit_argv(r, z, i, c, self, tmo);
 		unlink(r->sock);
 		unlink(r->pidf);
-		/*
-		 * The cache filter turns each miss into one 512 KiB Range request and
-		 * serves what the probe, the ctrs and the file system read again
-		 * from its file (an unlinked temporary file in the store's
-		 * directory, gone with nbdkit). The curl plugin serialises its
-		 * requests, so the readahead filter's prefetches would wait in line
-		 * with the reads: side by side in bench/analysis.md, the first read
-		 * took 2.7 s through readahead and 1.3 s through the cache; 512 KiB
-		 * pieces fetch 30% fewer bytes than 1 MiB ones before the first read
-		 * and read the tree as fast (256 KiB ones read it slower).
-		 */
-		r->kit[a++] = "nbdkit";
-		r->kit[a++] = "--unix";
-		r->kit[a++] = r->sock;
-		r->kit[a++] = "--pidfile";
-		r->kit[a++] = r->pidf;
-		r->kit[a++] = "--readonly";
-		r->kit[a++] = "--filter=cache";
-		r->kit[a++] = "curl";
-		r->kit[a++] = r->url;
-		r->kit[a++] = tmo;
-		r->kit[a++] = "cache-on-read=true";
-		r->kit[a++] = "cache-min-block-size=" LAZY_CACHE_BLOCK;
-		/* no Authorization header (and no helper run per renewal) where the registry asked for none */
-		if (c->bearer || c->basic) {
-			r->kit[a++] = r->hdr;
-			r->kit[a++] = "header-script-renew=240";
-		}
-		r->kit[a] = NULL;
+		if (ovbd_step("nbdkit start", r->url + 4, why, len))
+			continue;
 		/* nbdkit forks into the background once its socket listens */
-		r->pid = spawn_quiet_env(r->kit, kit_env);
+		r->pid = run_spawn(r->kit, kit_env);
 	}
 	for (i = 0; i < z->n; i++)	/* every one reaped, even after a failure */
-		if (z->l[i].state == L_REMOTE && wait_quiet(rs[i].pid) && !why[0])
-			snprintf(why, len, "layer %u: nbdkit (the nbdkit package, curl plugin, cache filter) did not start", i);
+		if (rs[i].pid > 0 && run_wait(rs[i].pid) && !why[0])
+			failf(why, len, "layer %u: nbdkit (the nbdkit package, curl plugin, cache filter) did not start", i);
 	/*
 	 * nbdkit's parent exits once the socket listens; the daemon writes the
 	 * pid file after that fork, so wait for it: without the pid, close and
@@ -400,7 +358,7 @@ static int serve_remotes(struct lazy *z, const struct reg_client *c, char *why, 
 	for (i = 0; i < z->n; i++) {
 		struct lazy_layer *l = &z->l[i];
 
-		if (l->state != L_REMOTE)
+		if (l->state != L_REMOTE || rs[i].pid <= 0)
 			continue;
 		for (int w = 0; w < 500 && (l->nbdkit = read_pid(rs[i].pidf)) <= 0; w++)
 			nap_ms(10);
@@ -408,7 +366,7 @@ static int serve_remotes(struct lazy *z, const struct reg_client *c, char *why, 
 		if (l->nbdkit <= 0) {
 			l->nbdkit = 0;
 			if (!why[0])
-				snprintf(why, len, "layer %u: nbdkit wrote no pid file in 5 s", i);
+				failf(why, len, "layer %u: nbdkit wrote no pid file in 5 s", i);
 		}
 	}
 	if (why[0])
@@ -416,27 +374,26 @@ static int serve_remotes(struct lazy *z, const struct reg_client *c, char *why, 
 	/* every nbd-client at once, each on its own free device */
 	for (i = 0; i < z->n; i++) {
 		rs[i].pid = -1;
-		if (z->l[i].state == L_REMOTE && (idx = next_free_nbd(&k)) >= 0)
-			connect_nbd(&rs[i], (unsigned int)idx, nbd_tmo);
+		if (z->l[i].state == L_REMOTE && !why[0] && (idx = next_free_nbd(&k)) >= 0)
+			connect_nbd(&rs[i], (unsigned int)idx, nbd_tmo, why, len);
 	}
 	for (i = 0; i < z->n; i++) {
 		struct lazy_layer *l = &z->l[i];
+		int st;
 
 		if (l->state != L_REMOTE)
 			continue;
-		/* one another process took first: the next free devices, one by one */
-		while (wait_quiet(rs[i].pid)) {
-			rs[i].pid = -1;
-			if ((idx = next_free_nbd(&k)) < 0)
-				break;
-			connect_nbd(&rs[i], (unsigned int)idx, nbd_tmo);
-		}
-		if (rs[i].pid < 0) {
+		st = rs[i].pid > 0 ? run_wait(rs[i].pid) : -1;
+		/* another process took that device first: the next free ones, one by one */
+		while (st && !why[0] && (idx = next_free_nbd(&k)) >= 0 &&
+		       !connect_nbd(&rs[i], (unsigned int)idx, nbd_tmo, why, len))
+			st = run_wait(rs[i].pid);
+		if (st) {
 			if (!why[0])
-				snprintf(why, len, "layer %u: no free nbd device could connect (modprobe nbd; nbd-client installed?)", i);
+				failf(why, len, "layer %u: no free nbd device could connect (modprobe nbd; nbd-client installed?)", i);
 			continue;
 		}
-		snprintf(l->nbd, sizeof(l->nbd), "%s", rs[i].dev);
+		snprintf(l->nbd, sizeof(l->nbd), "%s", rs[i].dev);	/* connected: recorded, to disconnect */
 	}
 	if (why[0])
 		goto out;
@@ -469,87 +426,21 @@ static void stop_remote(struct lazy_layer *l, const char *name, unsigned int i)
 
 /* ---- the handover */
 
-/* Replace the token old ("M:m") by new in every table of dev and its parts. */
-static int retarget(const char *dev, const char *old, const char *new, int depth, char *why,
-		    size_t len)
-{
-	unsigned int ma[OVBD_LSMT_MAX_LAYERS * 2 + 1], mi[OVBD_LSMT_MAX_LAYERS * 2 + 1], n, i;
-	char *table = xmalloc(OVBD_LSMT_MAX_LAYERS * 64 + 4096), *params[8], *line, *save;
-	struct dm_line lines[8];
-	char targets[8][64];
-	unsigned int nl = 0;
-	bool hit = false;
-	int ret = -1;
-
-	if (depth > 3 || dm_query(dev, true, table, OVBD_LSMT_MAX_LAYERS * 64 + 4096, why, len)) {
-		free(table);
-		return -1;
-	}
-	/* the parts first: a zfile device names the nbd device of its layer */
-	if (!dm_deps(dev, ma, mi, sizeof(ma) / sizeof(ma[0]), &n, why, len))
-		for (i = 0; i < n; i++) {
-			char part[OVBD_DM_NAME_MAX], uuid[OVBD_DM_UUID_MAX];
-
-			if (dm_name_of(ma[i], mi[i], part, sizeof(part)) && !dm_uuid(part, uuid, sizeof(uuid)) &&
-			    !strncmp(uuid, OVBD_UUID_PART, strlen(OVBD_UUID_PART)) &&
-			    retarget(part, old, new, depth + 1, why, len)) {
-				free(table);
-				return -1;
-			}
-		}
-	/* then this device: its lines with old replaced, token by token */
-	for (line = strtok_r(table, "\n", &save); line && nl < 8; line = strtok_r(NULL, "\n", &save)) {
-		unsigned long long start, length;
-		char *p, *tok, *s2;
-		int off = 0;
-
-		if (sscanf(line, "%llu %llu %63s %n", &start, &length, targets[nl], &off) < 3 || !off) {
-			snprintf(why, len, "%s: a table line '%.60s' not understood", dev, line);
-			goto out;
-		}
-		p = params[nl] = xmalloc(2 * strlen(line) + 64);
-		*p = 0;
-		for (tok = strtok_r(line + off, " ", &s2); tok; tok = strtok_r(NULL, " ", &s2)) {
-			bool match = !strcmp(tok, old);
-
-			hit |= match;
-			p += sprintf(p, "%s%s", p == params[nl] ? "" : " ", match ? new : tok);
-		}
-		lines[nl] = (struct dm_line){ start, length, targets[nl], params[nl] };
-		nl++;
-	}
-	ret = hit ? dm_reload(dev, lines, nl, why, len) : 0;
-out:
-	while (nl--)
-		free(params[nl]);
-	free(table);
-	return ret;
-
-}
-
 /* Hand layer i over from its nbd device to a loop device of the stored blob. */
-static int hand_over(struct lazy *z, unsigned int i, const char *path, char *why, size_t len)
+static int hand_over(struct lazy *z, struct dmstack *s, unsigned int i, const char *path,
+		     char *why, size_t len)
 {
 	struct lazy_layer *l = &z->l[i];
-	struct stat nb, lb;
-	char loop[64], old[32], new[32];
+	char loop[64];
 	int fd;
 
-	if (stat(l->nbd, &nb) || !S_ISBLK(nb.st_mode))
-		return snprintf(why, len, "%s: %s", l->nbd, strerror(errno)), -1;
 	if (loop_attach(path, false, loop, sizeof(loop), &fd, why, len))
 		return -1;
-	if (fstat(fd, &lb)) {
-		close(fd);
-		return snprintf(why, len, "%s: %s", loop, strerror(errno)), -1;
-	}
-	snprintf(old, sizeof(old), "%u:%u", major(nb.st_rdev), minor(nb.st_rdev));
-	snprintf(new, sizeof(new), "%u:%u", major(lb.st_rdev), minor(lb.st_rdev));
-	if (retarget(z->name, old, new, 0, why, len)) {
+	if (dmstack_retarget(s, i, loop, why, len)) {
 		close(fd);	/* autoclear: the loop goes */
 		return -1;
 	}
-	close(fd);		/* the tables hold it now */
+	close(fd);		/* the table holds it now */
 	l->state = L_LOCAL;
 	lazy_save(z);		/* status says local from now on */
 	stop_remote(l, z->name, i);
@@ -621,8 +512,49 @@ static void wait_start_reads(const struct lazy *z)
 	}
 }
 
+/* Say msg through the caller's notes (the supervisor's log). */
+static void lazy_say(const struct lazy_opts *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void lazy_say(const struct lazy_opts *o, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (!o->notes || !o->notes->line)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	o->notes->line(o->notes->arg, msg);
+}
+
+/* The download, in a child of the supervisor: checks every blob's sha256 before storing it. */
+static void lazy_download(const struct lazy *z, const struct lazy_opts *o)
+{
+	struct pull_opts po = { .plain_http = o->plain_http, .notes = o->notes };
+	char ref[4300], why[4200];
+	int fd = open("/dev/null", O_RDWR);
+
+	/*
+	 * in the background of the starting container: a lower CPU and I/O
+	 * priority (nice 10, best-effort level 7), so that the first reads are
+	 * not queued behind the download
+	 */
+	if (setpriority(PRIO_PROCESS, 0, 10) ||
+	    syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0,
+		    (2 << 13) | 7 /* IOPRIO_CLASS_BE, level 7 */))
+		lazy_say(o, "%s: lowering the download's priority: %s", z->name, strerror(errno));
+	dup2(fd, 1);
+	signal(SIGTERM, SIG_DFL);
+	if (ovbd_pull(z->ref, z->store, &po, ref, sizeof(ref), NULL, why, sizeof(why))) {
+		lazy_say(o, "%s", why);
+		_exit(1);
+	}
+	_exit(0);
+}
+
 /* The supervisor: pull in a child, hand over each blob that is complete, retry on failure. */
-static void supervise(struct lazy *z, bool plain)
+static void supervise(struct lazy *z, struct dmstack *s, const struct lazy_opts *o)
 {
 	unsigned int i, remote, backoff = 2;
 	pid_t child = 0;
@@ -643,26 +575,8 @@ static void supervise(struct lazy *z, bool plain)
 	while (!stopping) {
 		if (!child) {
 			child = fork();
-			if (!child) {	/* the pull: checks every blob's sha256 before storing it */
-				char ref[4300];
-				int fd = open("/dev/null", O_RDWR);
-
-				/*
-				 * in the background of the starting container: a lower CPU
-				 * and I/O priority (nice 10, best-effort level 7), so that
-				 * the first reads are not queued behind the download
-				 */
-				if (setpriority(PRIO_PROCESS, 0, 10) ||
-				    syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0,
-					    (2 << 13) | 7 /* IOPRIO_CLASS_BE, level 7 */))
-					fprintf(stderr, "%s: %s: lowering the download's priority: %s\n",
-						ovbd_prog, z->name, strerror(errno));
-
-				dup2(fd, 1);
-				signal(SIGTERM, SIG_DFL);
-				ovbd_pull(z->ref, z->store, plain, false, ref, sizeof(ref), NULL);
-				_exit(0);
-			}
+			if (!child)
+				lazy_download(z, o);
 		}
 		for (i = 0, remote = 0; i < z->n; i++) {
 			char path[4400], why[600];
@@ -671,9 +585,9 @@ static void supervise(struct lazy *z, bool plain)
 				continue;
 			snprintf(path, sizeof(path), "%s/blobs/sha256/%s", z->store, z->l[i].digest + 7);
 			if (!access(path, F_OK) && z->l[i].state == L_REMOTE) {
-				if (hand_over(z, i, path, why, sizeof(why))) {
+				if (hand_over(z, s, i, path, why, sizeof(why))) {
 					snprintf(z->l[i].why, sizeof(z->l[i].why), "handover: %.250s", why);
-					fprintf(stderr, "%s: %s: layer %u: %s\n", ovbd_prog, z->name, i, why);
+					lazy_say(o, "%s: layer %u: %s", z->name, i, why);
 				} else {
 					z->l[i].why[0] = 0;
 				}
@@ -712,84 +626,106 @@ static void supervise(struct lazy *z, bool plain)
 	}
 }
 
-int lazy_open(const char *name, const char *refstr, bool plain, char *why, size_t len)
+/* The layers of the manifest man into z: local where the store has them, else remote. */
+static int lazy_plan(struct lazy *z, struct json_object *man, const char *refstr, char *why,
+		     size_t len)
 {
-	static struct lazy z;
-	static char *paths[OVBD_LSMT_MAX_LAYERS];
-	static char pathbuf[OVBD_LSMT_MAX_LAYERS][4400];
-	struct json_object *man, *layers;
-	char digest[80], rec[256], log[256];
-	struct reg_client c;
-	struct reg_ref ref;
-	struct oci_layout lay;
+	struct json_object *layers;
 	unsigned int i;
-	char *body;
-	size_t n;
-	pid_t pid;
-	int fd;
 
-	memset(&z, 0, sizeof(z));
-	snprintf(z.name, sizeof(z.name), "%s", name);
-	snprintf(z.ref, sizeof(z.ref), "%s", refstr);
-	if (reg_parse_ref(refstr, &ref, why, len))
-		return -1;
-	if (reg_open(&c, &ref, plain, why, len))
-		return -1;
-	if (oci_layout_open(&lay, ovbd_store(), why, len))
-		return -1;
-	snprintf(z.store, sizeof(z.store), "%s", lay.dir);
-	man = ovbd_pull_manifest(&c, refstr, &body, &n, digest);
 	if (!json_object_object_get_ex(man, "layers", &layers) ||
 	    !json_object_is_type(layers, json_type_array) || !json_object_array_length(layers) ||
 	    json_object_array_length(layers) > OVBD_LSMT_MAX_LAYERS)
-		return snprintf(why, len, "%s: a manifest with 1..255 layers expected", refstr), -1;
-	z.n = (unsigned int)json_object_array_length(layers);
-	for (i = 0; i < z.n; i++) {
+		return failf(why, len, "%s: a manifest with 1..255 layers expected", refstr);
+	z->n = (unsigned int)json_object_array_length(layers);
+	for (i = 0; i < z->n; i++) {
 		struct json_object *l = json_object_array_get_idx(layers, i), *a, *sz;
 		const char *d = oci_jstr(l, "digest"), *mt = oci_jstr(l, "mediaType");
+		char path[4400];
 		struct stat st;
 
 		if (!mt || strstr(mt, "gzip") || strstr(mt, "zstd") || !strstr(mt, "tar") ||
 		    !json_object_object_get_ex(l, "annotations", &a) || !oci_jstr(a, OVBD_ANN_DIGEST))
-			return snprintf(why, len, "layer %u (%.80s): not an uncompressed OverlayBD blob, which --lazy reads at random; ovbd open without --lazy pulls it first",
-					i, mt ? mt : "no mediaType"), -1;
+			return failf(why, len, "layer %u (%.80s): not an uncompressed OverlayBD blob, which --lazy reads at random; ovbd open without --lazy pulls it first",
+				     i, mt ? mt : "no mediaType");
 		if (!oci_digest_ok(d))
-			return snprintf(why, len, "layer %u: digest '%.80s' is not sha256:<64 hex>", i, d ? d : ""), -1;
-		snprintf(z.l[i].digest, sizeof(z.l[i].digest), "%s", d);
-		z.l[i].size = json_object_object_get_ex(l, "size", &sz) ? (u64)json_object_get_int64(sz) : 0;
-		snprintf(pathbuf[i], sizeof(pathbuf[i]), "%s/blobs/sha256/%s", z.store, d + 7);
-		paths[i] = pathbuf[i];
-		if (!stat(pathbuf[i], &st) && (u64)st.st_size == z.l[i].size) {
-			z.l[i].state = L_LOCAL;
-			continue;
-		}
-		z.l[i].state = L_REMOTE;
+			return failf(why, len, "layer %u: digest '%.80s' is not sha256:<64 hex>", i, d ? d : "");
+		snprintf(z->l[i].digest, sizeof(z->l[i].digest), "%s", d);
+		z->l[i].size = json_object_object_get_ex(l, "size", &sz) ? (u64)json_object_get_int64(sz) : 0;
+		snprintf(path, sizeof(path), "%s/blobs/sha256/%s", z->store, d + 7);
+		z->l[i].state = !stat(path, &st) && (u64)st.st_size == z->l[i].size ? L_LOCAL : L_REMOTE;
 	}
+	return 0;
+}
+
+/* Stop what serve_remotes() started and remove the state. */
+static void lazy_undo(struct lazy *z)
+{
+	char path[256];
+	unsigned int i;
+
+	for (i = 0; i < z->n; i++)
+		stop_remote(&z->l[i], z->name, i);
+	state_path(path, sizeof(path), z->name, "lazy");
+	unlink(path);
+}
+
+int lazy_open(const char *name, const char *refstr, const struct lazy_opts *o, char *why,
+	      size_t len)
+{
+	static struct lazy z;
+	static struct dmstack s;
+	static char *paths[OVBD_LSMT_MAX_LAYERS];
+	static char pathbuf[OVBD_LSMT_MAX_LAYERS][4400];
+	struct dmstack_opts so = { 0 };
+	struct json_object *man = NULL;
+	char digest[80], log[256], err[600];
+	struct reg_client c;
+	struct reg_ref ref;
+	struct oci_layout lay;
+	unsigned int i;
+	char *body = NULL;
+	size_t n;
+	pid_t pid;
+	int fd, ret = -1;
+
+	memset(&z, 0, sizeof(z));
+	snprintf(z.name, sizeof(z.name), "%s", name);
+	snprintf(z.ref, sizeof(z.ref), "%s", refstr);
+	if (dmstack_check_name(name, why, len))
+		return -1;
+	if (!dm_uuid(name, err, sizeof(err)))
+		return failf(why, len, "/dev/mapper/%s exists already", name);
+	if (reg_parse_ref(refstr, &ref, why, len))
+		return -1;
+	if (reg_open(&c, &ref, o->plain_http, why, len))
+		return -1;
+	if (oci_layout_open(&lay, ovbd_store(), why, len)) {
+		reg_close(&c);
+		return -1;
+	}
+	snprintf(z.store, sizeof(z.store), "%s", lay.dir);
+	if (ovbd_pull_manifest(&c, refstr, &man, &body, &n, digest, why, len) ||
+	    lazy_plan(&z, man, refstr, why, len))
+		goto out;
 	if (serve_remotes(&z, &c, why, len))
 		goto undo;
-	for (i = 0; i < z.n; i++)
-		if (z.l[i].state == L_REMOTE)
-			paths[i] = z.l[i].nbd;
-	json_object_put(man);
-	free(body);
+	for (i = 0; i < z.n; i++) {
+		snprintf(pathbuf[i], sizeof(pathbuf[i]), "%s/blobs/sha256/%s", z.store, z.l[i].digest + 7);
+		paths[i] = z.l[i].state == L_REMOTE ? z.l[i].nbd : pathbuf[i];
+	}
 	lazy_save(&z);
-	if (ovbd_open_stack(name, paths, z.n, digest, false, why, len))
+	so.manifest = digest;
+	if (dmstack_open(&s, name, paths, z.n, &so, why, len))
 		goto undo;
 	/* the reference, as ovbd open by reference records it */
-	snprintf(rec, sizeof(rec), RUN_DIR "/%s.image", name);
-	{
-		FILE *f = fopen(rec, "w");
-
-		if (f) {
-			fprintf(f, "%.200s %s\n", refstr, digest);
-			fclose(f);
-		}
-	}
+	if (dmstack_record_image(name, refstr, digest, why, len))
+		goto undo_devices;
 	/* the supervisor: detached, its messages in RUN_DIR/NAME.log */
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
-		snprintf(why, len, "fork: %s", strerror(errno));
+		failf(why, len, "fork: %s", strerror(errno));
 		goto undo_devices;
 	}
 	if (!pid) {
@@ -804,7 +740,7 @@ int lazy_open(const char *name, const char *refstr, bool plain, char *why, size_
 		close(fd);
 		z.supervisor = getpid();
 		lazy_save(&z);
-		supervise(&z, plain);
+		supervise(&z, &s, o);
 		_exit(0);
 	}
 	for (i = 0; i < 50; i++) {	/* the state names the supervisor before open returns */
@@ -814,42 +750,50 @@ int lazy_open(const char *name, const char *refstr, bool plain, char *why, size_
 			break;
 		nap_ms(20);
 	}
-	reg_close(&c);
-	oci_layout_close(&lay);
-	return 0;
+	ret = 0;
+	goto out;
 undo_devices:
-	ovbd_close_stack(name, rec, sizeof(rec));
+	dmstack_close(name, err, sizeof(err));
 undo:
-	for (i = 0; i < z.n; i++)
-		stop_remote(&z.l[i], name, i);
-	state_path(rec, sizeof(rec), name, "lazy");
-	unlink(rec);
+	lazy_undo(&z);
+out:
+	dmstack_free(&s);
+	json_object_put(man);
+	free(body);
 	reg_close(&c);
 	oci_layout_close(&lay);
-	return -1;
+	return ret;
 }
 
-void lazy_close(const char *name)
+/* Stop NAME's supervisor, waiting up to 5 s; z receives what it handed over meanwhile. */
+static void lazy_stop_supervisor(struct lazy *z, const char *name)
+{
+	unsigned int i;
+
+	if (z->supervisor > 0 && !kill(z->supervisor, SIGTERM)) {
+		for (i = 0; i < 100 && !kill(z->supervisor, 0); i++)
+			nap_ms(50);
+		lazy_load(z, name);
+	}
+}
+
+int lazy_close(const char *name, char *why, size_t len)
 {
 	struct lazy z;
 	char path[256];
-	unsigned int i;
+	bool lazy = lazy_load(&z, name);
+	int r;
 
-	if (!lazy_load(&z, name))
-		return;
-	if (z.supervisor > 0 && !kill(z.supervisor, SIGTERM)) {
-		for (i = 0; i < 100 && !kill(z.supervisor, 0); i++)
-			nap_ms(50);
-		lazy_load(&z, name);	/* what it handed over meanwhile */
-	}
-	if (!dm_uuid(name, path, sizeof(path)))
-		return;		/* the devices still hold the nbd devices: the second call stops them */
-	for (i = 0; i < z.n; i++)
-		stop_remote(&z.l[i], name, i);
-	state_path(path, sizeof(path), name, "lazy");
-	unlink(path);
+	if (lazy)	/* first: no handover during the teardown */
+		lazy_stop_supervisor(&z, name);
+	r = dmstack_close(name, why, len);
+	if (r < 0 || !lazy)
+		return r;
+	/* now nothing holds the nbd devices */
+	lazy_undo(&z);
 	state_path(path, sizeof(path), name, "log");
 	unlink(path);
+	return 0;
 }
 
 struct json_object *lazy_status(const char *name)
@@ -888,24 +832,4 @@ struct json_object *lazy_status(const char *name)
 	}
 	json_object_object_add(o, "layers", arr);
 	return o;
-}
-
-/* ovbd registry-auth [--plain-http] REF DIGEST: nbdkit's header-script. */
-int cmd_registry_auth(int argc, char **argv)
-{
-	char why[600], hdr[8192];
-	struct reg_client c;
-	struct reg_ref ref;
-	bool plain = argc > 1 && !strcmp(argv[1], "--plain-http");
-
-	if (argc != 3 + plain)
-		die(EXIT_USAGE, "registry-auth: usage: ovbd registry-auth [--plain-http] REF DIGEST");
-	if (reg_parse_ref(argv[1 + plain], &ref, why, sizeof(why)) ||
-	    reg_open(&c, &ref, plain, why, sizeof(why)) ||
-	    reg_auth_header(&c, argv[2 + plain], hdr, sizeof(hdr), why, sizeof(why)))
-		die(EXIT_BAD_INPUT, "registry-auth: %s", why);
-	if (hdr[0])
-		printf("%s\n", hdr);
-	reg_close(&c);
-	return 0;
 }

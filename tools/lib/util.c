@@ -2,6 +2,7 @@
 /* ovbd: messages, exit codes and whole-buffer file I/O. */
 #include "util.h"
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,13 +35,6 @@ void die(int code, const char *fmt, ...)
 	exit(code);
 }
 
-void die_err(const char *file, const struct ovbd_err *e)
-{
-	char buf[256];
-
-	die(EXIT_BAD_INPUT, "%s: %s", file, ovbd_err_text(e, buf, sizeof(buf)));
-}
-
 void *xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
@@ -59,23 +53,26 @@ void *xcalloc(size_t n, size_t size)
 	return p;
 }
 
-void pread_full(int fd, void *buf, size_t len, u64 off, const char *file)
+int pread_all(int fd, void *buf, size_t len, u64 off, const char *file, char *why, size_t wlen)
 {
 	u8 *p = buf;
 
 	while (len) {
 		ssize_t r = pread(fd, p, len, (off_t)off);
 
+		if (r < 0 && errno == EINTR)
+			continue;
 		if (r < 0)
-			die(EXIT_BAD_INPUT, "%s: read at %llu: %s", file,
-			    (unsigned long long)off, strerror(errno));
+			return failf(why, wlen, "%s: read at %llu: %s", file,
+				     (unsigned long long)off, strerror(errno));
 		if (r == 0)
-			die(EXIT_BAD_INPUT, "%s: truncated: no data at byte %llu", file,
-			    (unsigned long long)off);
+			return failf(why, wlen, "%s: truncated: no data at byte %llu", file,
+				     (unsigned long long)off);
 		p += r;
 		off += (u64)r;
 		len -= (size_t)r;
 	}
+	return 0;
 }
 
 void write_full(int fd, const void *buf, size_t len, const char *file)
@@ -141,6 +138,31 @@ int failf(char *why, size_t len, const char *fmt, ...)
 	vsnprintf(why, len, fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+static int step_no;
+
+static int step_env(const char *var)
+{
+	const char *v = getenv(var);
+
+	return v && *v ? atoi(v) : 0;
+}
+
+int ovbd_step(const char *what, const char *obj, char *why, size_t len)
+{
+	int k = ++step_no;
+
+	if (k == step_env("OVBD_TEST_FAIL_AT"))
+		return failf(why, len, "step %d (%s %s): injected failure (OVBD_TEST_FAIL_AT)", k, what,
+			     obj ? obj : "");
+	return 0;
+}
+
+void ovbd_step_done(void)
+{
+	if (step_no == step_env("OVBD_TEST_KILL_AT"))
+		raise(SIGKILL);
 }
 
 void nap_ms(long ms)

@@ -16,17 +16,18 @@ struct stack {
 /* Set by --ignore-chain: accept layers whose uuids do not chain. */
 extern bool stack_ignore_chain;
 /*
- * Die unless the layers (bottom first) chain: each layer's parent_uuid is
+ * Check that the layers (bottom first) chain: each layer's parent_uuid is
  * the uuid of the layer below where both are set, and the bottom layer has
  * no parent. An empty or nil uuid is "unset" and matches anything.
+ * 0, or -1 with why naming the layer.
  */
-void stack_check_chain(char **paths, const char *const *uuid, const char *const *parent,
-		       unsigned int n);
+int stack_check_chain(char **paths, const char *const *uuid, const char *const *parent,
+		      unsigned int n, char *why, size_t len);
 
-/* Open, validate and merge layers, checking the chain; dies with a message on bad input. */
-void stack_open(struct stack *s, char **paths, unsigned int n);
-/* Read virtual bytes [off, off+len), sector aligned; dies on corruption. */
-void stack_read(struct stack *s, u64 off, u8 *buf, size_t len);
+/* Open, validate and merge layers, checking the chain: 0, or -1 with why set. */
+int stack_open(struct stack *s, char **paths, unsigned int n, char *why, size_t len);
+/* Read virtual bytes [off, off+len), sector aligned: 0, or -1 with why set (corruption). */
+int stack_read(struct stack *s, u64 off, u8 *buf, size_t len, char *why, size_t wlen);
 void stack_close(struct stack *s);
 
 #endif /* OVBD_STACK_H */

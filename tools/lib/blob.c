@@ -179,10 +179,15 @@ int blob_load_index(struct blob *b)
 		if (l->cap - l->nsegs < n) {
 			u64 cap = 2 * l->cap > l->nsegs + n ? 2 * l->cap : l->nsegs + n;
 
-			b->segs = realloc(b->segs, cap * sizeof(*b->segs));
-			if (!b->segs)
-				die(EXIT_BAD_INPUT, "%s: out of memory for %llu index entries",
-				    b->path, (unsigned long long)cap);
+			struct ovbd_seg *segs = realloc(b->segs, cap * sizeof(*b->segs));
+
+			if (!segs) {
+				free(raw);
+				snprintf(b->why, sizeof(b->why), "%s: out of memory for %llu index entries",
+					 b->path, (unsigned long long)cap);
+				return -1;
+			}
+			b->segs = segs;
 			ovbd_lsmt_index_grow(l, b->segs, cap);
 		}
 		if (blob_read(b, l->tail.index_offset + OVBD_LSMT_ENTRY_SIZE * done, raw,
@@ -292,4 +297,13 @@ void blob_close(struct blob *b)
 	ZSTD_freeDCtx(b->dctx);
 	memset(b, 0, sizeof(*b));
 	b->fd = -1;
+}
+
+bool blob_content_is_lsmt(struct blob *b)
+{
+	u8 magic[24];
+
+	return b->content_size >= sizeof(magic) &&
+	       !blob_read(b, 0, magic, sizeof(magic)) &&
+	       ovbd_lsmt_magic(magic, sizeof(magic));
 }

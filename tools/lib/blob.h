@@ -39,6 +39,8 @@ int blob_load_index(struct blob *b);
 /* Read content bytes [off, off+len). Returns 0, or -1 with b->why set. */
 int blob_read(struct blob *b, u64 off, void *buf, size_t len);
 void blob_close(struct blob *b);
+/* True when the blob's content (after tar and ZFile) is an LSMT file. */
+bool blob_content_is_lsmt(struct blob *b);
 /* Set b->why from a format core error and return -1. */
 int blob_fail(struct blob *b, const struct ovbd_err *e);
 

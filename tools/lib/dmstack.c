@@ -1,0 +1,643 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* ovbd: a device stack's whole life (dmstack.h). */
+#define _GNU_SOURCE
+#include "dmstack.h"
+#include "blob.h"
+#include "run.h"
+#include "stack.h"
+#include "util.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <openssl/evp.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PARAMS_MAX	(OVBD_LSMT_MAX_LAYERS * (DMSTACK_LOWER_MAX + 24) + 64)
+
+/* Newlines to spaces: messages are one line. */
+static char *dmstack_one_line(char *s)
+{
+	char *p;
+
+	for (p = s; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	return s;
+}
+
+int dmstack_check_name(const char *name, char *why, size_t len)
+{
+	/* the DM UUID (128 bytes) holds "OVBD-part-<32 hex>-NAME-z000" */
+	if (!*name || strlen(name) > 80 || strchr(name, '/') || !strcmp(name, ".") ||
+	    !strcmp(name, ".."))
+		return failu(why, len, "NAME: 1..80 characters without '/', got '%.120s'", name);
+	return 0;
+}
+
+/* ---- the plan */
+
+static int dmstack_probe_layer(struct dmstack_layer *l, const char *path, unsigned int i,
+			       unsigned int n, char *why, size_t len)
+{
+	struct blob b;
+	u64 rem;
+	int ret = -1;
+
+	if (blob_open(&b, path)) {
+		failf(why, len, "layer %u: %s", i, b.why);
+		goto out;
+	}
+	l->lsmt = blob_content_is_lsmt(&b);
+	if (l->lsmt && blob_open_lsmt(&b)) {
+		failf(why, len, "layer %u: %s", i, b.why);
+		goto out;
+	}
+	l->zfile = b.zfile;
+	if (l->zfile && !b.content_size) {
+		failf(why, len, "layer %u: %s: empty ZFile: nothing to map "
+		      "(device-mapper devices have at least one sector)", i, path);
+		goto out;
+	}
+	if (!l->lsmt && !(n == 1 && l->zfile)) {
+		failf(why, len, "layer %u: %s: expected an LSMT layer", i, path);
+		goto out;
+	}
+	l->file_size = b.file_size;
+	l->content_size = b.content_size;
+	l->virtual_size = l->lsmt ? b.layer.tail.virtual_size : 0;
+	if (l->lsmt) {
+		snprintf(l->uuid, sizeof(l->uuid), "%s", b.layer.tail.uuid);
+		snprintf(l->parent, sizeof(l->parent), "%s", b.layer.tail.parent_uuid);
+	}
+	rem = b.file_size % DMSTACK_SECTOR;
+	l->tail = l->zfile && !b.zf.from_header && rem > DMSTACK_SECTOR - OVBD_ZF_FIELDS_SIZE;
+	/* tail_sector is zeroed by dmstack_probe() */
+	if (l->tail && pread_all(b.fd, l->tail_sector, rem, b.file_size - rem, path, why, len))
+		goto out;
+	ret = 0;
+out:
+	blob_close(&b);
+	return ret;
+}
+
+int dmstack_probe(struct dmstack *s, const char *name, char **blobs, unsigned int n, char *why,
+		  size_t len)
+{
+	unsigned int i;
+
+	memset(s, 0, sizeof(*s));
+	if (strlen(name) + 5 >= DMSTACK_NAME_MAX || strchr(name, '/'))
+		return failu(why, len, "NAME: expected at most %d characters and no '/'",
+			     DMSTACK_NAME_MAX - 6);
+	if (!n || n > OVBD_LSMT_MAX_LAYERS)
+		return failu(why, len, "a stack has 1..255 layers, not %u", n);
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->nlayers = n;
+	for (i = 0; i < n; i++)
+		if (dmstack_probe_layer(&s->layer[i], blobs[i], i, n, why, len))
+			return -1;
+	if (s->layer[0].lsmt) {
+		const char *u[OVBD_LSMT_MAX_LAYERS], *pu[OVBD_LSMT_MAX_LAYERS];
+
+		for (i = 0; i < n; i++) {
+			u[i] = s->layer[i].uuid;
+			pu[i] = s->layer[i].parent;
+		}
+		if (stack_check_chain(blobs, u, pu, n, why, len))
+			return -1;
+	}
+	return 0;
+}
+
+/* NAME-zNNN; dmstack_probe() keeps NAME short enough for it. */
+static void dmstack_zfile_name(char *out, size_t len, const char *name, unsigned int i)
+{
+	snprintf(out, len, "%.*s-z%03u", DMSTACK_NAME_MAX - 8, name, i % 1000);
+}
+
+static struct dmstack_dev *dmstack_add_dev(struct dmstack *s, const char *name, int layer)
+{
+	struct dmstack_dev *d = &s->dev[s->ndev++];
+
+	memset(d, 0, sizeof(*d));
+	memcpy(d->name, name, strnlen(name, sizeof(d->name) - 1));	/* may be s->name */
+	d->layer = layer;
+	d->top = layer < 0;
+	return d;
+}
+
+/* Line k of d: start, length, target and params (copied). */
+static void dmstack_set_line(struct dmstack_dev *d, unsigned int k, u64 start, u64 length,
+			     const char *target, const char *params)
+{
+	d->params[k] = xmalloc(strlen(params) + 1);
+	strcpy(d->params[k], params);
+	d->line[k] = (struct dm_line){ start, length, target, d->params[k] };
+	if (d->nlines < k + 1)
+		d->nlines = k + 1;
+}
+
+int dmstack_render(struct dmstack *s, char *why, size_t len)
+{
+	char *lsmt_args = xmalloc(PARAMS_MAX), zname[DMSTACK_NAME_MAX], p[DMSTACK_LOWER_MAX + 32];
+	size_t used = 0;
+	u64 vsize = 0;
+	unsigned int i;
+
+	dmstack_free(s);
+	lsmt_args[0] = 0;
+	for (i = 0; i < s->nlayers; i++) {
+		const struct dmstack_layer *l = &s->layer[i];
+
+		dmstack_zfile_name(zname, sizeof(zname), s->name, i);
+		if (l->zfile) {
+			snprintf(p, sizeof(p), "%s %llu", l->lower, (unsigned long long)l->file_size);
+			dmstack_set_line(dmstack_add_dev(s, l->lsmt ? zname : s->name, l->lsmt ? (int)i : -1),
+					 0, 0, (l->content_size + 511) >> 9, "zfile", p);
+		}
+		if (!l->lsmt) {		/* a single standalone ZFile */
+			free(lsmt_args);
+			return 0;
+		}
+		if (l->virtual_size)
+			vsize = l->virtual_size;
+		used += (size_t)snprintf(lsmt_args + used, PARAMS_MAX - used, "%s%s%s %llu",
+					 used ? " " : "", l->zfile ? "/dev/mapper/" : "",
+					 l->zfile ? zname : l->lower,
+					 (unsigned long long)(l->zfile ? l->content_size : l->file_size));
+		if (used >= PARAMS_MAX) {
+			free(lsmt_args);
+			dmstack_free(s);
+			return failu(why, len, "device paths too long for one table");
+		}
+	}
+	dmstack_set_line(dmstack_add_dev(s, s->name, -1), 0, 0, vsize >> 9, "lsmt", lsmt_args);
+	free(lsmt_args);
+	return 0;
+}
+
+void dmstack_free(struct dmstack *s)
+{
+	unsigned int i, k;
+
+	for (i = 0; i < s->ndev; i++)
+		for (k = 0; k < s->dev[i].nlines; k++)
+			free(s->dev[i].params[k]);
+	s->ndev = 0;
+}
+
+/* "<32 hex>": the manifest digest's, or a digest of the layers' uuids and paths. */
+static void dmstack_make_id(struct dmstack *s, char **blobs, const char *manifest)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int i, mdlen;
+	EVP_MD_CTX *ctx;
+
+	if (manifest && !strncmp(manifest, "sha256:", 7) && strlen(manifest) >= 7 + 32) {
+		snprintf(s->id, sizeof(s->id), "%.32s", manifest + 7);
+		return;
+	}
+	ctx = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	for (i = 0; i < s->nlayers; i++) {
+		EVP_DigestUpdate(ctx, s->layer[i].uuid, strlen(s->layer[i].uuid));
+		EVP_DigestUpdate(ctx, blobs[i], strlen(blobs[i]) + 1);
+	}
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	for (i = 0; i < 16; i++)
+		sprintf(s->id + 2 * i, "%02x", md[i]);
+}
+
+/* ---- removal: by uuid, from the kernel */
+
+/* A part's device name, from its uuid "OVBD-part-<id>-<devname>". */
+static const char *dmstack_part_devname(const char *uuid)
+{
+	size_t p = strlen(OVBD_UUID_PART);
+
+	return strlen(uuid) > p + 33 ? uuid + p + 33 : "";
+}
+
+/* Remove dev and, depth first, the private parts its table uses (loops clear themselves). */
+static int dmstack_remove_tree(const char *dev, int depth, char *why, size_t len)
+{
+	unsigned int ma[DMSTACK_MAX_DEVS], mi[DMSTACK_MAX_DEVS], n, i;
+	char part[OVBD_DM_NAME_MAX], uuid[OVBD_DM_UUID_MAX];
+	int failed = 0;
+
+	if (depth > 3 || dm_deps(dev, ma, mi, DMSTACK_MAX_DEVS, &n, why, len) ||
+	    dm_remove(dev, why, len))
+		return -1;
+	for (i = 0; i < n; i++)
+		if (dm_name_of(ma[i], mi[i], part, sizeof(part)) && !dm_uuid(part, uuid, sizeof(uuid)) &&
+		    !strncmp(uuid, OVBD_UUID_PART, strlen(OVBD_UUID_PART)) &&
+		    dmstack_remove_tree(part, depth + 1, why, len))
+			failed = -1;
+	return failed;
+}
+
+struct dmstack_leftovers {
+	const char *name;
+	unsigned int n;
+	char dev[DMSTACK_MAX_DEVS][OVBD_DM_NAME_MAX];
+};
+
+/* Parts named NAME-z000 or NAME-t000 whose stack device is gone (a crash mid-open). */
+static int dmstack_find_leftover(const char *dev, const char *uuid, void *arg)
+{
+	struct dmstack_leftovers *l = arg;
+	const char *d = dmstack_part_devname(uuid);
+	size_t k = strlen(l->name);
+
+	if (!strncmp(d, l->name, k) && d[k] == '-' && (d[k + 1] == 'z' || d[k + 1] == 't') &&
+	    strlen(d + k + 2) == 3 && strspn(d + k + 2, "0123456789") == 3 &&
+	    !strcmp(d, dev) && l->n < DMSTACK_MAX_DEVS)
+		snprintf(l->dev[l->n++], OVBD_DM_NAME_MAX, "%s", dev);
+	return 0;
+}
+
+/* Remove leftover parts of NAME: zfile parts (which hold tails) first. Returns how many. */
+static int dmstack_remove_leftovers(const char *name, char *why, size_t len)
+{
+	static struct dmstack_leftovers l;
+	unsigned int i, removed = 0;
+	int pass;
+
+	memset(&l, 0, sizeof(l));
+	l.name = name;
+	if (dm_each(OVBD_UUID_PART, dmstack_find_leftover, &l, why, len))
+		return -1;
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < l.n; i++) {
+			char uuid[OVBD_DM_UUID_MAX];
+
+			if (l.dev[i][strlen(name) + 1] != (pass ? 't' : 'z') ||
+			    dm_uuid(l.dev[i], uuid, sizeof(uuid)))	/* gone with its holder */
+				continue;
+			if (dmstack_remove_tree(l.dev[i], 0, why, len))
+				return -1;
+			removed++;
+		}
+	return (int)removed;
+}
+
+/* ---- creation */
+
+/*
+ * The kernel's reason for the last failed load of device dev: the targets
+ * log it as "device-mapper: overlaybd: <dev>: <reason>"; dm core's own
+ * line ("device-mapper: table: ...") serves when there is none.
+ */
+static void dmstack_kernel_reason(const char *dev, char *buf, size_t len)
+{
+	char *argv[] = { "dmesg", NULL }, *out = xmalloc(1 << 20), *line, *last = NULL, *save;
+	char ours[160];
+
+	snprintf(ours, sizeof(ours), "device-mapper: overlaybd: %s: ", dev);
+	buf[0] = 0;
+	if (run_cmd(argv, out, 1 << 20) == 0)
+		for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			if (strstr(line, ours) || (strstr(line, "device-mapper: table:") &&
+						   (!last || !strstr(last, ours))))
+				last = line;
+	if (last)
+		snprintf(buf, len, "; kernel: %s", strstr(last, "device-mapper:"));
+	free(out);
+}
+
+/* What one dmstack_open() made, for its rollback. */
+struct dmstack_made {
+	unsigned int ncreated, nfd;
+	char created[DMSTACK_MAX_DEVS][OVBD_DM_NAME_MAX];
+	int fds[2 * OVBD_LSMT_MAX_LAYERS];
+};
+
+/* Create d with its uuid; the stack's part when not the top. */
+static int dmstack_create_dev(struct dmstack *s, const struct dmstack_dev *d,
+			      struct dmstack_made *m, char *why, size_t len)
+{
+	char uuid[OVBD_DM_UUID_MAX];
+
+	snprintf(uuid, sizeof(uuid), "%s%s-%.84s", d->top ? OVBD_UUID_STACK : OVBD_UUID_PART, s->id,
+		 d->name);
+	if (dm_create(d->name, uuid, d->line, d->nlines, !d->top, why, len))
+		return -1;
+	snprintf(m->created[m->ncreated++], OVBD_DM_NAME_MAX, "%s", d->name);
+	return 0;
+}
+
+/* Prefix why with "layer i: ". */
+static int dmstack_layer_fail(unsigned int i, const char *what, char *why, size_t len)
+{
+	char *was = strdup(why);
+
+	failf(why, len, "layer %u: %s%s", i, what, was ? was : "");
+	free(was);
+	return -1;
+}
+
+/*
+ * A loop device drops a blob's partial last sector. When a ZFile keeps its
+ * trailer fields there, append that sector, zero-padded, with dm-linear,
+ * from a 512-byte memfd on its own loop device: NAME-tNNN.
+ */
+static int dmstack_add_tail(struct dmstack *s, unsigned int i, struct dmstack_made *m, char *why,
+			    size_t len)
+{
+	struct dmstack_layer *l = &s->layer[i];
+	u64 whole = l->file_size / DMSTACK_SECTOR;
+	char tloop[64], path[64], p[DMSTACK_LOWER_MAX + 8], dev[DMSTACK_NAME_MAX];
+	struct dmstack_dev d = { 0 };
+	int mfd = memfd_create("ovbd-tail", MFD_CLOEXEC), ret;
+
+	if (mfd < 0 || write(mfd, l->tail_sector, DMSTACK_SECTOR) != DMSTACK_SECTOR) {
+		failf(why, len, "layer %u: a memfd for its last sector: %s", i, strerror(errno));
+		if (mfd >= 0)
+			close(mfd);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
+	ret = loop_attach(path, false, tloop, sizeof(tloop), &m->fds[m->nfd], why, len);
+	close(mfd);
+	if (ret)
+		return dmstack_layer_fail(i, "its last sector: ", why, len);
+	m->nfd++;
+	snprintf(dev, sizeof(dev), "%.*s-t%03u", DMSTACK_NAME_MAX - 8, s->name, i % 1000);
+	snprintf(d.name, sizeof(d.name), "%s", dev);
+	d.layer = (int)i;
+	snprintf(p, sizeof(p), "%s 0", l->lower);
+	dmstack_set_line(&d, 0, 0, whole, "linear", p);
+	snprintf(p, sizeof(p), "%s 0", tloop);
+	dmstack_set_line(&d, 1, whole, 1, "linear", p);
+	ret = dmstack_create_dev(s, &d, m, why, len);
+	free(d.params[0]);
+	free(d.params[1]);
+	if (ret)
+		return -1;
+	snprintf(l->lower, sizeof(l->lower), "/dev/mapper/%s", dev);
+	return 0;
+}
+
+/* Remove what m holds, newest first, and close its loop fds (autoclear detaches them). */
+static void dmstack_rollback(const char *name, struct dmstack_made *m, char *why, size_t len)
+{
+	char rb[512];
+	unsigned int i;
+
+	while (m->ncreated--)
+		if (dm_remove(m->created[m->ncreated], rb, sizeof(rb)))
+			snprintf(why + strlen(why), len - strlen(why),
+				 "; rollback incomplete (%s): see ovbd close %s", dmstack_one_line(rb), name);
+	for (i = 0; i < m->nfd; i++)
+		close(m->fds[i]);
+}
+
+int dmstack_open(struct dmstack *s, const char *name, char **blobs, unsigned int n,
+		 const struct dmstack_opts *o, char *why, size_t len)
+{
+	static struct dmstack_made m;
+	char uuid[OVBD_DM_UUID_MAX];
+	unsigned int i;
+	int ret = -1;
+
+	memset(&m, 0, sizeof(m));
+	if (dmstack_check_name(name, why, len))
+		return -2;
+	if (!dm_uuid(name, uuid, sizeof(uuid)))
+		return failf(why, len, "/dev/mapper/%s exists already%s", name,
+			     strncmp(uuid, OVBD_UUID_STACK, strlen(OVBD_UUID_STACK)) ?
+			     " (not made by ovbd)" : " (ovbd close it first)");
+	if (dmstack_remove_leftovers(name, why, len) < 0)
+		return -1;
+	ret = dmstack_probe(s, name, blobs, n, why, len);	/* validates before creating */
+	if (ret)
+		return ret;
+	dmstack_make_id(s, blobs, o->manifest);
+	for (i = 0; i < n; i++) {
+		struct dmstack_layer *l = &s->layer[i];
+		struct stat st;
+
+		if (!stat(blobs[i], &st) && S_ISBLK(st.st_mode)) {	/* an nbd device (--lazy): as it is */
+			snprintf(l->lower, sizeof(l->lower), "%s", blobs[i]);
+			continue;
+		}
+		if (loop_attach(blobs[i], o->direct_io, l->lower, sizeof(l->lower), &m.fds[m.nfd], why,
+				len)) {
+			dmstack_layer_fail(i, "", why, len);
+			goto rollback;
+		}
+		m.nfd++;
+		if (l->tail && dmstack_add_tail(s, i, &m, why, len))
+			goto rollback;
+	}
+	if ((ret = dmstack_render(s, why, len)))
+		goto rollback;
+	ret = -1;
+	for (i = 0; i < s->ndev; i++)
+		if (dmstack_create_dev(s, &s->dev[i], &m, why, len)) {
+			char reason[400];
+
+			dmstack_kernel_reason(s->dev[i].name, reason, sizeof(reason));
+			snprintf(why + strlen(why), len - strlen(why), "%s%s", reason,
+				 strstr(reason, "unknown target type") || strstr(why, "unknown target") ?
+				 " (the dm-overlaybd module is not loaded: modprobe dm-overlaybd; "
+				 "if it is not found, see dkms status dm-overlaybd)" : "");
+			goto rollback;
+		}
+	for (i = 0; i < m.nfd; i++)	/* the dm devices hold the loops now */
+		close(m.fds[i]);
+	return 0;
+rollback:
+	dmstack_rollback(name, &m, why, len);
+	dmstack_free(s);
+	return ret;
+}
+
+int dmstack_retarget(struct dmstack *s, unsigned int i, const char *dev, char *why, size_t len)
+{
+	char was[DMSTACK_LOWER_MAX];
+	unsigned int k;
+
+	if (i >= s->nlayers)
+		return failf(why, len, "%s: no layer %u", s->name, i);
+	snprintf(was, sizeof(was), "%s", s->layer[i].lower);
+	snprintf(s->layer[i].lower, sizeof(s->layer[i].lower), "%s", dev);
+	if (dmstack_render(s, why, len))
+		goto undo;
+	/* the zfile device of a compressed layer reads it, else the top */
+	for (k = 0; k < s->ndev; k++)
+		if (s->dev[k].layer == (int)i || (s->dev[k].top && !s->layer[i].zfile))
+			break;
+	if (k == s->ndev) {
+		failf(why, len, "%s: no device reads layer %u", s->name, i);
+		goto undo;
+	}
+	if (!dm_reload(s->dev[k].name, s->dev[k].line, s->dev[k].nlines, why, len))
+		return 0;
+undo:
+	snprintf(s->layer[i].lower, sizeof(s->layer[i].lower), "%s", was);
+	dmstack_render(s, why + strlen(why), len - strlen(why));
+	return -1;
+}
+
+/* ---- the record, status and removal */
+
+static void dmstack_record_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, OVBD_RUN_DIR "/%s.image", name);
+}
+
+int dmstack_record_image(const char *name, const char *ref, const char *manifest, char *why,
+			 size_t len)
+{
+	char path[256], tmp[300];
+	FILE *f;
+
+	dmstack_record_path(path, sizeof(path), name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp%d", path, (int)getpid());
+	if (mkdir(OVBD_RUN_DIR, 0700) && errno != EEXIST)
+		return failf(why, len, OVBD_RUN_DIR ": %s", strerror(errno));
+	f = fopen(tmp, "w");
+	if (!f)
+		return failf(why, len, "%s: %s", tmp, strerror(errno));
+	fprintf(f, "%.200s %s\n", ref, manifest);
+	if (fclose(f) || rename(tmp, path)) {
+		unlink(tmp);
+		return failf(why, len, "%s: %s", path, strerror(errno));
+	}
+	return 0;
+}
+
+bool dmstack_image(const char *name, char *ref, size_t reflen, char *manifest, size_t mlen)
+{
+	char path[256], r[300], d[100];
+	bool ok = false;
+	FILE *f;
+
+	dmstack_record_path(path, sizeof(path), name);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%299s %99s", r, d) == 2) {
+			snprintf(ref, reflen, "%s", r);
+			snprintf(manifest, mlen, "%s", d);
+			ok = true;
+		}
+		fclose(f);
+	}
+	return ok;
+}
+
+void dmstack_forget_image(const char *name)
+{
+	char path[256];
+
+	dmstack_record_path(path, sizeof(path), name);
+	unlink(path);
+}
+
+int dmstack_close(const char *name, char *why, size_t len)
+{
+	char uuid[OVBD_DM_UUID_MAX], path[256];
+	bool found = false;
+	int r;
+
+	if (!dm_uuid(name, uuid, sizeof(uuid))) {
+		if (strncmp(uuid, OVBD_UUID_STACK, strlen(OVBD_UUID_STACK)))
+			return failf(why, len, "/dev/mapper/%s was not made by ovbd (uuid '%s')", name, uuid);
+		if (dmstack_remove_tree(name, 0, why, len))
+			return -1;
+		found = true;
+	}
+	r = dmstack_remove_leftovers(name, why, len);	/* what a killed open left */
+	if (r < 0)
+		return -1;
+	dmstack_record_path(path, sizeof(path), name);
+	if (!unlink(path) && !found && !r)
+		return 0;	/* a stale record only */
+	return !found && !r ? 1 : 0;
+}
+
+bool dmstack_exists(const char *name, char *uuid, size_t len)
+{
+	return !dm_uuid(name, uuid, len) && !strncmp(uuid, OVBD_UUID_STACK, strlen(OVBD_UUID_STACK));
+}
+
+static void dmstack_dev_node(unsigned int ma, unsigned int mi, char *out, size_t len)
+{
+	char link[128], target[256];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", ma, mi);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n > 0) {
+		target[n] = 0;
+		snprintf(out, len, "/dev/%s", strrchr(target, '/') + 1);
+	} else {
+		snprintf(out, len, "%u:%u", ma, mi);
+	}
+}
+
+/* Add what dev's table uses to arr: parts (with their status) and loops (with their files). */
+static void dmstack_describe_deps(const char *dev, struct json_object *arr, int depth)
+{
+	unsigned int ma[DMSTACK_MAX_DEVS], mi[DMSTACK_MAX_DEVS], n, i;
+	char why[300];
+
+	if (depth > 3 || dm_deps(dev, ma, mi, DMSTACK_MAX_DEVS, &n, why, sizeof(why)))
+		return;
+	for (i = 0; i < n; i++) {
+		struct json_object *o = json_object_new_object();
+		char name[OVBD_DM_NAME_MAX], file[4096], status[4096], node[300];
+
+		dmstack_dev_node(ma[i], mi[i], node, sizeof(node));
+		if (dm_name_of(ma[i], mi[i], name, sizeof(name))) {
+			json_object_object_add(o, "kind", json_object_new_string("dm"));
+			json_object_object_add(o, "name", json_object_new_string(name));
+			if (!dm_query(name, false, status, sizeof(status), why, sizeof(why)))
+				json_object_object_add(o, "status",
+						       json_object_new_string(dmstack_one_line(status)));
+			json_object_array_add(arr, o);
+			dmstack_describe_deps(name, arr, depth + 1);
+			continue;
+		}
+		/* nbd: a layer read from the registry during open --lazy */
+		json_object_object_add(o, "kind", json_object_new_string(strncmp(node, "/dev/nbd", 8) ?
+									   "loop" : "nbd"));
+		json_object_object_add(o, "device", json_object_new_string(node));
+		if (loop_backing_file(ma[i], mi[i], file, sizeof(file)))
+			json_object_object_add(o, "file", json_object_new_string(file));
+		json_object_array_add(arr, o);
+	}
+}
+
+struct json_object *dmstack_describe(const char *name, const char *uuid)
+{
+	static const char *const counter[] = { "layers", "sectors", "segments", "reads",
+					       "remapped", "zero_filled", "io_errors" };
+	struct json_object *o = json_object_new_object(), *devs = json_object_new_array();
+	char status[4096], why[300], line[600], ref[300], digest[100];
+	unsigned long long f[7];
+	unsigned int k;
+
+	json_object_object_add(o, "name", json_object_new_string(name));
+	snprintf(line, sizeof(line), "/dev/mapper/%s", name);
+	json_object_object_add(o, "device", json_object_new_string(line));
+	json_object_object_add(o, "uuid", json_object_new_string(uuid));
+	if (dmstack_image(name, ref, sizeof(ref), digest, sizeof(digest))) {
+		json_object_object_add(o, "image", json_object_new_string(ref));
+		json_object_object_add(o, "manifest", json_object_new_string(digest));
+	}
+	if (!dm_query(name, false, status, sizeof(status), why, sizeof(why))) {
+		json_object_object_add(o, "status", json_object_new_string(dmstack_one_line(status)));
+		if (sscanf(status, "%*u %*u lsmt %llu %llu %llu %llu %llu %llu %llu", &f[0], &f[1], &f[2],
+			   &f[3], &f[4], &f[5], &f[6]) == 7)
+			for (k = 0; k < 7; k++)
+				json_object_object_add(o, counter[k], json_object_new_int64((int64_t)f[k]));
+	}
+	dmstack_describe_deps(name, devs, 0);
+	json_object_object_add(o, "devices", devs);
+	return o;
+}

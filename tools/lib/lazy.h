@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * ovbd: a stack mapped before its image is downloaded (open --lazy), then
+ * handed over to local files with no daemon left. It is a dmstack whose
+ * missing layers are nbd devices served by nbdkit from the registry, plus
+ * a supervisor process that pulls the image into the store and retargets
+ * each layer to a loop device of its stored blob as it completes.
+ * Library code: functions return 0 or -1 with why set, and never exit.
+ */
+#ifndef OVBD_LAZY_H
+#define OVBD_LAZY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct xfer_notes;
+struct lazy_opts {
+	bool plain_http;
+	/* what the supervisor says (its pull, a refused handover): its log */
+	const struct xfer_notes *notes;
+};
+
+/*
+ * Map the registry image ref as NAME at once, and start the supervisor.
+ * On failure nothing is left: no dm, loop or nbd device, nbdkit or state.
+ */
+int lazy_open(const char *name, const char *ref, const struct lazy_opts *o, char *why,
+	      size_t len);
+/*
+ * Close NAME, lazy or not: stop its supervisor (no handover during the
+ * teardown), remove its devices (dmstack_close), then its nbd devices,
+ * nbdkit processes and state. As dmstack_close: 0, 1 when nothing of NAME
+ * existed, -1 with why set.
+ */
+int lazy_close(const char *name, char *why, size_t len);
+/* The lazy state of NAME for status (NULL when NAME is not in a lazy phase). */
+struct json_object;
+struct json_object *lazy_status(const char *name);
+
+#endif /* OVBD_LAZY_H */

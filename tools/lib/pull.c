@@ -1,0 +1,539 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* ovbd: pull and push of OverlayBD images (pull.h). */
+#include "pull.h"
+#include "blob.h"
+#include "jsonfile.h"
+#include "oci.h"
+#include "registry.h"
+#include "util.h"
+#include <pthread.h>
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PULL_THREADS	4
+
+static u64 pull_jsize(struct json_object *o)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, "size", &v) ? (u64)json_object_get_int64(v) : 0;
+}
+
+static void pull_say(const struct xfer_notes *nt, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void pull_say(const struct xfer_notes *nt, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (!nt || !nt->line)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	nt->line(nt->arg, msg);
+}
+
+static void pull_bytes(const struct xfer_notes *nt, u64 n)
+{
+	if (nt && nt->bytes)
+		nt->bytes(nt->arg, n);
+}
+
+/* The registry client's progress callback: bytes as they arrive. */
+static void pull_on_progress(void *arg, uint64_t bytes)
+{
+	pull_bytes(arg, bytes);
+}
+
+/* Fetch one blob into the store, unless it is there already: 0, or -1 with err set. */
+static int pull_fetch_blob(struct reg_client *c, const struct xfer_notes *nt, const char *dir,
+			   const char *what, const char *digest, u64 size, char *err, size_t errlen)
+{
+	char path[4096], why[1024];
+	struct stat st;
+	u64 got;
+
+	if (!oci_digest_ok(digest))
+		return failf(err, errlen, "%s/%s: %s digest '%.80s': expected sha256: and 64 hex digits",
+			     c->ref.host, c->ref.repo, what, digest ? digest : "none");
+	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, digest + 7);
+	if (!stat(path, &st) && (u64)st.st_size == size) {	/* stored, and checked when it was */
+		pull_bytes(nt, size);
+		pull_say(nt, "%s %.19s...: present", what, digest);
+		return 0;
+	}
+	if (reg_get_blob(c, digest, size, path, &got, why, sizeof(why)))
+		return failf(err, errlen, "%s/%s: %s: %s", c->ref.host, c->ref.repo, what, why);
+	pull_say(nt, "%s %.19s...: %llu bytes fetched, sha256 checked", what, digest,
+		 (unsigned long long)got);
+	return 0;
+}
+
+/* The blobs of one pull, fetched by up to PULL_THREADS threads. */
+struct pull_job {
+	struct reg_client *client;
+	struct oci_layout *lay;
+	const struct xfer_notes *notes;
+	const char *dir;
+	unsigned int n;
+	/* a layer recompressed in transit: fetched, then stored decompressed as want */
+	bool unpack[OVBD_LSMT_MAX_LAYERS + 1];
+	const char *want[OVBD_LSMT_MAX_LAYERS + 1];
+	u64 usize[OVBD_LSMT_MAX_LAYERS + 1];
+	const char *what[OVBD_LSMT_MAX_LAYERS + 1];
+	const char *digest[OVBD_LSMT_MAX_LAYERS + 1];
+	u64 size[OVBD_LSMT_MAX_LAYERS + 1];
+	unsigned int next;		/* under lock */
+	int failed;			/* set under lock, read atomically: downloads stop */
+	char err[4096];			/* the first failure's message, under lock */
+	pthread_mutex_t lock;
+};
+
+/*
+ * A layer recompressed in transit: fetch the compressed stream (checked
+ * against its descriptor), decompress it into the store, checked against
+ * what the image says the layer is (its annotation, or the config's
+ * diff_id), and keep it only if it is an OverlayBD blob.
+ */
+static int pull_fetch_unpacked(struct reg_client *c, struct pull_job *j, unsigned int i,
+			       char *err, size_t errlen)
+{
+	char zpath[4096], path[4096], why[1024];
+	struct blob b;
+	struct stat st;
+
+	if (!oci_digest_ok(j->want[i]))
+		return failf(err, errlen, "%s: the uncompressed digest '%.80s' is no sha256", j->what[i],
+			     j->want[i] ? j->want[i] : "none");
+	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", j->dir, j->want[i] + 7);
+	if (!stat(path, &st)) {
+		j->usize[i] = (u64)st.st_size;
+		pull_say(j->notes, "%s %.19s...: present (decompressed)", j->what[i], j->want[i]);
+		return 0;
+	}
+	if (pull_fetch_blob(c, j->notes, j->dir, j->what[i], j->digest[i], j->size[i], err, errlen))
+		return -1;
+	snprintf(zpath, sizeof(zpath), "%s/blobs/sha256/%s", j->dir, j->digest[i] + 7);
+	if (oci_put_decompressed(j->lay, zpath, j->want[i], &j->usize[i], why, sizeof(why)))
+		return failf(err, errlen, "%s: %s", j->what[i], why);
+	unlink(zpath);
+	if (blob_open(&b, path) || !b.tar) {
+		blob_close(&b);
+		unlink(path);
+		return failf(err, errlen, "%s: decompressed, it is no tar-wrapped OverlayBD blob but an ordinary image layer: convert the image first",
+			     j->what[i]);
+	}
+	blob_close(&b);
+	pull_say(j->notes, "%s: recompressed in transit, stored decompressed as %.19s... (%llu bytes, sha256 checked)",
+		 j->what[i], j->want[i], (unsigned long long)j->usize[i]);
+	return 0;
+}
+
+static bool pull_compressed_layer(const char *mt)
+{
+	return strstr(mt, "+gzip") || strstr(mt, "+zstd") || strstr(mt, "tar.gzip");
+}
+
+/* The first failure of a download thread: kept, and the others stop. */
+static void pull_job_fail(struct pull_job *j, const char *err)
+{
+	pthread_mutex_lock(&j->lock);
+	if (!j->failed) {
+		snprintf(j->err, sizeof(j->err), "%s", err);
+		__atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&j->lock);
+}
+
+static void *pull_worker(void *arg)
+{
+	struct pull_job *j = arg;
+	struct reg_client c;
+	char err[4096];
+
+	if (reg_clone(&c, j->client)) {
+		pull_job_fail(j, "out of memory");
+		return NULL;
+	}
+	c.cancel = &j->failed;
+	for (;;) {
+		unsigned int i;
+
+		pthread_mutex_lock(&j->lock);
+		i = j->failed ? j->n : j->next++;
+		pthread_mutex_unlock(&j->lock);
+		if (i >= j->n)
+			break;
+		/* a failure ends the pull; finished blobs stay, partial ones resume */
+		if (j->unpack[i] ? pull_fetch_unpacked(&c, j, i, err, sizeof(err)) :
+		    pull_fetch_blob(&c, j->notes, j->dir, j->what[i], j->digest[i], j->size[i], err,
+				    sizeof(err))) {
+			pull_job_fail(j, err);
+			break;
+		}
+	}
+	reg_close(&c);
+	return NULL;
+}
+
+static int pull_fetch_all(struct pull_job *j, char *why, size_t len)
+{
+	pthread_t t[PULL_THREADS];
+	unsigned int k, nt = j->n < PULL_THREADS ? j->n : PULL_THREADS;
+
+	pthread_mutex_init(&j->lock, NULL);
+	for (k = 0; k < nt; k++)
+		if (pthread_create(&t[k], NULL, pull_worker, j)) {
+			pull_job_fail(j, "cannot start a download thread");
+			break;
+		}
+	nt = k;
+	for (k = 0; k < nt; k++)
+		pthread_join(t[k], NULL);
+	pthread_mutex_destroy(&j->lock);
+	return j->failed ? failf(why, len, "%s", j->err) : 0;
+}
+
+/* Fetch and parse the manifest named reference into *man and *body. */
+static int pull_get_manifest(struct reg_client *c, const char *refstr, const char *reference,
+			     struct json_object **man, char **body, size_t *n, char *mt, size_t mtlen,
+			     char *digest, char *why, size_t len)
+{
+	char err[1024];
+
+	*man = NULL;
+	*body = NULL;
+	if (reg_get_manifest(c, reference, body, n, mt, mtlen, digest, err, sizeof(err)))
+		return failf(why, len, "pull %s: %s", refstr, err);
+	*man = json_tokener_parse(*body);
+	if (!*man || !json_object_is_type(*man, json_type_object)) {
+		json_object_put(*man);
+		*man = NULL;
+		free(*body);
+		*body = NULL;
+		return failf(why, len, "pull %s: the manifest is not a JSON object", refstr);
+	}
+	return 0;
+}
+
+int ovbd_pull_manifest(struct reg_client *c, const char *refstr, struct json_object **man,
+		       char **body, size_t *n, char *digest, char *why, size_t len)
+{
+	const struct reg_ref *ref = &c->ref;
+	struct json_object *list;
+	char mt[256], cdigest[80];
+	const char *pick;
+
+	if (pull_get_manifest(c, refstr, ref->digest[0] ? ref->digest : ref->tag, man, body, n, mt,
+			      sizeof(mt), digest, why, len))
+		return -1;
+	if (!strstr(mt, "index") && !strstr(mt, "manifest.list") &&
+	    !json_object_object_get_ex(*man, "manifests", &list))
+		return 0;
+	/* an index: its linux/amd64 manifest */
+	if (!json_object_object_get_ex(*man, "manifests", &list) ||
+	    !json_object_is_type(list, json_type_array)) {
+		failf(why, len, "pull %s: an image index without manifests", refstr);
+		goto bad;
+	}
+	pick = oci_platform_digest(list);
+	if (!oci_digest_ok(pick)) {
+		failf(why, len, "pull %s: the image index has no linux/amd64 manifest", refstr);
+		goto bad;
+	}
+	snprintf(cdigest, sizeof(cdigest), "%s", pick);
+	json_object_put(*man);
+	free(*body);
+	return pull_get_manifest(c, refstr, cdigest, man, body, n, mt, sizeof(mt), digest, why, len);
+bad:
+	json_object_put(*man);
+	free(*body);
+	*man = NULL;
+	*body = NULL;
+	return -1;
+}
+
+/*
+ * Refuse before any download what cannot be an OverlayBD image. A
+ * compressed layer may be one recompressed in transit: decided once it is
+ * decompressed.
+ */
+static int pull_check_layers(struct json_object *layers, const char *refstr, char *why,
+			     size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(layers); i++) {
+		struct json_object *l = json_object_array_get_idx(layers, i), *a;
+		const char *lmt = oci_jstr(l, "mediaType") ? oci_jstr(l, "mediaType") : "no mediaType";
+		const char *d = oci_jstr(l, "digest") ? oci_jstr(l, "digest") : "no digest";
+
+		if (pull_compressed_layer(lmt))
+			continue;
+		if (!strstr(lmt, "tar") || strchr(lmt, '+'))
+			return failf(why, len, "pull %s: layer %zu (%.80s): an unsupported mediaType %.80s",
+				     refstr, i, d, lmt);
+		if (!json_object_object_get_ex(l, "annotations", &a) || !oci_jstr(a, OVBD_ANN_DIGEST))
+			return failf(why, len, "pull %s: layer %zu (%.80s, %.80s) has no %s annotation: not an OverlayBD image (convert it first)",
+				     refstr, i, d, lmt, OVBD_ANN_DIGEST);
+	}
+	return 0;
+}
+
+/* The manifest's descriptors of the layers that were stored decompressed, as they are stored. */
+static void pull_rewrite_unpacked(struct json_object *layers, const struct pull_job *j)
+{
+	unsigned int i;
+
+	for (i = 0; i < j->n; i++) {
+		struct json_object *l = json_object_array_get_idx(layers, i), *a;
+		char sz[24];
+
+		if (!j->unpack[i])
+			continue;
+		snprintf(sz, sizeof(sz), "%llu", (unsigned long long)j->usize[i]);
+		json_object_object_add(l, "mediaType", json_object_new_string(OCI_MT_LAYER_TAR));
+		json_object_object_add(l, "digest", json_object_new_string(j->want[i]));
+		json_object_object_add(l, "size", json_object_new_int64((int64_t)j->usize[i]));
+		if (!json_object_object_get_ex(l, "annotations", &a)) {
+			a = json_object_new_object();
+			json_object_object_add(l, "annotations", a);
+		}
+		json_object_object_add(a, OVBD_ANN_DIGEST, json_object_new_string(j->want[i]));
+		json_object_object_add(a, OVBD_ANN_SIZE, json_object_new_string(sz));
+	}
+}
+
+int ovbd_pull(const char *refstr, const char *dir, const struct pull_opts *o, char *oci_ref,
+	      size_t len, char *manifest_digest, char *why, size_t wlen)
+{
+	static struct pull_job job;
+	static char names[OVBD_LSMT_MAX_LAYERS][24];
+	const struct xfer_notes *nt = o->notes;
+	struct json_object *man = NULL, *layers, *cfg, *config = NULL, *diff_ids = NULL, *rootfs;
+	char err[1024], digest[80], cpath[4096];
+	struct reg_client c;
+	struct oci_layout lay = { 0 };
+	struct reg_ref ref;
+	bool any_unpack = false, opened = false;
+	char *body = NULL;
+	size_t n, i;
+	u64 total;
+	int ret = -1;
+
+	if (reg_parse_ref(refstr, &ref, err, sizeof(err)))
+		return failu(why, wlen, "pull: %s", err);
+	if (reg_open(&c, &ref, o->plain_http, why, wlen))
+		return -1;
+	if (ovbd_pull_manifest(&c, refstr, &man, &body, &n, digest, why, wlen))
+		goto out;
+	if (!json_object_object_get_ex(man, "layers", &layers) ||
+	    !json_object_is_type(layers, json_type_array) || !json_object_array_length(layers) ||
+	    json_object_array_length(layers) > OVBD_LSMT_MAX_LAYERS) {
+		failf(why, wlen, "pull %s: a manifest with 1..255 layers expected", refstr);
+		goto out;
+	}
+	if (!o->any_image && pull_check_layers(layers, refstr, why, wlen))
+		goto out;
+	if (oci_layout_open(&lay, dir, why, wlen))
+		goto out;
+	opened = true;
+	if (!json_object_object_get_ex(man, "config", &cfg)) {
+		failf(why, wlen, "pull %s: a manifest without a config", refstr);
+		goto out;
+	}
+	/* the config first (its diff_ids), then the layers in parallel */
+	memset(&job, 0, sizeof(job));
+	job.client = &c;
+	job.lay = &lay;
+	job.notes = nt;
+	job.dir = lay.dir;
+	total = pull_jsize(cfg);
+	for (i = 0; i < json_object_array_length(layers); i++)
+		total += pull_jsize(json_object_array_get_idx(layers, i));
+	if (nt && nt->total)
+		nt->total(nt->arg, total);
+	if (pull_fetch_blob(&c, nt, lay.dir, "config", oci_jstr(cfg, "digest"), pull_jsize(cfg), why,
+			    wlen))
+		goto out;
+	snprintf(cpath, sizeof(cpath), "%s/blobs/sha256/%s", lay.dir, oci_jstr(cfg, "digest") + 7);
+	config = json_file_object(cpath, 4u << 20, err, sizeof(err));
+	if (config && json_object_object_get_ex(config, "rootfs", &rootfs))
+		json_object_object_get_ex(rootfs, "diff_ids", &diff_ids);
+	for (i = 0; i < json_object_array_length(layers); i++) {
+		struct json_object *l = json_object_array_get_idx(layers, i), *a, *d;
+		const char *lmt = oci_jstr(l, "mediaType") ? oci_jstr(l, "mediaType") : "";
+
+		snprintf(names[i], sizeof(names[i]), "layer %u", (unsigned int)i);
+		job.what[i] = names[i];
+		job.digest[i] = oci_jstr(l, "digest");
+		job.size[i] = pull_jsize(l);
+		if (!pull_compressed_layer(lmt) || o->any_image)	/* stored as it is */
+			continue;
+		/* what the layer is, uncompressed: the annotation, else the diff_id */
+		job.unpack[i] = any_unpack = true;
+		if (json_object_object_get_ex(l, "annotations", &a) && oci_jstr(a, OVBD_ANN_DIGEST)) {
+			job.want[i] = oci_jstr(a, OVBD_ANN_DIGEST);
+		} else if (diff_ids && (d = json_object_array_get_idx(diff_ids, i))) {
+			job.want[i] = json_object_get_string(d);
+		} else {
+			failf(why, wlen, "pull %s: layer %zu is compressed, and neither an annotation nor the config names its uncompressed digest",
+			      refstr, i);
+			goto out;
+		}
+	}
+	job.n = (unsigned int)i;
+	c.progress = nt && nt->bytes ? pull_on_progress : NULL;
+	c.progress_arg = (void *)nt;
+	if (pull_fetch_all(&job, why, wlen))
+		goto out;
+	if (any_unpack) {	/* the manifest of what is stored: uncompressed OverlayBD blobs */
+		pull_rewrite_unpacked(layers, &job);
+		free(body);
+		body = strdup(json_object_to_json_string_ext(man, JSON_C_TO_STRING_PLAIN |
+							     JSON_C_TO_STRING_NOSLASHESCAPE));
+		if (!body) {
+			failf(why, wlen, "out of memory");
+			goto out;
+		}
+		n = strlen(body);
+	}
+	/* the manifest last, so that a tag only ever names a complete image */
+	if (oci_put_bytes(&lay, body, n, digest, why, wlen) ||
+	    oci_tag(&lay, ref.digest[0] ? ref.digest : ref.tag, digest, n, why, wlen))
+		goto out;
+	snprintf(oci_ref, len, "oci:%s:%s", lay.dir, ref.digest[0] ? ref.digest : ref.tag);
+	if (manifest_digest)
+		snprintf(manifest_digest, OCI_DIGEST_LEN + 1, "%.*s", OCI_DIGEST_LEN, digest);
+	ret = 0;
+out:
+	json_object_put(config);
+	json_object_put(man);
+	free(body);
+	if (opened)
+		oci_layout_close(&lay);
+	reg_close(&c);
+	return ret;
+}
+
+int ovbd_push(const char *src, const char *dst, bool plain_http, uint64_t chunk,
+	      const struct xfer_notes *notes, char *pushed, size_t plen, char *why, size_t len)
+{
+	char err[1024], path[4096], dir[3968], *body = NULL, *d;
+	struct json_object *man = NULL, *layers, *cfg;
+	struct oci_image img = { 0 };
+	struct reg_client c;
+	struct reg_ref ref;
+	bool opened = false;
+	const char *mt, *tag;
+	size_t i, n;
+	int ret = -1;
+
+	if (reg_parse_ref(dst, &ref, err, sizeof(err)))
+		return failu(why, len, "push: %s", err);
+	if (ref.digest[0])
+		return failu(why, len, "push: %s: push to a tag, not a digest", dst);
+	/* [oci:]DIR[:TAG]: the image, and where its manifest's bytes are */
+	d = oci_split_ref(src, &tag);
+	if (!d)
+		return failf(why, len, "out of memory");
+	if (oci_resolve(d, tag, &img, err, sizeof(err))) {
+		free(d);
+		return failf(why, len, "push: %s: %s", src, err);
+	}
+	snprintf(dir, sizeof(dir), "%.*s", (int)sizeof(dir) - 100, d);
+	free(d);
+	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, img.manifest_digest + 7);
+	body = read_file_bounded(path, 4u << 20, &n, err, sizeof(err));
+	if (!body) {
+		failf(why, len, "push: %s", err);
+		goto out;
+	}
+	man = json_tokener_parse(body);
+	if (!man || !json_object_object_get_ex(man, "layers", &layers) ||
+	    !json_object_object_get_ex(man, "config", &cfg)) {
+		failf(why, len, "push: %s: not an image manifest", path);
+		goto out;
+	}
+	if (reg_open(&c, &ref, plain_http, why, len))
+		goto out;
+	opened = true;
+	c.chunk_size = chunk;
+	for (i = 0; i <= json_object_array_length(layers); i++) {
+		struct json_object *desc = i ? json_object_array_get_idx(layers, i - 1) : cfg;
+		const char *digest = oci_jstr(desc, "digest");
+		char what[32], blob[4096];
+		bool has;
+
+		if (i)
+			snprintf(what, sizeof(what), "layer %zu", i - 1);
+		else
+			snprintf(what, sizeof(what), "config");
+		if (!oci_digest_ok(digest)) {
+			failf(why, len, "push: %s: a digest that is no sha256", what);
+			goto out;
+		}
+		snprintf(blob, sizeof(blob), "%s/blobs/sha256/%s", dir, digest + 7);
+		if (reg_has_blob(&c, digest, &has, err, sizeof(err))) {
+			failf(why, len, "push %s: %s: %s", dst, what, err);
+			goto out;
+		}
+		if (has) {
+			pull_say(notes, "%s %.19s...: already in the registry", what, digest);
+			continue;
+		}
+		if (reg_put_blob(&c, digest, blob, err, sizeof(err))) {
+			failf(why, len, "push %s: %s: %s", dst, what, err);
+			goto out;
+		}
+		pull_say(notes, "%s %.19s...: %llu bytes uploaded", what, digest,
+			 (unsigned long long)pull_jsize(desc));
+	}
+	mt = oci_jstr(man, "mediaType") ? oci_jstr(man, "mediaType") : OCI_MT_MANIFEST;
+	if (reg_put_manifest(&c, ref.tag, body, n, mt, err, sizeof(err))) {
+		failf(why, len, "push %s: manifest: %s", dst, err);
+		goto out;
+	}
+	snprintf(pushed, plen, "%s/%s:%s %s", ref.host, ref.repo, ref.tag, img.manifest_digest);
+	ret = 0;
+out:
+	json_object_put(man);
+	free(body);
+	oci_image_free(&img);
+	if (opened)
+		reg_close(&c);
+	return ret;
+}
+
+const char *ovbd_store(void)
+{
+	const char *s = getenv("OVBD_STORE");
+
+	return s && *s ? s : OVBD_DEFAULT_STORE;
+}
+
+int image_layer_args(char **args, unsigned int n, const struct xfer_notes *notes,
+		     struct oci_image *img, char ***paths, unsigned int *np, char *why, size_t len)
+{
+	static char oci_ref[4200];
+	struct reg_ref ref;
+	struct stat st;
+	char *arg = oci_ref;
+
+	/* one argument that is no file and reads as host[:port]/repo[:tag]: a registry */
+	if (n == 1 && strncmp(args[0], "oci:", 4) && stat(args[0], &st) &&
+	    !reg_parse_ref(args[0], &ref, why, len) &&
+	    (strchr(ref.host, '.') || strchr(ref.host, ':') || !strcmp(ref.host, "localhost"))) {
+		struct pull_opts po = { .notes = notes };
+		char dig[OCI_DIGEST_LEN + 1];
+
+		memset(img, 0, sizeof(*img));
+		if (ovbd_pull(args[0], ovbd_store(), &po, oci_ref, sizeof(oci_ref), dig, why, len))
+			return -1;
+		return oci_layer_args(&arg, 1, img, paths, np, why, len);
+	}
+	return oci_layer_args(args, n, img, paths, np, why, len);
+}
