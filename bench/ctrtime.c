@@ -20,11 +20,13 @@ static double now(void)
 int main(int argc, char **argv)
 {
 	struct stack s;
+	char why[1024];
 	double t0 = now();
 
 	if (argc < 2)
 		return fprintf(stderr, "usage: ctrtime LAYER...\n"), 2;
-	stack_open(&s, argv + 1, (unsigned int)(argc - 1));
+	if (stack_open(&s, argv + 1, (unsigned int)(argc - 1), why, sizeof(why)))
+		return fprintf(stderr, "ctrtime: %s\n", why), 1;
 	printf("%.3f\n", now() - t0);
 	return 0;
 }

@@ -53,13 +53,13 @@ copy_bin "$(command -v fio)" "$D/fio"
 say "255 layers of 10 000 segments, and 255 of 1 (for the index's marginal memory)"
 make -s -C tools build/libovbd.a
 bench_cc() {	# OUT SRC...: a bench helper linked with the format core and ovbd's own
-	gcc -O2 -I"$TOP/include" -I"$TOP/tools" -o "$B/$1" "${@:2}" "$TOP/tools/build/libovbd.a" -llz4 -lzstd
+	gcc -O2 -I"$TOP/include" -I"$TOP/tools/lib" -o "$B/$1" "${@:2}" "$TOP/tools/build/libovbd.a" -llz4 -lzstd
 }
 bench_cc mkstack bench/mkstack.c
 "$B/mkstack" "$D/stack" 255 10000
 "$B/mkstack" "$D/stack1" 255 1
 # the same load, validation and merge in userspace on the host CPU
-bench_cc ctrtime bench/ctrtime.c tools/stack.c tools/blob.c tools/util.c
+bench_cc ctrtime bench/ctrtime.c tools/lib/stack.c tools/lib/blob.c tools/lib/util.c
 cat "$D"/stack/* >/dev/null
 echo "BENCH host_userspace_255x10k_s $("$B/ctrtime" "$D"/stack/layer*)" >"$B/host.log"
 if [ "${DATA_ONLY:-0}" = 1 ]; then rm -rf "$B/tree"; say "DATA_ONLY: $D has what bench/ab.sh and bench/uml.sh read"; exit 0; fi

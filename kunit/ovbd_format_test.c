@@ -146,6 +146,12 @@ static void zfile_bad_headers(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ovbd_zfile_open(&zf, blob, tail, size, &e), -EINVAL);
 	KUNIT_EXPECT_EQ(test, ovbd_zfile_open(&zf, blob, NULL, size, &e), -EINVAL);
 	KUNIT_EXPECT_EQ(test, ovbd_zfile_open(&zf, blob, tail, 700, &e), -EINVAL);
+	/* a flag bit outside OVBD_ZF_FLAGS_KNOWN: refused by name */
+	h.index_offset = size - OVBD_ZF_HDR_SIZE - 4 * h.index_size;
+	h.flags |= 1ull << 6;
+	ovbd_zfile_encode_hdr(&h, tail);
+	KUNIT_EXPECT_EQ(test, ovbd_zfile_decode_hdr(tail, &h, &e), -EOPNOTSUPP);
+	KUNIT_EXPECT_STREQ(test, e.field, "zfile flags: unknown bits");
 }
 
 static void zfile_bad_index(struct kunit *test)
@@ -215,6 +221,17 @@ static void lsmt_tool_layer(struct kunit *test)
 	ovbd_lsmt_lookup(segs, l.nsegs, 0, 8, &p);
 	KUNIT_ASSERT_EQ(test, p.kind, (u8)OVBD_PIECE_DATA);
 	KUNIT_EXPECT_EQ(test, memcmp(fx_lsmt + (p.moffset << 9), fx_content, 512), 0);
+	/* a flag bit outside OVBD_LSMT_FLAGS_KNOWN: refused by name */
+	{
+		u8 *t = kunit_kmalloc(test, OVBD_LSMT_HDR_SIZE, GFP_KERNEL);
+		struct ovbd_lsmt_hdr h;
+
+		KUNIT_ASSERT_EQ(test, ovbd_lsmt_decode_hdr(fx_lsmt + size - 4096, &h, &e), 0);
+		h.flags |= 1u << 9;
+		ovbd_lsmt_encode_hdr(&h, t);
+		KUNIT_EXPECT_EQ(test, ovbd_lsmt_decode_hdr(t, &h, &e), -EOPNOTSUPP);
+		KUNIT_EXPECT_STREQ(test, e.field, "lsmt flags: unknown bits");
+	}
 }
 
 /* Damage the first index entry of the tool-made layer in one way. */

@@ -35,8 +35,8 @@ struct lsmt_layer {
  * ones in map, as dm-zero does (0: every piece in map). bench/analysis.md
  * has the two side by side.
  */
-static unsigned int zero_work_sectors = 256;
-module_param(zero_work_sectors, uint, 0644);
+static unsigned int lsmt_zero_work_sectors = 256;
+module_param_named(zero_work_sectors, lsmt_zero_work_sectors, uint, 0644);
 MODULE_PARM_DESC(zero_work_sectors,
 		 "lsmt: zero-fill hole pieces of at least this many sectors on a worker (default 256; 0: always in map)");
 
@@ -54,6 +54,7 @@ struct lsmt_ctx {
 	struct ovbd_seg *merged;
 	u64 nmerged;
 	u64 vsectors;
+	unsigned long features;		/* of the table's feature group (none defined yet) */
 	atomic64_t ctr[LC_NR];		/* status counters */
 };
 
@@ -62,7 +63,7 @@ struct lsmt_ctx {
  * It grows with the valid entries kept, never with index_size, and stays
  * within the table's budget.
  */
-static int grow_segs(struct dm_target *ti, const char *what, struct ovbd_lsmt_layer *l,
+static int lsmt_grow_segs(struct dm_target *ti, const char *what, struct ovbd_lsmt_layer *l,
 		     struct ovbd_seg **segs, u64 n, u64 budget)
 {
 	u64 cap = l->cap, want = l->nsegs + n;
@@ -90,7 +91,7 @@ static int grow_segs(struct dm_target *ti, const char *what, struct ovbd_lsmt_la
  * blocks takes only aligned bios, so every data extent of that layer (and
  * the tar payload) must be aligned to them; refuse the layer otherwise.
  */
-static int check_granularity(struct dm_target *ti, const char *what,
+static int lsmt_check_granularity(struct dm_target *ti, const char *what,
 			     const struct lsmt_layer *layer, const struct ovbd_lsmt_layer *l)
 {
 	unsigned int lbs = bdev_logical_block_size(layer->dev->bdev);
@@ -121,7 +122,7 @@ static int check_granularity(struct dm_target *ti, const char *what,
  * Open layer i: its payload, header and trailer, and its validated index.
  * *used counts the valid entries of the table so far, against the budget.
  */
-static int load_layer(struct dm_target *ti, unsigned int i, struct lsmt_layer *layer,
+static int lsmt_load_layer(struct dm_target *ti, unsigned int i, struct lsmt_layer *layer,
 		      struct ovbd_lsmt_layer *l, struct ovbd_seg **segs,
 		      struct ovbd_reader *r, u8 *chunk, u64 *used)
 {
@@ -178,7 +179,7 @@ static int load_layer(struct dm_target *ti, unsigned int i, struct lsmt_layer *l
 			ret = -EINTR;
 			goto out;
 		}
-		ret = grow_segs(ti, what, l, segs, n, budget - *used - l->nsegs);
+		ret = lsmt_grow_segs(ti, what, l, segs, n, budget - *used - l->nsegs);
 		if (ret)
 			goto out;
 		ret = ovbd_read(r, off + l->tail.index_offset + done * OVBD_LSMT_ENTRY_SIZE,
@@ -202,7 +203,7 @@ static int load_layer(struct dm_target *ti, unsigned int i, struct lsmt_layer *l
 	if (ret)
 		ovbd_ti_core_error(ti, what, &e);
 	else
-		ret = check_granularity(ti, what, layer, l);
+		ret = lsmt_check_granularity(ti, what, layer, l);
 	if (!ret) {
 		*used += l->nsegs;
 		layer->data_end = l->data_end;
@@ -212,7 +213,7 @@ out:
 }
 
 /* Load every layer and merge them into lc->merged. */
-static int load_stack(struct dm_target *ti, struct lsmt_ctx *lc)
+static int lsmt_load_stack(struct dm_target *ti, struct lsmt_ctx *lc)
 {
 	struct ovbd_reader r = { 0 };
 	struct ovbd_merge_src *src;
@@ -240,7 +241,7 @@ static int load_stack(struct dm_target *ti, struct lsmt_ctx *lc)
 	for (i = 0; i < lc->nlayers; i++) {
 		struct ovbd_seg *segs = NULL;
 
-		ret = load_layer(ti, i, &lc->layers[i], l, &segs, &r, chunk, &used);
+		ret = lsmt_load_layer(ti, i, &lc->layers[i], l, &segs, &r, chunk, &used);
 		src[i].segs = segs;
 		src[i].n = l->nsegs;
 		if (ret)
@@ -294,14 +295,20 @@ static void lsmt_dtr(struct dm_target *ti)
 
 static int lsmt_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
+	struct dm_arg_set as;
 	struct lsmt_ctx *lc;
-	unsigned int i;
+	unsigned int i, pairs = 0;
 	int ret;
 
-	if (argc < 2 || argc % 2 || argc / 2 > OVBD_LSMT_MAX_LAYERS) {
-		ti->error = "expected: lsmt <dev> <bytes|-> [<dev> <bytes|->]... (1..255 layers)";
+	/* <dev> <bytes> pairs, then an optional feature group, which starts with a number */
+	while (pairs * 2 + 1 < argc && !ovbd_arg_is_number(argv[pairs * 2]))
+		pairs++;
+	if (!pairs || pairs > OVBD_LSMT_MAX_LAYERS) {
+		ti->error = "expected: lsmt <dev> <bytes|-> [<dev> <bytes|->]... [<#features> <feature>...] (1..255 layers)";
 		return -EINVAL;
 	}
+	as.argc = argc - 2 * pairs;
+	as.argv = argv + 2 * pairs;
 	ret = ovbd_check_readonly(ti);
 	if (ret)
 		return ret;
@@ -311,13 +318,17 @@ static int lsmt_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		return -ENOMEM;
 	}
 	ti->private = lc;
-	lc->layers = kcalloc(argc / 2, sizeof(*lc->layers), GFP_KERNEL);
+	/* no feature is defined yet: the group is where the cache and verity options will go */
+	ret = ovbd_parse_features(ti, &as, NULL, 0, &lc->features, "lsmt");
+	if (ret)
+		goto bad;
+	lc->layers = kcalloc(pairs, sizeof(*lc->layers), GFP_KERNEL);
 	if (!lc->layers) {
 		ti->error = "out of memory";
 		ret = -ENOMEM;
 		goto bad;
 	}
-	lc->nlayers = argc / 2;
+	lc->nlayers = pairs;
 	for (i = 0; i < lc->nlayers; i++) {
 		struct lsmt_layer *layer = &lc->layers[i];
 		char what[32];
@@ -339,7 +350,7 @@ static int lsmt_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		if (ret)
 			goto bad;
 	}
-	ret = load_stack(ti, lc);
+	ret = lsmt_load_stack(ti, lc);
 	if (ret)
 		goto bad;
 	if (ti->len != lc->vsectors) {
@@ -391,7 +402,7 @@ static int lsmt_map(struct dm_target *ti, struct bio *bio)
 		return DM_MAPIO_REMAPPED;
 	}
 	atomic64_inc(&lc->ctr[LC_ZERO_FILLED]);
-	zw = READ_ONCE(zero_work_sectors);
+	zw = READ_ONCE(lsmt_zero_work_sectors);
 	if (zw && bio_sectors(bio) >= zw) {
 		struct lsmt_io *io = dm_per_bio_data(bio, sizeof(*io));
 
@@ -478,7 +489,7 @@ static void lsmt_io_hints(struct dm_target *ti, struct queue_limits *limits)
 #define LSMT_TARGET(tt_name)						\
 	{								\
 		.name = tt_name,					\
-		.version = { 1, 0, 0 },					\
+		.version = { 1, 1, 0 },					\
 		.module = THIS_MODULE,					\
 		.ctr = lsmt_ctr,					\
 		.dtr = lsmt_dtr,					\

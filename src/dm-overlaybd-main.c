@@ -57,6 +57,44 @@ int ovbd_counters_message(unsigned int argc, char **argv, atomic64_t *ctr,
 	return 0;
 }
 
+bool ovbd_arg_is_number(const char *arg)
+{
+	return *arg && strspn(arg, "0123456789") == strlen(arg);
+}
+
+int ovbd_parse_features(struct dm_target *ti, struct dm_arg_set *as, const char *const *names,
+			unsigned int n, unsigned long *seen, const char *what)
+{
+	static const struct dm_arg ovbd_features_arg = {
+		0, BITS_PER_LONG, "Invalid number of feature arguments"
+	};
+	unsigned int count, i;
+	int ret;
+
+	*seen = 0;
+	if (!as->argc)
+		return 0;
+	ret = dm_read_arg_group(&ovbd_features_arg, as, &count, &ti->error);
+	if (ret)
+		return ret;
+	while (count--) {
+		const char *f = dm_shift_arg(as);
+
+		for (i = 0; i < n && strcasecmp(f, names[i]); i++)
+			;
+		if (i == n || (*seen & BIT(i))) {
+			ovbd_ti_error(ti, "%s: %s feature '%s'", what, i == n ? "unknown" : "repeated", f);
+			return -EINVAL;
+		}
+		*seen |= BIT(i);
+	}
+	if (as->argc) {
+		ovbd_ti_error(ti, "%s: %u arguments after the feature group", what, as->argc);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int ovbd_check_readonly(struct dm_target *ti)
 {
 	if (dm_table_get_mode(ti->table) & OVBD_MODE_WRITE) {
@@ -231,7 +269,7 @@ MODULE_PARM_DESC(max_index_entries,
 
 /* ---- registration: the targets, and the RFC's names as aliases ---- */
 
-static struct target_type *const all_targets[] = {
+static struct target_type *const ovbd_all_targets[] = {
 	&ovbd_zfile_target, &ovbd_zfile_alias, &ovbd_lsmt_target, &ovbd_lsmt_alias,
 };
 
@@ -242,12 +280,12 @@ static int __init dm_overlaybd_init(void)
 	ret = ovbd_lsmt_init();
 	if (ret)
 		return ret;
-	for (i = 0; i < ARRAY_SIZE(all_targets); i++) {
-		ret = dm_register_target(all_targets[i]);
+	for (i = 0; i < ARRAY_SIZE(ovbd_all_targets); i++) {
+		ret = dm_register_target(ovbd_all_targets[i]);
 		if (ret) {
-			DMERR("register %s: %d", all_targets[i]->name, ret);
+			DMERR("register %s: %d", ovbd_all_targets[i]->name, ret);
 			while (--i >= 0)
-				dm_unregister_target(all_targets[i]);
+				dm_unregister_target(ovbd_all_targets[i]);
 			ovbd_lsmt_exit();
 			return ret;
 		}
@@ -260,8 +298,8 @@ static void __exit dm_overlaybd_exit(void)
 {
 	int i;
 
-	for (i = ARRAY_SIZE(all_targets) - 1; i >= 0; i--)
-		dm_unregister_target(all_targets[i]);
+	for (i = ARRAY_SIZE(ovbd_all_targets) - 1; i >= 0; i--)
+		dm_unregister_target(ovbd_all_targets[i]);
 	ovbd_lsmt_exit();
 }
 

@@ -32,6 +32,19 @@ void ovbd_ti_error(struct dm_target *ti, const char *fmt, ...) __printf(2, 3);
 void ovbd_ti_core_error(struct dm_target *ti, const char *what,
 			const struct ovbd_err *e);
 
+/*
+ * The optional "<#features> <feature>..." group that ends a table, as
+ * dm-verity's and dm-clone's do, so that the table syntax can grow
+ * without breaking old tables: as holds what is left of the arguments.
+ * Each feature must be one of names[0..n); bit i of *seen is set for
+ * names[i]. An unknown or repeated feature, or arguments past the group,
+ * is refused with ti->error set (naming the target what).
+ */
+int ovbd_parse_features(struct dm_target *ti, struct dm_arg_set *as, const char *const *names,
+			unsigned int n, unsigned long *seen, const char *what);
+/* True when arg is a plain decimal number: a <#features> count, never a <dev>. */
+bool ovbd_arg_is_number(const char *arg);
+
 /* The targets' one message, "reset_counters": zero n status counters. */
 int ovbd_counters_message(unsigned int argc, char **argv, atomic64_t *ctr,
 			  unsigned int n, const char *target);

@@ -46,8 +46,8 @@ static_assert(RUN_BYTES >= 2 * OVBD_ZF_BLOCK_MAX);
 #define READAHEAD_BYTES	(128u << 10)	/* extra compressed bytes for sequential streams */
 #define MAX_SLOTS	32
 
-static bool seq_prefetch = true;
-module_param(seq_prefetch, bool, 0644);
+static bool zfile_seq_prefetch = true;
+module_param_named(seq_prefetch, zfile_seq_prefetch, bool, 0644);
 MODULE_PARM_DESC(seq_prefetch,
 		 "zfile: read the next compressed run of a sequential stream while decoding the current one (default Y)");
 
@@ -110,14 +110,20 @@ static struct {
 	struct workqueue_struct *wq;
 	u64 next_id;
 	wait_queue_head_t pf_wait;	/* a device's last prefetch in flight ended */
-} zpool = {
-	.lock = __MUTEX_INITIALIZER(zpool.lock),
-	.slock = __SPIN_LOCK_UNLOCKED(zpool.slock),
-	.free = LIST_HEAD_INIT(zpool.free),
-	.waiting = LIST_HEAD_INIT(zpool.waiting),
-	.decoders = LIST_HEAD_INIT(zpool.decoders),
-	.dec_wait = __WAIT_QUEUE_HEAD_INITIALIZER(zpool.dec_wait),
-	.pf_wait = __WAIT_QUEUE_HEAD_INITIALIZER(zpool.pf_wait),
+} zfile_pool = {
+	.lock = __MUTEX_INITIALIZER(zfile_pool.lock),
+	.slock = __SPIN_LOCK_UNLOCKED(zfile_pool.slock),
+	.free = LIST_HEAD_INIT(zfile_pool.free),
+	.waiting = LIST_HEAD_INIT(zfile_pool.waiting),
+	.decoders = LIST_HEAD_INIT(zfile_pool.decoders),
+	.dec_wait = __WAIT_QUEUE_HEAD_INITIALIZER(zfile_pool.dec_wait),
+	.pf_wait = __WAIT_QUEUE_HEAD_INITIALIZER(zfile_pool.pf_wait),
+};
+
+/* The table's optional features: zfile <dev> <bytes|-> [<#features> <feature>...] */
+enum { ZFILE_F_NO_PREFETCH, ZFILE_F_NR };
+static const char *const zfile_feature_names[ZFILE_F_NR] = {
+	[ZFILE_F_NO_PREFETCH] = "no_prefetch",	/* no read-ahead of runs, whatever seq_prefetch says */
 };
 
 struct zfile_ctx {
@@ -133,10 +139,11 @@ struct zfile_ctx {
 	u64 dev_bytes;
 	u64 id;				/* owner tag of pool caches */
 	bool zstd;
+	unsigned long features;		/* BIT(ZFILE_F_*) of the table's feature group */
 
-	/* under zpool.slock */
+	/* under zfile_pool.slock */
 	struct bio_list pending;	/* bios waiting for a buffer */
-	struct list_head wait_node;	/* on zpool.waiting while pending */
+	struct list_head wait_node;	/* on zfile_pool.waiting while pending */
 	bool reserve_busy;
 	struct zfile_buf reserve;
 
@@ -152,36 +159,36 @@ struct zfile_io {
 	struct zfile_buf *buf;
 };
 
-static bool run_has(const struct zfile_run *r, u64 blk)
+static bool zfile_run_has(const struct zfile_run *r, u64 blk)
 {
 	return blk >= r->first && blk <= r->last;
 }
 
-static u64 bio_block(struct zfile_ctx *zc, struct bio *bio)
+static u64 zfile_bio_block(struct zfile_ctx *zc, struct bio *bio)
 {
 	return ((u64)dm_target_offset(zc->ti, bio->bi_iter.bi_sector) << SECTOR_SHIFT) >>
 	       zc->zf.block_shift;
 }
 
 /*
- * A free buffer for zc's bio at blk, under zpool.slock: the slot whose run
+ * A free buffer for zc's bio at blk, under zfile_pool.slock: the slot whose run
  * or decoded block holds blk if any, else the least recently used slot,
  * else zc's reserve; NULL when none is free.
  */
-static struct zfile_buf *take_buf(struct zfile_ctx *zc, u64 blk)
+static struct zfile_buf *zfile_take_buf(struct zfile_ctx *zc, u64 blk)
 {
 	struct zfile_buf *b = NULL, *it;
 
-	list_for_each_entry(it, &zpool.free, node) {
+	list_for_each_entry(it, &zfile_pool.free, node) {
 		if ((it->owner == zc->id &&
-		     (run_has(&it->run, blk) || blk == it->cached_blk)) ||
-		    (it->pf_owner == zc->id && it->pf_issued && run_has(&it->pf, blk))) {
+		     (zfile_run_has(&it->run, blk) || blk == it->cached_blk)) ||
+		    (it->pf_owner == zc->id && it->pf_issued && zfile_run_has(&it->pf, blk))) {
 			b = it;
 			break;
 		}
 	}
-	if (!b && !list_empty(&zpool.free))
-		b = list_last_entry(&zpool.free, struct zfile_buf, node);
+	if (!b && !list_empty(&zfile_pool.free))
+		b = list_last_entry(&zfile_pool.free, struct zfile_buf, node);
 	if (b) {
 		list_del(&b->node);
 		if (b->owner != zc->id) {
@@ -200,69 +207,69 @@ static struct zfile_buf *take_buf(struct zfile_ctx *zc, u64 blk)
 
 static void zfile_work(struct work_struct *work);
 
-/* Start zc's waiting bios while buffers last, under zpool.slock. */
-static void dispatch(struct zfile_ctx *zc)
+/* Start zc's waiting bios while buffers last, under zfile_pool.slock. */
+static void zfile_dispatch(struct zfile_ctx *zc)
 {
 	struct bio *bio;
 
 	while ((bio = bio_list_peek(&zc->pending))) {
 		struct zfile_io *io = dm_per_bio_data(bio, sizeof(*io));
 
-		io->buf = take_buf(zc, bio_block(zc, bio));
+		io->buf = zfile_take_buf(zc, zfile_bio_block(zc, bio));
 		if (!io->buf)
 			break;
 		bio_list_pop(&zc->pending);
 		INIT_WORK(&io->work, zfile_work);
-		queue_work(zpool.wq, &io->work);
+		queue_work(zfile_pool.wq, &io->work);
 	}
 	if (bio_list_empty(&zc->pending))
 		list_del_init(&zc->wait_node);
 	else if (list_empty(&zc->wait_node))
-		list_add_tail(&zc->wait_node, &zpool.waiting);
+		list_add_tail(&zc->wait_node, &zfile_pool.waiting);
 }
 
 /* Give b back and start what waited for it. */
-static void put_buf(struct zfile_ctx *zc, struct zfile_buf *b)
+static void zfile_put_buf(struct zfile_ctx *zc, struct zfile_buf *b)
 {
 	struct zfile_ctx *w, *tmp;
 	unsigned long flags;
 
-	spin_lock_irqsave(&zpool.slock, flags);
+	spin_lock_irqsave(&zfile_pool.slock, flags);
 	if (b->reserve) {
 		zc->reserve_busy = false;
-		dispatch(zc);
+		zfile_dispatch(zc);
 	} else {
-		list_add(&b->node, &zpool.free);
+		list_add(&b->node, &zfile_pool.free);
 	}
-	list_for_each_entry_safe(w, tmp, &zpool.waiting, wait_node) {
-		dispatch(w);
-		if (list_empty(&zpool.free))
+	list_for_each_entry_safe(w, tmp, &zfile_pool.waiting, wait_node) {
+		zfile_dispatch(w);
+		if (list_empty(&zfile_pool.free))
 			break;
 	}
-	spin_unlock_irqrestore(&zpool.slock, flags);
+	spin_unlock_irqrestore(&zfile_pool.slock, flags);
 }
 
 /* A zstd context for a reserve's decode: held only while decoding. */
-static struct zfile_dec *get_decoder(void)
+static struct zfile_dec *zfile_get_decoder(void)
 {
 	struct zfile_dec *d = NULL;
 
-	wait_event(zpool.dec_wait, ({
-		spin_lock_irq(&zpool.slock);
-		d = list_first_entry_or_null(&zpool.decoders, struct zfile_dec, node);
+	wait_event(zfile_pool.dec_wait, ({
+		spin_lock_irq(&zfile_pool.slock);
+		d = list_first_entry_or_null(&zfile_pool.decoders, struct zfile_dec, node);
 		if (d)
 			list_del(&d->node);
-		spin_unlock_irq(&zpool.slock);
+		spin_unlock_irq(&zfile_pool.slock);
 		d != NULL; }));
 	return d;
 }
 
-static void put_decoder(struct zfile_dec *d)
+static void zfile_put_decoder(struct zfile_dec *d)
 {
-	spin_lock_irq(&zpool.slock);
-	list_add(&d->node, &zpool.decoders);
-	spin_unlock_irq(&zpool.slock);
-	wake_up(&zpool.dec_wait);
+	spin_lock_irq(&zfile_pool.slock);
+	list_add(&d->node, &zfile_pool.decoders);
+	spin_unlock_irq(&zfile_pool.slock);
+	wake_up(&zfile_pool.dec_wait);
 }
 
 /*
@@ -271,7 +278,7 @@ static void put_decoder(struct zfile_dec *d)
  * many compressed bytes past last. Returns its last block; [*start, *end)
  * is what to read, in whole device blocks.
  */
-static u64 run_span(struct zfile_ctx *zc, u32 cap, u64 first, u64 last, u64 ra_bytes,
+static u64 zfile_run_span(struct zfile_ctx *zc, u32 cap, u64 first, u64 last, u64 ra_bytes,
 		    u64 *start, u64 *end)
 {
 	struct ovbd_zfile_extent x;
@@ -298,13 +305,13 @@ static u64 run_span(struct zfile_ctx *zc, u32 cap, u64 first, u64 last, u64 ra_b
  * Read the compressed run of blocks first.. (at most last) into b->run;
  * with ra, also up to READAHEAD_BYTES of the blocks after last.
  */
-static int read_run(struct zfile_ctx *zc, struct zfile_buf *b, u64 first, u64 last,
+static int zfile_read_run(struct zfile_ctx *zc, struct zfile_buf *b, u64 first, u64 last,
 		    bool ra)
 {
 	u64 start, end, n;
 	int ret;
 
-	n = run_span(zc, b->cap, first, last, ra ? READAHEAD_BYTES : 0, &start, &end);
+	n = zfile_run_span(zc, b->cap, first, last, ra ? READAHEAD_BYTES : 0, &start, &end);
 	b->run.first = b->run.last = ~0ull;
 	ret = ovbd_io_read(zc->io, zc->dev->bdev, start, end, b->run.buf, NULL, NULL);
 	if (ret) {
@@ -324,43 +331,44 @@ static int read_run(struct zfile_ctx *zc, struct zfile_buf *b, u64 first, u64 la
 }
 
 /* One of zc's prefetches ended (or was never issued): zc may be gone after. */
-static void pf_put(struct zfile_ctx *zc)
+static void zfile_pf_put(struct zfile_ctx *zc)
 {
 	if (atomic_dec_and_test(&zc->pf_inflight))
-		wake_up(&zpool.pf_wait);
+		wake_up(&zfile_pool.pf_wait);
 }
 
 /* dm-io's completion of a prefetch (any context) */
-static void pf_endio(unsigned long error, void *context)
+static void zfile_pf_endio(unsigned long error, void *context)
 {
 	struct zfile_buf *b = context;
 	struct zfile_ctx *zc = b->pf_zc;	/* b may be reused once pf_done completes */
 
 	b->pf_error = error;
 	complete(&b->pf_done);
-	pf_put(zc);
+	zfile_pf_put(zc);
 }
 
 /* Wait for zc's prefetches in flight: for suspend and the dtr. */
-static void pf_drain(struct zfile_ctx *zc)
+static void zfile_pf_drain(struct zfile_ctx *zc)
 {
-	wait_event(zpool.pf_wait, !atomic_read(&zc->pf_inflight));
+	wait_event(zfile_pool.pf_wait, !atomic_read(&zc->pf_inflight));
 }
 
 /*
  * Read the run after b->run's into b->pf, asynchronously, unless pf holds
  * it already or is busy. Only for sequential streams.
  */
-static void start_prefetch(struct zfile_ctx *zc, struct zfile_buf *b)
+static void zfile_start_prefetch(struct zfile_ctx *zc, struct zfile_buf *b)
 {
 	u64 first = b->run.last + 1;
 
-	if (!b->pf.buf || !seq_prefetch || b->run.last == ~0ull || first >= zc->zf.nblocks)
+	if (!b->pf.buf || !zfile_seq_prefetch || (zc->features & BIT(ZFILE_F_NO_PREFETCH)) ||
+	    b->run.last == ~0ull || first >= zc->zf.nblocks)
 		return;
 	if (b->pf_issued && (!completion_done(&b->pf_done) ||
 			     (b->pf_owner == zc->id && b->pf.first == first)))
 		return;		/* another run still arriving, or this one */
-	b->pf.last = run_span(zc, b->cap, first, zc->zf.nblocks - 1, 0, &b->pf.start, &b->pf.end);
+	b->pf.last = zfile_run_span(zc, b->cap, first, zc->zf.nblocks - 1, 0, &b->pf.start, &b->pf.end);
 	b->pf.first = first;
 	b->pf_owner = zc->id;
 	b->pf_zc = zc;
@@ -368,9 +376,9 @@ static void start_prefetch(struct zfile_ctx *zc, struct zfile_buf *b)
 	b->pf_issued = true;
 	reinit_completion(&b->pf_done);
 	atomic_inc(&zc->pf_inflight);
-	if (ovbd_io_read(zc->io, zc->dev->bdev, b->pf.start, b->pf.end, b->pf.buf, pf_endio, b)) {
+	if (ovbd_io_read(zc->io, zc->dev->bdev, b->pf.start, b->pf.end, b->pf.buf, zfile_pf_endio, b)) {
 		b->pf_issued = false;	/* no completion comes */
-		pf_put(zc);
+		zfile_pf_put(zc);
 	}
 }
 
@@ -379,16 +387,16 @@ static void start_prefetch(struct zfile_ctx *zc, struct zfile_buf *b)
  * False if not, or if the prefetch failed: the synchronous read then
  * reports the error.
  */
-static bool use_prefetch(struct zfile_ctx *zc, struct zfile_buf *b, u64 blk)
+static bool zfile_use_prefetch(struct zfile_ctx *zc, struct zfile_buf *b, u64 blk)
 {
-	if (!b->pf_issued || b->pf_owner != zc->id || !run_has(&b->pf, blk))
+	if (!b->pf_issued || b->pf_owner != zc->id || !zfile_run_has(&b->pf, blk))
 		return false;
 	wait_for_completion(&b->pf_done);
 	b->pf_issued = false;
 	if (b->pf_error)
 		return false;
 	swap(b->run, b->pf);
-	/* a block may reach into a sector the device lacks, as in read_run() */
+	/* a block may reach into a sector the device lacks, as in zfile_read_run() */
 	memset(b->run.buf + (b->run.end - b->run.start), 0, zc->lbs);
 	atomic64_inc(&zc->ctr[ZC_PREFETCH_HITS]);
 	return true;
@@ -399,7 +407,7 @@ static bool use_prefetch(struct zfile_ctx *zc, struct zfile_buf *b, u64 blk)
  * run (up to last, with readahead if ra) when b->run lacks it. end is the
  * byte after the bio: a sequential stream's newest bio prefetches.
  */
-static int load_block(struct zfile_ctx *zc, struct zfile_buf *b, u64 blk, u64 last,
+static int zfile_load_block(struct zfile_ctx *zc, struct zfile_buf *b, u64 blk, u64 last,
 		      bool ra, u64 end, u8 *dst)
 {
 	struct ovbd_err e = { 0 };
@@ -409,9 +417,9 @@ static int load_block(struct zfile_ctx *zc, struct zfile_buf *b, u64 blk, u64 la
 
 	if (!dst && blk == b->cached_blk)
 		return 0;
-	if (!run_has(&b->run, blk)) {
-		if (!use_prefetch(zc, b, blk)) {
-			ret = read_run(zc, b, blk, last, ra);
+	if (!zfile_run_has(&b->run, blk)) {
+		if (!zfile_use_prefetch(zc, b, blk)) {
+			ret = zfile_read_run(zc, b, blk, last, ra);
 			if (ret)
 				return ret;
 		}
@@ -421,7 +429,7 @@ static int load_block(struct zfile_ctx *zc, struct zfile_buf *b, u64 blk, u64 la
 		 * those would be a second read of the same bytes.
 		 */
 		if (ra && atomic64_read(&zc->next_seq) == end)
-			start_prefetch(zc, b);
+			zfile_start_prefetch(zc, b);
 	}
 	ovbd_zfile_extent_seek(&zc->zf, &b->next, blk, &off, &len);
 	if (!dst) {
@@ -429,12 +437,12 @@ static int load_block(struct zfile_ctx *zc, struct zfile_buf *b, u64 blk, u64 la
 		dst = b->dbuf;
 	}
 	if (zc->zstd && !b->dctx) {	/* a reserve: borrow a decoder, never across I/O */
-		struct zfile_dec *d = get_decoder();
+		struct zfile_dec *d = zfile_get_decoder();
 
 		ret = ovbd_zfile_decode_block(&zc->zf, blk,
 					      b->run.buf + (zc->payload_off + off - b->run.start),
 					      len, dst, d->dctx, &e);
-		put_decoder(d);
+		zfile_put_decoder(d);
 	} else {	/* lz4 needs no context: never read a slot's while zstd may grow it */
 		ret = ovbd_zfile_decode_block(&zc->zf, blk,
 					      b->run.buf + (zc->payload_off + off - b->run.start),
@@ -454,7 +462,7 @@ static int load_block(struct zfile_ctx *zc, struct zfile_buf *b, u64 blk, u64 la
 	return 0;
 }
 
-static blk_status_t read_bio(struct zfile_ctx *zc, struct zfile_buf *b, struct bio *bio)
+static blk_status_t zfile_read_bio(struct zfile_ctx *zc, struct zfile_buf *b, struct bio *bio)
 {
 	const struct ovbd_zfile *zf = &zc->zf;
 	u64 pos = (u64)dm_target_offset(zc->ti, bio->bi_iter.bi_sector) << SECTOR_SHIFT;
@@ -482,10 +490,10 @@ static blk_status_t read_bio(struct zfile_ctx *zc, struct zfile_buf *b, struct b
 			n = ovbd_zfile_block_bytes(zf, blk);
 			if (!in && blk != b->cached_blk && bv.bv_len - done >= n) {
 				/* the whole block fits: decode it in place */
-				if (load_block(zc, b, blk, last, ra, end, dst + done))
+				if (zfile_load_block(zc, b, blk, last, ra, end, dst + done))
 					goto fail;
 			} else {
-				if (load_block(zc, b, blk, last, ra, end, NULL))
+				if (zfile_load_block(zc, b, blk, last, ra, end, NULL))
 					goto fail;
 				n = min3(n - in, bv.bv_len - done,
 					 (u32)min_t(u64, size - pos, U32_MAX));
@@ -510,8 +518,8 @@ static void zfile_work(struct work_struct *work)
 	struct zfile_ctx *zc = io->zc;
 	struct bio *bio = io->bio;
 
-	bio->bi_status = read_bio(zc, io->buf, bio);
-	put_buf(zc, io->buf);
+	bio->bi_status = zfile_read_bio(zc, io->buf, bio);
+	zfile_put_buf(zc, io->buf);
 	bio_endio(bio);
 }
 
@@ -531,16 +539,16 @@ static int zfile_map(struct dm_target *ti, struct bio *bio)
 	io = dm_per_bio_data(bio, sizeof(*io));
 	io->zc = zc;
 	io->bio = bio;
-	spin_lock_irqsave(&zpool.slock, flags);
+	spin_lock_irqsave(&zfile_pool.slock, flags);
 	bio_list_add(&zc->pending, bio);
-	dispatch(zc);
-	spin_unlock_irqrestore(&zpool.slock, flags);
+	zfile_dispatch(zc);
+	spin_unlock_irqrestore(&zfile_pool.slock, flags);
 	return DM_MAPIO_SUBMITTED;
 }
 
 /* ---- ctr / dtr ---- */
 
-static void free_buf(struct zfile_buf *b)
+static void zfile_free_buf(struct zfile_buf *b)
 {
 	kvfree(b->run.buf);
 	kvfree(b->pf.buf);
@@ -549,7 +557,7 @@ static void free_buf(struct zfile_buf *b)
 	memset(b, 0, sizeof(*b));
 }
 
-static int alloc_zstd(void **ws, zstd_dctx **dctx)
+static int zfile_alloc_zstd(void **ws, zstd_dctx **dctx)
 {
 	size_t bytes = zstd_dctx_workspace_bound();
 
@@ -565,66 +573,66 @@ static int alloc_zstd(void **ws, zstd_dctx **dctx)
 	return 0;
 }
 
-static void pool_free(void)
+static void zfile_pool_free(void)
 {
 	unsigned int i;
 
-	if (zpool.wq)
-		destroy_workqueue(zpool.wq);
-	zpool.wq = NULL;
-	for (i = 0; i < zpool.nslots; i++)
-		free_buf(&zpool.slots[i]);
-	for (i = 0; i < zpool.ndecs; i++)
-		kvfree(zpool.decs[i].ws);
-	memset(zpool.decs, 0, sizeof(zpool.decs));
-	zpool.nslots = zpool.ndecs = 0;
-	zpool.zstd = false;
-	INIT_LIST_HEAD(&zpool.free);
-	INIT_LIST_HEAD(&zpool.decoders);
+	if (zfile_pool.wq)
+		destroy_workqueue(zfile_pool.wq);
+	zfile_pool.wq = NULL;
+	for (i = 0; i < zfile_pool.nslots; i++)
+		zfile_free_buf(&zfile_pool.slots[i]);
+	for (i = 0; i < zfile_pool.ndecs; i++)
+		kvfree(zfile_pool.decs[i].ws);
+	memset(zfile_pool.decs, 0, sizeof(zfile_pool.decs));
+	zfile_pool.nslots = zfile_pool.ndecs = 0;
+	zfile_pool.zstd = false;
+	INIT_LIST_HEAD(&zfile_pool.free);
+	INIT_LIST_HEAD(&zfile_pool.decoders);
 }
 
 /*
  * zstd contexts for every slot and the decoders, for the first zstd device.
  * After a failure, the next zstd device completes what is missing.
  */
-static int pool_grow_zstd(void)
+static int zfile_pool_grow_zstd(void)
 {
 	unsigned int i, n = clamp_t(unsigned int, num_online_cpus(), 1, MAX_SLOTS);
 	int ret = 0;
 
-	for (i = 0; i < zpool.nslots && !ret; i++)
-		if (!zpool.slots[i].dctx)
-			ret = alloc_zstd(&zpool.slots[i].zstd_ws, &zpool.slots[i].dctx);
-	while (zpool.ndecs < n && !ret) {
-		struct zfile_dec *d = &zpool.decs[zpool.ndecs];
+	for (i = 0; i < zfile_pool.nslots && !ret; i++)
+		if (!zfile_pool.slots[i].dctx)
+			ret = zfile_alloc_zstd(&zfile_pool.slots[i].zstd_ws, &zfile_pool.slots[i].dctx);
+	while (zfile_pool.ndecs < n && !ret) {
+		struct zfile_dec *d = &zfile_pool.decs[zfile_pool.ndecs];
 
-		ret = alloc_zstd(&d->ws, &d->dctx);
+		ret = zfile_alloc_zstd(&d->ws, &d->dctx);
 		if (ret)
 			break;
-		zpool.ndecs++;
-		spin_lock_irq(&zpool.slock);
-		list_add(&d->node, &zpool.decoders);
-		spin_unlock_irq(&zpool.slock);
+		zfile_pool.ndecs++;
+		spin_lock_irq(&zfile_pool.slock);
+		list_add(&d->node, &zfile_pool.decoders);
+		spin_unlock_irq(&zfile_pool.slock);
 	}
 	if (!ret)
-		zpool.zstd = true;
+		zfile_pool.zstd = true;
 	return ret;
 }
 
 /* Take a reference on the pool for a device: made for the first, grown for zstd. */
-static int pool_get(bool zstd)
+static int zfile_pool_get(bool zstd)
 {
 	/* two slots per CPU: one decodes while the other waits for its read */
 	unsigned int i, n = clamp_t(unsigned int, 2 * num_online_cpus(), 4, MAX_SLOTS);
 	int ret = 0;
 
-	mutex_lock(&zpool.lock);
-	if (!zpool.users) {
-		zpool.wq = alloc_workqueue("ovbd_zfile", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
-		if (!zpool.wq)
+	mutex_lock(&zfile_pool.lock);
+	if (!zfile_pool.users) {
+		zfile_pool.wq = alloc_workqueue("ovbd_zfile", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
+		if (!zfile_pool.wq)
 			ret = -ENOMEM;
 		for (i = 0; i < n && !ret; i++) {
-			struct zfile_buf *b = &zpool.slots[zpool.nslots++];
+			struct zfile_buf *b = &zfile_pool.slots[zfile_pool.nslots++];
 
 			b->run.buf = kvmalloc(RUN_BUF_BYTES, GFP_KERNEL);
 			b->pf.buf = kvmalloc(RUN_BUF_BYTES, GFP_KERNEL);
@@ -635,29 +643,29 @@ static int pool_get(bool zstd)
 			init_completion(&b->pf_done);
 			if (!b->run.buf || !b->pf.buf || !b->dbuf)
 				ret = -ENOMEM;
-			list_add(&b->node, &zpool.free);
+			list_add(&b->node, &zfile_pool.free);
 		}
 	}
-	if (!ret && zstd && !zpool.zstd)
-		ret = pool_grow_zstd();
+	if (!ret && zstd && !zfile_pool.zstd)
+		ret = zfile_pool_grow_zstd();
 	if (!ret)
-		zpool.users++;
-	else if (!zpool.users)
-		pool_free();
-	mutex_unlock(&zpool.lock);
+		zfile_pool.users++;
+	else if (!zfile_pool.users)
+		zfile_pool_free();
+	mutex_unlock(&zfile_pool.lock);
 	return ret;
 }
 
-static void pool_put(void)
+static void zfile_pool_put(void)
 {
-	mutex_lock(&zpool.lock);
-	if (!--zpool.users)
-		pool_free();
-	mutex_unlock(&zpool.lock);
+	mutex_lock(&zfile_pool.lock);
+	if (!--zfile_pool.users)
+		zfile_pool_free();
+	mutex_unlock(&zfile_pool.lock);
 }
 
 /* The device's reserve: one stored block with its alignment, and one decoded block. */
-static int alloc_reserve(struct zfile_ctx *zc)
+static int zfile_alloc_reserve(struct zfile_ctx *zc)
 {
 	struct zfile_buf *b = &zc->reserve;
 
@@ -672,7 +680,7 @@ static int alloc_reserve(struct zfile_ctx *zc)
 }
 
 /* Parse the header/trailer and load the index into the jump table. */
-static int load_zfile(struct dm_target *ti, struct zfile_ctx *zc, struct ovbd_reader *r)
+static int zfile_load(struct dm_target *ti, struct zfile_ctx *zc, struct ovbd_reader *r)
 {
 	u64 payload_size, done, chunk_entries = OVBD_READ_CHUNK / 4;
 	struct ovbd_err e = { 0 };
@@ -754,10 +762,10 @@ static void zfile_dtr(struct dm_target *ti)
 {
 	struct zfile_ctx *zc = ti->private;
 
-	pf_drain(zc);
+	zfile_pf_drain(zc);
 	if (zc->id)
-		pool_put();
-	free_buf(&zc->reserve);
+		zfile_pool_put();
+	zfile_free_buf(&zc->reserve);
 	kvfree(zc->jump);
 	if (zc->io)
 		dm_io_client_destroy(zc->io);
@@ -769,15 +777,19 @@ static void zfile_dtr(struct dm_target *ti)
 
 static int zfile_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
+	struct dm_arg_set as = { .argc = argc, .argv = argv };
+	const char *dev_arg, *bytes_arg;
 	struct ovbd_reader r = { 0 };
 	struct zfile_ctx *zc;
 	u64 sectors;
 	int ret;
 
-	if (argc != 2) {
-		ti->error = "expected: zfile <dev> <zfile_bytes|->";
+	if (argc < 2) {
+		ti->error = "expected: zfile <dev> <zfile_bytes|-> [<#features> <feature>...]";
 		return -EINVAL;
 	}
+	dev_arg = dm_shift_arg(&as);
+	bytes_arg = dm_shift_arg(&as);
 	ret = ovbd_check_readonly(ti);
 	if (ret)
 		return ret;
@@ -791,16 +803,19 @@ static int zfile_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	bio_list_init(&zc->pending);
 	INIT_LIST_HEAD(&zc->wait_node);
 
-	ret = dm_get_device(ti, argv[0], OVBD_MODE_READ, &zc->dev);
+	ret = ovbd_parse_features(ti, &as, zfile_feature_names, ZFILE_F_NR, &zc->features, "zfile");
+	if (ret)
+		goto bad;
+	ret = dm_get_device(ti, dev_arg, OVBD_MODE_READ, &zc->dev);
 	if (ret) {
-		ovbd_ti_error(ti, "zfile: cannot open device '%s'", argv[0]);
+		ovbd_ti_error(ti, "zfile: cannot open device '%s'", dev_arg);
 		goto bad;
 	}
-	zc->bytes_arg = kstrdup(argv[1], GFP_KERNEL);
+	zc->bytes_arg = kstrdup(bytes_arg, GFP_KERNEL);
 	ret = -ENOMEM;
 	if (!zc->bytes_arg)
 		goto bad;
-	ret = ovbd_parse_blob_bytes(ti, argv[1], zc->dev, "zfile", &zc->blob_bytes);
+	ret = ovbd_parse_blob_bytes(ti, bytes_arg, zc->dev, "zfile", &zc->blob_bytes);
 	if (ret)
 		goto bad;
 	ret = ovbd_reader_init(&r, zc->dev->bdev);
@@ -810,7 +825,7 @@ static int zfile_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	}
 	zc->lbs = r.lbs;
 	zc->dev_bytes = r.dev_bytes;
-	ret = load_zfile(ti, zc, &r);
+	ret = zfile_load(ti, zc, &r);
 	ovbd_reader_exit(&r);
 	if (ret)
 		goto bad;
@@ -830,19 +845,19 @@ static int zfile_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	}
 	zc->zstd = zc->zf.h.algo == OVBD_ZF_ALGO_ZSTD;
-	ret = alloc_reserve(zc);
+	ret = zfile_alloc_reserve(zc);
 	if (ret) {
 		ovbd_ti_error(ti, "zfile: no memory for the device's reserve buffers");
 		goto bad;
 	}
-	ret = pool_get(zc->zstd);
+	ret = zfile_pool_get(zc->zstd);
 	if (ret) {
 		ovbd_ti_error(ti, "zfile: no memory for the shared decode buffers");
 		goto bad;
 	}
-	mutex_lock(&zpool.lock);
-	zc->id = ++zpool.next_id;	/* nonzero: the pool reference is held */
-	mutex_unlock(&zpool.lock);
+	mutex_lock(&zfile_pool.lock);
+	zc->id = ++zfile_pool.next_id;	/* nonzero: the pool reference is held */
+	mutex_unlock(&zfile_pool.lock);
 	zc->reserve.owner = zc->id;
 	ti->per_io_data_size = sizeof(struct zfile_io);
 	ti->num_flush_bios = 0;
@@ -872,6 +887,9 @@ static void zfile_status(struct dm_target *ti, status_type_t type,
 		break;
 	case STATUSTYPE_TABLE:
 		DMEMIT("%s %s", zc->dev->name, zc->bytes_arg);
+		if (zc->features)
+			DMEMIT(" %u%s", (unsigned int)hweight_long(zc->features),
+			       zc->features & BIT(ZFILE_F_NO_PREFETCH) ? " no_prefetch" : "");
 		break;
 	case STATUSTYPE_IMA:
 		DMEMIT("target_name=%s,target_version=%u.%u.%u,dev=%s,algo=%u,block_size=%u;",
@@ -893,7 +911,7 @@ static int zfile_message(struct dm_target *ti, unsigned int argc, char **argv,
 /* Nothing of the lower device's stays in use while suspended: a reload may swap it. */
 static void zfile_postsuspend(struct dm_target *ti)
 {
-	pf_drain(ti->private);
+	zfile_pf_drain(ti->private);
 }
 
 static int zfile_iterate_devices(struct dm_target *ti, iterate_devices_callout_fn fn,
@@ -917,7 +935,7 @@ static void zfile_io_hints(struct dm_target *ti, struct queue_limits *limits)
 #define ZFILE_TARGET(tt_name)						\
 	{								\
 		.name = tt_name,					\
-		.version = { 1, 0, 0 },					\
+		.version = { 1, 1, 0 },					\
 		.module = THIS_MODULE,					\
 		.ctr = zfile_ctr,					\
 		.dtr = zfile_dtr,					\

@@ -13,6 +13,7 @@
 #include "oci.h"
 #include "stack.h"
 #include "util.h"
+#include "vimage.h"
 #include <getopt.h>
 #include <json-c/json.h>
 #include <unistd.h>
@@ -26,6 +27,28 @@ static char *one_line(char *s)
 		if (*p == '\n')
 			*p = ' ';
 	return s;
+}
+
+/*
+ * The verity of an image's layers (root hashes from its manifest, trees
+ * from its layout or made there) into v and so: every layer that has a root
+ * hash is read through dm-verity. With require, a layer without one, or
+ * layers given as files (no manifest), is refused, naming the first.
+ */
+static int open_verity(const struct oci_image *img, unsigned int n, char **paths, bool require,
+		       struct layer_verity *v, struct dmstack_opts *so, char *why, size_t len)
+{
+	unsigned int i, nver = 0;
+
+	if (img->dir && vimage_layers(img->dir, img->manifest_digest, v, img->n, &nver, why, len))
+		return -1;
+	so->verity = nver ? v : NULL;
+	for (i = 0; require && i < n; i++)
+		if (!img->dir || !v[i].set)
+			return failf(why, len, "layer %u (%s): %s: verity is required (--require-verity, or \"require-verity\" in %s)",
+				     i, paths[i], img->dir ? "the manifest carries no dm-verity root hash for it" :
+				     "no image manifest, so no dm-verity root hash", OVBD_CONF_DEFAULT);
+	return 0;
 }
 
 static void write_result(const char *path, const char *text)
@@ -48,13 +71,16 @@ int cmd_open(int argc, char **argv)
 		{ "ignore-chain", no_argument, NULL, 'I' },
 		{ "direct-io", no_argument, NULL, 'D' },
 		{ "lazy", no_argument, NULL, 'L' },
+		{ "require-verity", no_argument, NULL, 'R' },
 		{ "plain-http", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' }, { 0 } };
 	static struct dmstack s;
+	static struct layer_verity v[OVBD_LSMT_MAX_LAYERS];
+	struct ovbd_settings set;
 	struct image_config cfg = { 0 };
 	struct dmstack_opts so = { 0 };
 	const char *config = NULL, *name;
-	bool lazy = false, plain = false;
+	bool lazy = false, plain = false, require = false;
 	char why[1024];
 	int c, ret;
 
@@ -67,6 +93,8 @@ int cmd_open(int argc, char **argv)
 			so.direct_io = true;
 		else if (c == 'L')
 			lazy = true;
+		else if (c == 'R')
+			require = true;
 		else if (c == 'P')
 			plain = true;
 		else
@@ -77,6 +105,9 @@ int cmd_open(int argc, char **argv)
 	name = argv[optind];
 	if (dmstack_check_name(name, why, sizeof(why)))
 		die(EXIT_USAGE, "open: %s", why);
+	if (settings_load(&set, why, sizeof(why)))
+		die(EXIT_BAD_INPUT, "%s", why);
+	require |= set.require_verity;
 	/* the user's file first: reading it needs no privilege */
 	if (config && config_load(config, &cfg, why, sizeof(why)))
 		die(EXIT_BAD_INPUT, "%s", why);
@@ -101,7 +132,9 @@ int cmd_open(int argc, char **argv)
 		if (cfg.has_upper)
 			fprintf(stderr, "%s: %s: the writable upper layer is ignored: devices are read-only\n",
 				ovbd_prog, config);
-		ret = dmstack_open(&s, name, cfg.lowers, cfg.nlowers, &so, why, sizeof(why));
+		ret = require ? failf(why, sizeof(why), "layer 0 (%s): no manifest, so no dm-verity root hash: verity is required",
+				      cfg.nlowers ? cfg.lowers[0] : "none") :
+		      dmstack_open(&s, name, cfg.lowers, cfg.nlowers, &so, why, sizeof(why));
 		if (!ret)
 			write_result(cfg.result_file, "success");
 		ovbd_result_file = NULL;
@@ -117,6 +150,8 @@ int cmd_open(int argc, char **argv)
 		ret = cli_layer_args(argv + optind + 1, (unsigned int)(argc - optind - 1), &img,
 				     &paths, &n, why, sizeof(why));
 		so.manifest = !ret && img.n ? img.manifest_digest : NULL;
+		if (!ret)
+			ret = open_verity(&img, n, paths, require, v, &so, why, sizeof(why));
 		if (!ret)
 			ret = dmstack_open(&s, name, paths, n, &so, why, sizeof(why));
 		/* by reference: the one thing the kernel cannot tell */
@@ -187,8 +222,10 @@ static void print_text(struct json_object *o)
 			printf("loop  %s %s\n", oci_jstr(d, "device"),
 			       oci_jstr(d, "file") ? oci_jstr(d, "file") : "(detached)");
 		else
-			printf("dm    %s: %s\n", oci_jstr(d, "name"),
-			       oci_jstr(d, "status") ? oci_jstr(d, "status") : "?");
+			printf("dm    %s: %s%s%s\n", oci_jstr(d, "name"),
+			       oci_jstr(d, "status") ? oci_jstr(d, "status") : "?",
+			       oci_jstr(d, "verity") ? ": dm-verity " : "",
+			       oci_jstr(d, "verity") ? oci_jstr(d, "verity") : "");
 	}
 	printf("dm    %s: %s\n", oci_jstr(o, "name"), oci_jstr(o, "status") ? oci_jstr(o, "status") : "?");
 	printf("uuid  %s\n", oci_jstr(o, "uuid"));

@@ -22,6 +22,7 @@ int cmd_rmi(int argc, char **argv);
 int cmd_registry_auth(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_push(int argc, char **argv);
+int cmd_verity(int argc, char **argv);
 
 /*
  * Shared by the commands: getopt_long that remembers what was wrong with a

@@ -24,12 +24,14 @@ if [ "$runtime" = 1 ]; then
 			echo "install-deps: no package $headers for the running kernel; installing linux-headers-amd64 (DKMS builds for the kernels that have headers)"
 			headers=linux-headers-amd64; }
 	fi
-	pkgs=(dkms "$headers" dmsetup util-linux kmod liblz4-1 libzstd1 libjson-c5 libssl3 libcurl4 libarchive13 libext2fs2 e2fsprogs libdevmapper1.02.1 nbdkit nbd-client)
+	pkgs=(dkms "$headers" dmsetup util-linux kmod liblz4-1 libzstd1 libjson-c5 libssl3 libcurl4 libarchive13 libext2fs2 e2fsprogs libdevmapper1.02.1 libcryptsetup12 nbdkit nbd-client)
 else
 pkgs=(
 	# ovbd, unit tests, fuzzers
 	build-essential clang libclang-rt-14-dev liblz4-dev libzstd-dev libjson-c-dev libssl-dev
-	libcurl4-openssl-dev libarchive-dev libext2fs-dev libdevmapper-dev python3
+	libcurl4-openssl-dev libarchive-dev libext2fs-dev libdevmapper-dev libcryptsetup-dev python3
+	# Debian's veritysetup: the independent checker of the trees ovbd makes
+	cryptsetup-bin
 	# the module, for both Debian 12 kernels, and KUnit on UML
 	linux-headers-amd64 linux-headers-6.12.107+deb12-amd64 linux-source-6.1
 	bc bison flex libelf-dev libssl-dev xz-utils kmod

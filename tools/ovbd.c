@@ -72,13 +72,15 @@ static const struct command commands[] = {
 	  "per line, in creation order, using the LAYER paths as devices.",
 	  "  --ignore-chain    accept layers that do not chain\n",
 	  "ovbd table img /dev/loop0 /dev/loop1" },
-	{ "open", cmd_open, "open [--ignore-chain] [--direct-io] NAME LAYER... | open NAME --config config.v1.json | open --lazy [--plain-http] NAME REF",
+	{ "open", cmd_open, "open [--ignore-chain] [--direct-io] [--require-verity] NAME LAYER... | open NAME --config config.v1.json | open --lazy [--plain-http] NAME REF",
 	  "Attach the layers to read-only, autoclearing loop devices (loop ioctls),\n"
 	  "create a zfile device per compressed layer and the lsmt device\n"
 	  "/dev/mapper/NAME (libdevmapper; returns when the node exists), each with\n"
 	  "a DM UUID OVBD-stack-<id>-NAME or OVBD-part-<id>-DEV; on failure roll\n"
 	  "back what was created. Needs root and the dm-overlaybd module.",
 	  "  --config FILE     overlaybd-tcmu's config.v1.json: lowers[] and resultFile\n"
+	  "  --require-verity  refuse an image whose layers lack dm-verity root hashes\n"
+	  "                    (default from \"require-verity\" in /etc/ovbd/ovbd.json)\n"
 	  "  --direct-io       loop devices read their files with direct I/O\n"
 	  "  --lazy            map the registry image REF at once: blobs not in the\n"
 	  "                    store are read from the registry (nbdkit, nbd) until a\n"
@@ -151,6 +153,22 @@ static const struct command commands[] = {
 	  "Print the Authorization header that reading blob DIGEST of REF's\n"
 	  "registry needs (empty when none): nbdkit's header-script for open --lazy.",
 	  NULL, "ovbd registry-auth 127.0.0.1:5000/app:v1 sha256:..." },
+	{ "verity", cmd_verity,
+	  "verity add [--tag NEW] [oci:]DIR[:TAG] | verity show [--json] [oci:]DIR[:TAG] |\n"
+	  "       verity tree [--salt HEX] BLOB TREE",
+	  "add: put each layer's dm-verity root hash, salt and data block size in\n"
+	  "its descriptor's annotations (a new manifest, tagged TAG or NEW) and\n"
+	  "store the trees beside it as an artifact whose subject is the manifest;\n"
+	  "no layer blob changes. show: each layer's blob, tree, hash offset,\n"
+	  "data block size and count, salt and root hash (veritysetup verify BLOB\n"
+	  "TREE ROOT --salt SALT ... checks one by hand). tree: write BLOB's tree\n"
+	  "to TREE, byte for byte what veritysetup format writes (sha256, hash\n"
+	  "type 1, a superblock, 4096-byte hash blocks; 4096-byte data blocks, or\n"
+	  "512 when the blob's size is no multiple of 4096).",
+	  "  --tag NEW         (add) tag the verified image NEW, keeping TAG as it was\n"
+	  "  --json            (show) one JSON object\n"
+	  "  --salt HEX        (tree) the salt, 64 hex digits (default: random)\n",
+	  "ovbd verity add ./store:v1 && ovbd open --require-verity img oci:./store:v1" },
 	{ "list", cmd_list, "list [--json]",
 	  "List every stack that ovbd opened (device-mapper devices whose UUID\n"
 	  "starts with OVBD-stack-), from the kernel alone, with its layers and\n"

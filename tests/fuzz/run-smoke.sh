@@ -5,7 +5,7 @@
 SECONDS_EACH=${FUZZ_SECONDS:-30}
 OUT=${FUZZ_BUILD:-$TOP/build/fuzz}
 mkdir -p "$OUT"
-CORE="$TOP/src/format/zfile.c $TOP/src/format/lsmt.c $TOP/src/format/tar.c $TOP/src/format/detect.c $TOP/tools/port.c"
+CORE="$TOP/src/format/zfile.c $TOP/src/format/lsmt.c $TOP/src/format/tar.c $TOP/src/format/detect.c $TOP/tools/lib/port.c"
 for t in zfile lsmt tar decode; do
 	bin=$OUT/fuzz_$t
 	if ! clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \

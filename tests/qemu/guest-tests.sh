@@ -23,6 +23,9 @@ depth() { if [ -n "$FULL" ]; then echo "$1"; elif [ -n "$QUICK" ]; then echo "$3
 grep -q ovbd.smoke /proc/cmdline && SMOKE=1	# load the module, map one image, stop
 dev_sha() { $T 300 head -c "$2" "$1" | sha256sum | cut -d' ' -f1; }
 kmsg_has() { dmesg | tail -n 20 | grep -q "$1"; }
+one_step_line() {	# K FILE: one "ovbd: " line naming step K (OVBD_TEST_FAIL_AT)
+	[ "$(wc -l <"$2")" = 1 ] && grep -qE "^ovbd: .*step $1 \(" "$2"
+}
 # "# section SECONDS NAME": where the run's time goes (tests/qemu/run.sh sums it)
 section() { echo "# section $(cut -d. -f1 /proc/uptime) $*"; }
 
@@ -313,6 +316,48 @@ if [ -d registry ] && command -v docker-registry >/dev/null && command -v nbdkit
 	fi
 	rm -rf /tmp/store
 
+	# every step of open --lazy fails in turn (nbdkit start, nbd connect, dm
+	# create): exit 1 with one line naming it; no dm, loop or nbd device,
+	# nbdkit or /run/ovbd file left
+	run_empty() { [ -z "$(ls /run/ovbd/ 2>/dev/null | grep "^$1\.")" ]; }
+	k=1 bad=0 lsteps=0
+	while [ $k -le 40 ]; do
+		rm -rf /tmp/store
+		if OVBD_TEST_FAIL_AT=$k OVBD_TEST_LAZY_HOLD=1 ovbd open --lazy fl $REG/ext4:v1 >/dev/null 2>/tmp/e; then
+			lsteps=$((k - 1)); ovbd close fl >/dev/null 2>&1; break
+		fi
+		one_step_line $k /tmp/e || { bad=$((bad + 1)); echo "# open --lazy, step $k: $(cat /tmp/e)"; }
+		{ nothing_left && run_empty fl; } || { bad=$((bad + 1)); echo "# open --lazy, step $k left: nbd $(ls /sys/block/nbd*/pid 2>/dev/null | wc -l), nbdkit '$(pidof nbdkit)', loops $(losetup -a | wc -l), dm $(dmsetup ls | grep -vc 'No devices'), run: $(ls /run/ovbd)"; }
+		k=$((k + 1))
+	done
+	check "open --lazy: each of its $lsteps steps failed in turn: exit 1, one line naming it, nothing left ($bad bad)" \
+		[ $bad = 0 ] && [ $lsteps -ge 5 ]
+	# then each step of the handover (per layer: loop attach, table load,
+	# suspend, resume): the supervisor logs it, keeps the device reading
+	# from the registry, retries and hands over; close leaves nothing
+	j=1 bad=0
+	while [ $j -le $(depth 8 8 4) ]; do
+		rm -rf /tmp/store
+		k=$((lsteps + j))
+		if OVBD_TEST_FAIL_AT=$k OVBD_TEST_LAZY_HOLD=1 ovbd open --lazy hf $REG/ext4:v1 >/dev/null 2>/tmp/e &&
+		   mount -t ext4 -o ro,noload /dev/mapper/hf /mnt/lz; then
+			cmp -s /mnt/lz/bin/busybox /bin/busybox || { bad=$((bad + 1)); echo "# handover step $k: read before"; }
+			touch /run/ovbd/hf.go
+			settled hf || { bad=$((bad + 1)); echo "# handover step $k: not settled: $(cat /run/ovbd/hf.lazy)"; }
+			grep -q "step $k (" /run/ovbd/hf.log || { bad=$((bad + 1)); echo "# handover step $k: not in the log: $(cat /run/ovbd/hf.log)"; }
+			drop
+			cmp -s /mnt/lz/bin/busybox /bin/busybox || { bad=$((bad + 1)); echo "# handover step $k: read after"; }
+			umount /mnt/lz
+		else
+			bad=$((bad + 1)); echo "# handover step $k: open or mount: $(cat /tmp/e)"
+		fi
+		ovbd close hf >/dev/null 2>&1
+		{ nothing_left && run_empty hf; } || { bad=$((bad + 1)); echo "# handover step $k: left $(ls /run/ovbd)"; }
+		j=$((j + 1))
+	done
+	check "the handover: each of its first $((j - 1)) steps failed once: logged, retried, every read right, nothing left after close ($bad bad)" [ $bad = 0 ]
+	rm -rf /tmp/store
+
 	# open, handover and close, again and again: nothing leaks
 	rounds=$(depth 50 12 6)
 	slab0=$(awk '/^Slab:/ {print $2}' /proc/meminfo); vm0=$(awk '/^VmallocUsed:/ {print $2}' /proc/meminfo)
@@ -383,6 +428,98 @@ done
 [ $bad = 0 ] && [ $killed -gt $((rounds / 2)) ] && ok "SIGKILL at each step of ovbd open ($rounds rounds, $killed killed), then close or open again: no dm device, loop device or record left" ||
 	not_ok "crash safety: $bad of $rounds rounds left something ($killed killed)"
 dmsetup ls | grep -q crash && ovbd close crash >/dev/null 2>&1
+
+# every step of ovbd open and of ovbd close fails in turn (OVBD_TEST_FAIL_AT,
+# a test hook of the library): the command exits 1 with one line naming the
+# step; a failed open leaves nothing, a failed close is finished by the next
+section faults
+k=1 bad=0 steps=0
+while [ $k -le 60 ]; do
+	if OVBD_TEST_FAIL_AT=$k ovbd open flt "$@" >/dev/null 2>/tmp/e; then
+		steps=$((k - 1)); ovbd close flt >/dev/null 2>&1; break
+	fi
+	one_step_line $k /tmp/e || { bad=$((bad + 1)); echo "# open, step $k: $(cat /tmp/e)"; }
+	no_leftovers flt || { bad=$((bad + 1)); echo "# open, step $k left: $(dmsetup ls | tr '\n' ' ') $(losetup -a | tr '\n' ' ')"; }
+	k=$((k + 1))
+done
+check "ovbd open: each of its $steps steps (loop attach, dm create) failed in turn: exit 1, one line naming it, nothing left ($bad bad)" \
+	[ $bad = 0 ] && [ $steps -ge 6 ]
+k=1 bad=0 steps=0
+while [ $k -le 20 ]; do
+	ovbd open flt "$@" >/dev/null 2>&1 || { bad=$((bad + 1)); break; }
+	if OVBD_TEST_FAIL_AT=$k ovbd close flt 2>/tmp/e; then steps=$((k - 1)); no_leftovers flt || bad=$((bad + 1)); break; fi
+	one_step_line $k /tmp/e || { bad=$((bad + 1)); echo "# close, step $k: $(cat /tmp/e)"; }
+	ovbd close flt >/dev/null 2>/tmp/e2 || { bad=$((bad + 1)); echo "# close after step $k: $(cat /tmp/e2)"; }
+	no_leftovers flt || { bad=$((bad + 1)); echo "# close, step $k left: $(dmsetup ls | tr '\n' ' ')"; }
+	k=$((k + 1))
+done
+check "ovbd close: each of its $steps steps (dm remove) failed in turn: one line naming it; the next close leaves nothing ($bad bad)" \
+	[ $bad = 0 ] && [ $steps -ge 2 ]
+
+# ---- verified images: dm-verity under every layer that has a root hash in
+# the manifest, from ovbd open to every block read
+section verity
+V=verity/layout
+mkdir -p /mnt/vr
+vtree_ok() {	# MOUNTPOINT: every file's sha256 as in the source tree of layers 0-1
+	(cd "$1" && find . -type f | LC_ALL=C sort | xargs sha256sum) >/tmp/vtree.sha256 2>/dev/null
+	cmp -s /tmp/vtree.sha256 $E/tree-2.sha256
+}
+vleft() { dmsetup ls | grep -qE "^$1(-|\s)" || [ -n "$(losetup -a)" ]; }
+vnothing_left() { i=0; while [ $i -lt 50 ] && vleft "$1"; do sleep 0.1; i=$((i + 1)); done; ! vleft "$1"; }
+if ovbd open vr oci:$V:v >/tmp/open.out 2>&1; then
+	check "verity: each layer of a verified image is read through dm-verity (vr-v000, vr-v001)" sh -c \
+		"[ \$(dmsetup ls | grep -cE '^vr-v00[01]\s') = 2 ] && dmsetup table vr-v000 | grep -qE ' verity 1 [0-9]+:[0-9]+ [0-9]+:[0-9]+ (512|4096) 4096 '"
+	mount -t ext4 -o ro,noload /dev/mapper/vr /mnt/vr
+	check "verity: mounted, every file's sha256 matches the source" vtree_ok /mnt/vr
+	umount /mnt/vr
+	check "verity: status shows each layer's dm-verity state (verified)" sh -c \
+		"[ \$(ovbd status vr | grep -c 'dm-verity verified') = 2 ] && ovbd status --json vr | grep -q '\"verity\": \"verified\"'"
+	check "verity: close removes the verity devices and the loops of the blobs and trees" sh -c "ovbd close vr"
+	check "verity: nothing left after close" vnothing_left vr
+else
+	not_ok "verity: ovbd open of a verified image: $(cat /tmp/open.out)"
+fi
+check "--require-verity refuses an image without root hashes, naming the first layer, and maps nothing" sh -c \
+	"! ovbd open --require-verity rq oci:stacks/layout:ext4 2>/tmp/e && grep -q 'layer 0 .*no dm-verity root hash.*verity is required' /tmp/e && ! dmsetup info rq >/dev/null 2>&1"
+check "--require-verity opens a verified image" sh -c "ovbd open --require-verity rq oci:$V:v >/dev/null && ovbd close rq"
+mkdir -p /etc/ovbd; echo '{"require-verity": true}' >/etc/ovbd/ovbd.json
+check "\"require-verity\": true in /etc/ovbd/ovbd.json: the default refuses an unverified image" sh -c \
+	"! ovbd open rq oci:stacks/layout:ext4 2>/tmp/e && grep -q 'verity is required' /tmp/e && ! dmsetup info rq >/dev/null 2>&1"
+check "... and so a list of layer files, which has no manifest" sh -c "! ovbd open rq $E/L00 2>/tmp/e && grep -q 'no image manifest' /tmp/e"
+rm -f /etc/ovbd/ovbd.json
+# a byte of /bin/busybox flipped in layer 0's stored blob: EIO on that file, the others read
+read vblob voff <$V/../flip.txt
+grep -v ' ./bin/busybox$' $E/tree-2.sha256 >/tmp/vt.want
+rm -rf /tmp/vt; cp -r $V /tmp/vt; chmod -R u+w /tmp/vt
+printf 'X' | dd of=/tmp/vt/blobs/sha256/${vblob#sha256:} bs=1 seek=$voff conv=notrunc 2>/dev/null
+if ovbd open vt oci:/tmp/vt:v >/tmp/open.out 2>&1 && mount -t ext4 -o ro,noload /dev/mapper/vt /mnt/vr; then
+	echo 3 >/proc/sys/vm/drop_caches
+	check "verity: a byte flipped in a stored blob: reading the file over it fails with EIO" sh -c \
+		"! cat /mnt/vr/bin/busybox >/dev/null 2>/tmp/e && grep -q 'I/O error' /tmp/e"
+	check "verity: ... and every other file still reads right" sh -c \
+		"(cd /mnt/vr && find . -type f ! -path ./bin/busybox | LC_ALL=C sort | xargs sha256sum) | cmp -s - /tmp/vt.want"
+	check "verity: ... status says that layer's verity device is corrupted, the kernel log names the block" sh -c \
+		"ovbd status vt | grep -q 'vt-v000: .*dm-verity corrupted' && dmesg | grep -qE 'verity: .*data block [0-9]+ is corrupted'"
+	umount /mnt/vr
+else
+	not_ok "verity: open and mount of the tampered copy: $(cat /tmp/open.out)"
+fi
+ovbd close vt >/dev/null 2>&1
+check "verity: the tampered copy's devices closed: nothing left" vnothing_left vt
+# without the trees in the layout (its artifact's tag removed, then its
+# blobs), open makes them from the stored blobs: the changed one is refused
+ovbd rmi /tmp/vt:$(grep -o '"sha256-[0-9a-f]*"' /tmp/vt/index.json | tr -d '"') >/dev/null
+check "verity: with no trees in the layout, open makes them and refuses the changed blob, naming the layer" sh -c \
+	"! ovbd open vt oci:/tmp/vt:v 2>/tmp/e && grep -q 'layer 0 .*root hash is .*the blob was changed' /tmp/e && ! dmsetup info vt >/dev/null 2>&1"
+rm -rf /tmp/vt
+# open and close, again and again: no verity, loop or dm device left
+rounds=$(depth 100 20 10) bad=0
+for r in $(seq 1 $rounds); do
+	{ ovbd open vr oci:$V:v >/dev/null && head -c 1048576 /dev/mapper/vr >/dev/null && ovbd close vr >/dev/null; } || bad=$((bad + 1))
+done
+check "verity: $rounds rounds of open, read and close succeed and leave no verity, loop or dm device ($bad bad)" \
+	sh -c "[ $bad = 0 ] && ! dmsetup ls | grep -q '^vr' && [ -z \"\$(losetup -a)\" ]"
 
 # ---- an ordinary image converted by ovbd convert, against umoci's unpack
 section convert
@@ -471,6 +608,41 @@ for sp in N Y; do
 		check "$w: ovbd close" ovbd close pf
 	done
 done
+echo "$sp0" >$SP
+
+# the tables' feature group, "<#features> <feature>..." after the fixed
+# arguments: zfile's no_prefetch turns the prefetch off for one device; an
+# empty group, an unknown or repeated feature; lsmt's group (none defined)
+echo Y >$SP
+l=$(losetup -r -f --show pf/zstd.tar)
+zt=$(ovbd table fg pf/zstd.tar | sed -n "s|^fg: \(0 [0-9]* zfile\) pf/zstd.tar \([0-9]*\)\$|\1 $l \2|p")
+if [ -n "$zt" ] && $DM create --readonly fg --table "$zt 1 no_prefetch"; then
+	$DM mknodes fg
+	reads_match "zfile feature no_prefetch" /dev/mapper/fg
+	check "zfile feature no_prefetch: no prefetch with seq_prefetch=Y ($(dmsetup status fg | awk '{print $12}'))" \
+		sh -c "dmsetup status fg | awk '{exit \$12 != 0}'"
+	check "zfile feature no_prefetch: the table line keeps its feature group" \
+		sh -c "dmsetup table fg | grep -qE ' zfile [0-9]+:[0-9]+ [0-9]+ 1 no_prefetch\$'"
+	$DM remove fg
+else
+	not_ok "zfile table with '1 no_prefetch': $zt"
+fi
+check "zfile: an empty feature group (0) is a table as before" sh -c "$DM create --readonly fg --table '$zt 0' && $DM remove fg"
+for f in "1 bogus" "2 no_prefetch no_prefetch" "1 no_prefetch extra" "x"; do
+	check "zfile: feature group '$f' refused with the target's message" sh -c \
+		"! $DM create --readonly fg --table '$zt $f' 2>/dev/null && dmesg | tail -n 5 | grep -qE 'overlaybd: fg: (zfile|Invalid)|device-mapper: table: .*(zfile|Invalid)'"
+done
+losetup -d "$l"
+l=$(losetup -r -f --show stacks/ext4/L00)
+ovbd table fl stacks/ext4/L00 >/tmp/fl.tab
+zl=$(sed -n "s|^fl-z000: \(0 [0-9]* zfile\) stacks/ext4/L00 \([0-9]*\)\$|\1 $l \2|p" /tmp/fl.tab)
+lt=$(sed -n "s|^fl: \(0 [0-9]* lsmt /dev/mapper/fl-z000 [0-9]*\)\$|\1|p" /tmp/fl.tab)
+$DM create --readonly fl-z000 --table "$zl" && $DM mknodes fl-z000
+check "lsmt: an empty feature group (0) is a table as before" sh -c "[ -n '$lt' ] && $DM create --readonly fl --table '$lt 0' && $DM remove fl"
+check "lsmt: an unknown feature is refused, naming it" sh -c \
+	"! $DM create --readonly fl --table '$lt 1 bogus' 2>/dev/null && dmesg | tail -n 5 | grep -q \"overlaybd: fl: lsmt: unknown feature 'bogus'\""
+$DM remove fl-z000
+losetup -d "$l"
 echo "$sp0" >$SP
 
 # ---- refusals and runtime faults

@@ -86,6 +86,19 @@ mkdir -p "$OUT/pf"
 "$OVBD" zfile "$work/disk.raw" "$OUT/pf/lz4.zfile"
 "$OVBD" zfile --algo zstd --block-size 16384 --tar "$work/disk.raw" "$OUT/pf/zstd.tar"
 "$OVBD" image build --tag ext4 "$OUT/stacks/layout" "${twins[@]}" >/dev/null
+# the same image verified (ovbd verity add: root hashes in a new manifest, the
+# trees beside it), and where a byte of /bin/busybox's data lies in layer 0's
+# blob (uncompressed), for the guest to flip
+mkdir -p "$OUT/verity"; cp -r "$OUT/stacks/layout" "$OUT/verity/layout"
+"$OVBD" verity add --tag v "$OUT/verity/layout:ext4" >/dev/null
+python3 - "$work/twin0" "$tree/bin/busybox" >"$OUT/verity/flip.txt" <<'PYEOF'
+import hashlib, sys
+blob = open(sys.argv[1], 'rb').read()
+needle = open(sys.argv[2], 'rb').read()[300000:300064]
+at = blob.find(needle)
+assert at > 0 and blob.find(needle, at + 1) < 0
+print('sha256:' + hashlib.sha256(blob).hexdigest(), at + 10)
+PYEOF
 # a registry's storage with that image as ext4:v1, served in the guest on its
 # loopback by the same docker-registry, for open by reference and --lazy
 . "$TOP/tests/registry-lib.sh"

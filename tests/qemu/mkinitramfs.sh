@@ -43,7 +43,7 @@ cp "${BLKPROBE:-$HERE/../../build/blkprobe}" "$root/bin/blkprobe"
 
 # Kernel modules, in load order, decompressed for busybox insmod.
 : >"$root/modules/order"
-for m in loop virtio_blk virtio_pci dm-mod dm-flakey crc32c_generic crc32c-intel \
+for m in loop virtio_blk virtio_pci dm-mod dm-flakey dm-verity sha256-ssse3 crc32c_generic crc32c-intel \
 	 libcrc32c ext4 erofs nbd sch_netem; do
 	modprobe -S "$KVER" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" {print $2}'
 done | awk '!seen[$0]++' | while read -r ko; do

@@ -234,6 +234,14 @@ static int test_zfile_bad_headers(void)
 	h.index_offset = 712;
 	ovbd_zfile_encode_hdr(&h, img.buf);
 	CHECK(ovbd_zfile_open(&zf, img.buf, NULL, img.size, &e) == -EOPNOTSUPP);
+	/* a flag bit no reader knows (bit 6, bit 63): refused, not guessed at */
+	h.flags = OVBD_ZF_FLAG_HEADER | OVBD_ZF_FLAG_OVERWRITE | (1ull << 6);
+	ovbd_zfile_encode_hdr(&h, img.buf);
+	CHECK(ovbd_zfile_open(&zf, img.buf, NULL, img.size, &e) == -EOPNOTSUPP);
+	CHECK(!strcmp(e.field, "zfile flags: unknown bits") && e.value == 1ull << 6);
+	h.flags = OVBD_ZF_FLAG_HEADER | OVBD_ZF_FLAG_OVERWRITE | (1ull << 63);
+	ovbd_zfile_encode_hdr(&h, img.buf);
+	CHECK(ovbd_zfile_open(&zf, img.buf, NULL, img.size, &e) == -EOPNOTSUPP);
 	free(img.buf);
 	return 0;
 }
@@ -524,6 +532,12 @@ static int test_lsmt_open_bounds(void)
 	ovbd_lsmt_encode_hdr(&h, tail);
 	CHECK(ovbd_lsmt_open(&l, img.buf, tail, img.size, &e) == -EINVAL);
 	CHECK(ovbd_lsmt_open(&l, img.buf, tail, 4096, &e) == -EINVAL);
+	/* a flag bit no reader knows: refused by name */
+	CHECK(ovbd_lsmt_decode_hdr(tail, &h, &e) == 0);
+	h.flags |= 1u << 6;
+	ovbd_lsmt_encode_hdr(&h, tail);
+	CHECK(ovbd_lsmt_decode_hdr(tail, &h, &e) == -EOPNOTSUPP);
+	CHECK(!strcmp(e.field, "lsmt flags: unknown bits") && e.value == 1u << 6);
 	tail[3] = 'X';
 	CHECK(ovbd_lsmt_open(&l, img.buf, tail, img.size, &e) == -EINVAL);
 	free(img.buf);

@@ -3,6 +3,7 @@
 #include "config.h"
 #include "jsonfile.h"
 #include "util.h"
+#include <unistd.h>
 
 #define CONFIG_MAX_BYTES	(1u << 20)
 
@@ -78,4 +79,28 @@ void config_free(struct image_config *c)
 		free(c->lowers[i]);
 	free(c->result_file);
 	memset(c, 0, sizeof(*c));
+}
+
+int settings_load(struct ovbd_settings *s, char *why, size_t len)
+{
+	const char *path = getenv("OVBD_CONF");
+	struct json_object *root, *v;
+
+	memset(s, 0, sizeof(*s));
+	if (!path || !*path)
+		path = OVBD_CONF_DEFAULT;
+	if (access(path, F_OK))
+		return 0;
+	root = json_file_object(path, CONFIG_MAX_BYTES, why, len);
+	if (!root)
+		return -1;
+	if (json_object_object_get_ex(root, "require-verity", &v)) {
+		if (!json_object_is_type(v, json_type_boolean)) {
+			json_object_put(root);
+			return failf(why, len, "%s: \"require-verity\": expected true or false", path);
+		}
+		s->require_verity = json_object_get_boolean(v);
+	}
+	json_object_put(root);
+	return 0;
 }

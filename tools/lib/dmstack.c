@@ -6,6 +6,8 @@
 #include "run.h"
 #include "stack.h"
 #include "util.h"
+#include "vimage.h"
+#include <libcryptsetup.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -221,20 +223,40 @@ static const char *dmstack_part_devname(const char *uuid)
 	return strlen(uuid) > p + 33 ? uuid + p + 33 : "";
 }
 
-/* Remove dev and, depth first, the private parts its table uses (loops clear themselves). */
-static int dmstack_remove_tree(const char *dev, int depth, char *why, size_t len)
+/* "NAME-<kind>NNN", the name of one of NAME's parts of that kind. */
+static bool dmstack_part_name(const char *dev, const char *name, char kind)
+{
+	size_t k = strlen(name);
+
+	return !strncmp(dev, name, k) && dev[k] == '-' && dev[k + 1] == kind &&
+	       strlen(dev + k + 2) == 3 && strspn(dev + k + 2, "0123456789") == 3;
+}
+
+/*
+ * Is the device part (with uuid) one of stack's private parts? Ours carry
+ * an OVBD-part uuid; a verity part is named by us but its uuid is
+ * libcryptsetup's (CRYPT-VERITY-...).
+ */
+static bool dmstack_is_part(const char *part, const char *uuid, const char *stack)
+{
+	return !strncmp(uuid, OVBD_UUID_PART, strlen(OVBD_UUID_PART)) ||
+	       (!strncmp(uuid, "CRYPT-VERITY-", 13) && dmstack_part_name(part, stack, 'v'));
+}
+
+/* Remove dev and, depth first, the private parts of stack its table uses (loops clear themselves). */
+static int dmstack_remove_tree(const char *dev, const char *stack, int depth, char *why, size_t len)
 {
 	unsigned int ma[DMSTACK_MAX_DEVS], mi[DMSTACK_MAX_DEVS], n, i;
 	char part[OVBD_DM_NAME_MAX], uuid[OVBD_DM_UUID_MAX];
 	int failed = 0;
 
-	if (depth > 3 || dm_deps(dev, ma, mi, DMSTACK_MAX_DEVS, &n, why, len) ||
+	if (depth > 4 || dm_deps(dev, ma, mi, DMSTACK_MAX_DEVS, &n, why, len) ||
 	    dm_remove(dev, why, len))
 		return -1;
 	for (i = 0; i < n; i++)
 		if (dm_name_of(ma[i], mi[i], part, sizeof(part)) && !dm_uuid(part, uuid, sizeof(uuid)) &&
-		    !strncmp(uuid, OVBD_UUID_PART, strlen(OVBD_UUID_PART)) &&
-		    dmstack_remove_tree(part, depth + 1, why, len))
+		    dmstack_is_part(part, uuid, stack) &&
+		    dmstack_remove_tree(part, stack, depth + 1, why, len))
 			failed = -1;
 	return failed;
 }
@@ -245,39 +267,44 @@ struct dmstack_leftovers {
 	char dev[DMSTACK_MAX_DEVS][OVBD_DM_NAME_MAX];
 };
 
-/* Parts named NAME-z000 or NAME-t000 whose stack device is gone (a crash mid-open). */
+/* Parts named NAME-z000, NAME-t000 or NAME-v000 whose stack device is gone (a crash mid-open). */
 static int dmstack_find_leftover(const char *dev, const char *uuid, void *arg)
 {
 	struct dmstack_leftovers *l = arg;
-	const char *d = dmstack_part_devname(uuid);
-	size_t k = strlen(l->name);
+	const char *d = !strncmp(uuid, OVBD_UUID_PART, strlen(OVBD_UUID_PART)) ?
+			dmstack_part_devname(uuid) : dev;
 
-	if (!strncmp(d, l->name, k) && d[k] == '-' && (d[k + 1] == 'z' || d[k + 1] == 't') &&
-	    strlen(d + k + 2) == 3 && strspn(d + k + 2, "0123456789") == 3 &&
+	if ((dmstack_part_name(d, l->name, 'z') || dmstack_part_name(d, l->name, 't') ||
+	     dmstack_part_name(d, l->name, 'v')) && dmstack_is_part(dev, uuid, l->name) &&
 	    !strcmp(d, dev) && l->n < DMSTACK_MAX_DEVS)
 		snprintf(l->dev[l->n++], OVBD_DM_NAME_MAX, "%s", dev);
 	return 0;
 }
 
-/* Remove leftover parts of NAME: zfile parts (which hold tails) first. Returns how many. */
+/*
+ * Remove leftover parts of NAME, holders first: zfile parts (which hold
+ * tails and verity parts), then tails, then verity parts. Returns how many.
+ */
 static int dmstack_remove_leftovers(const char *name, char *why, size_t len)
 {
 	static struct dmstack_leftovers l;
+	static const char order[] = "ztv";
 	unsigned int i, removed = 0;
 	int pass;
 
 	memset(&l, 0, sizeof(l));
 	l.name = name;
-	if (dm_each(OVBD_UUID_PART, dmstack_find_leftover, &l, why, len))
+	if (dm_each(OVBD_UUID_PART, dmstack_find_leftover, &l, why, len) ||
+	    dm_each("CRYPT-VERITY-", dmstack_find_leftover, &l, why, len))
 		return -1;
-	for (pass = 0; pass < 2; pass++)
+	for (pass = 0; pass < 3; pass++)
 		for (i = 0; i < l.n; i++) {
 			char uuid[OVBD_DM_UUID_MAX];
 
-			if (l.dev[i][strlen(name) + 1] != (pass ? 't' : 'z') ||
+			if (l.dev[i][strlen(name) + 1] != order[pass] ||
 			    dm_uuid(l.dev[i], uuid, sizeof(uuid)))	/* gone with its holder */
 				continue;
-			if (dmstack_remove_tree(l.dev[i], 0, why, len))
+			if (dmstack_remove_tree(l.dev[i], name, 0, why, len))
 				return -1;
 			removed++;
 		}
@@ -381,6 +408,69 @@ static int dmstack_add_tail(struct dmstack *s, unsigned int i, struct dmstack_ma
 	return 0;
 }
 
+/* libcryptsetup's messages: its last error, for ours. */
+static void dmstack_crypt_log(int level, const char *msg, void *arg)
+{
+	char *last = arg;
+
+	if (level == CRYPT_LOG_ERROR && msg)
+		snprintf(last, 256, "%.*s", (int)strcspn(msg, "\n"), msg);
+}
+
+/*
+ * Layer i's dm-verity device NAME-vNNN (libcryptsetup): the blob's loop
+ * device as data, the tree file on a loop device of its own as hashes,
+ * every parameter from the manifest's annotations and none from the tree's
+ * superblock, and the manifest's root hash; read-only.
+ */
+static int dmstack_add_verity(struct dmstack *s, unsigned int i, const struct layer_verity *v,
+			      struct dmstack_made *m, char *why, size_t len)
+{
+	struct dmstack_layer *l = &s->layer[i];
+	struct crypt_params_verity p = {
+		.hash_name = "sha256",
+		.data_device = l->lower,
+		.salt = (const char *)v->salt,
+		.salt_size = v->salt_size,
+		.hash_type = 1,
+		.data_block_size = v->data_block_size,
+		.hash_block_size = VERITY_HASH_BLOCK,
+		.data_size = v->data_blocks,
+		.hash_area_offset = v->hash_offset,
+		.flags = CRYPT_VERITY_NO_HEADER,
+	};
+	char tloop[64], dev[DMSTACK_NAME_MAX], last[256] = "";
+	struct crypt_device *cd = NULL;
+	int r;
+
+	if (loop_attach(v->tree, false, tloop, sizeof(tloop), &m->fds[m->nfd], why, len))
+		return dmstack_layer_fail(i, "its verity tree: ", why, len);
+	m->nfd++;
+	snprintf(dev, sizeof(dev), "%.*s-v%03u", DMSTACK_NAME_MAX - 8, s->name, i % 1000);
+	if (ovbd_step("verity create", dev, why, len))
+		return -1;
+	r = crypt_init_data_device(&cd, tloop, l->lower);
+	if (!r) {
+		crypt_set_log_callback(cd, dmstack_crypt_log, last);
+		r = crypt_format(cd, CRYPT_VERITY, NULL, NULL, NULL, NULL, 0, &p);
+	}
+	if (!r)
+		r = crypt_activate_by_volume_key(cd, dev, (const char *)v->root, VERITY_DIGEST,
+						 CRYPT_ACTIVATE_READONLY);
+	crypt_free(cd);
+	if (r < 0)
+		return failf(why, len, "layer %u: dm-verity device %s: %s%s", i, dev,
+			     last[0] ? last : strerror(-r),
+			     r == -EPERM ? " (the root hash does not match the tree: not what the manifest covers)" :
+			     strstr(last, "verity") && strstr(last, "target") ?
+			     " (modprobe dm-verity)" : "");
+	snprintf(m->created[m->ncreated++], OVBD_DM_NAME_MAX, "%s", dev);
+	ovbd_step_done();
+	snprintf(l->lower, sizeof(l->lower), "/dev/mapper/%s", dev);
+	l->verity = true;
+	return 0;
+}
+
 /* Remove what m holds, newest first, and close its loop fds (autoclear detaches them). */
 static void dmstack_rollback(const char *name, struct dmstack_made *m, char *why, size_t len)
 {
@@ -430,6 +520,14 @@ int dmstack_open(struct dmstack *s, const char *name, char **blobs, unsigned int
 			goto rollback;
 		}
 		m.nfd++;
+		if (o->verity && o->verity[i].set) {
+			if (l->tail) {	/* verity needs a whole number of blocks: no partial sector */
+				failf(why, len, "layer %u: a verified blob must be a multiple of 512 bytes", i);
+				goto rollback;
+			}
+			if (dmstack_add_verity(s, i, &o->verity[i], &m, why, len))
+				goto rollback;
+		}
 		if (l->tail && dmstack_add_tail(s, i, &m, why, len))
 			goto rollback;
 	}
@@ -547,7 +645,7 @@ int dmstack_close(const char *name, char *why, size_t len)
 	if (!dm_uuid(name, uuid, sizeof(uuid))) {
 		if (strncmp(uuid, OVBD_UUID_STACK, strlen(OVBD_UUID_STACK)))
 			return failf(why, len, "/dev/mapper/%s was not made by ovbd (uuid '%s')", name, uuid);
-		if (dmstack_remove_tree(name, 0, why, len))
+		if (dmstack_remove_tree(name, name, 0, why, len))
 			return -1;
 		found = true;
 	}
@@ -596,9 +694,16 @@ static void dmstack_describe_deps(const char *dev, struct json_object *arr, int 
 		if (dm_name_of(ma[i], mi[i], name, sizeof(name))) {
 			json_object_object_add(o, "kind", json_object_new_string("dm"));
 			json_object_object_add(o, "name", json_object_new_string(name));
-			if (!dm_query(name, false, status, sizeof(status), why, sizeof(why)))
+			if (!dm_query(name, false, status, sizeof(status), why, sizeof(why))) {
+				char kind[32] = "", v = 0;
+
 				json_object_object_add(o, "status",
 						       json_object_new_string(dmstack_one_line(status)));
+				/* dm-verity's status: V (every block read so far verified) or C (one failed) */
+				if (sscanf(status, "%*u %*u %31s %c", kind, &v) == 2 && !strcmp(kind, "verity"))
+					json_object_object_add(o, "verity", json_object_new_string(
+						v == 'V' ? "verified" : v == 'C' ? "corrupted" : "unknown"));
+			}
 			json_object_array_add(arr, o);
 			dmstack_describe_deps(name, arr, depth + 1);
 			continue;

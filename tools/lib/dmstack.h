@@ -9,6 +9,10 @@
  * A stack NAME of layer blobs (bottom first) is, from the bottom up:
  *   a read-only, autoclearing loop device per blob (a block device given
  *   as a layer, such as an nbd device of a lazy open, is used as it is);
+ *   NAME-vNNN, the dm-verity device of a layer whose root hash the image's
+ *   manifest carries (libcryptsetup; the tree file on a loop device of its
+ *   own), so that nothing above reads a byte the image's author did not
+ *   publish;
  *   NAME-tNNN, a dm-linear device that appends a bare ZFile's partial last
  *   sector, which a loop device drops, where its trailer sits there;
  *   NAME-zNNN, the zfile device of each compressed layer;
@@ -39,6 +43,7 @@ struct dmstack_layer {
 	 */
 	bool tail;
 	u8 tail_sector[DMSTACK_SECTOR];
+	bool verity;			/* read through NAME-vNNN */
 	char uuid[OVBD_LSMT_UUID_LEN + 1], parent[OVBD_LSMT_UUID_LEN + 1];
 	/* the block device the layer is read from: its loop, nbd or tail device */
 	char lower[DMSTACK_LOWER_MAX];
@@ -63,9 +68,12 @@ struct dmstack {
 	struct dmstack_dev dev[DMSTACK_MAX_DEVS];
 };
 
+struct layer_verity;
 struct dmstack_opts {
 	const char *manifest;		/* "sha256:...": the stack's id; NULL: from the layers */
 	bool direct_io;			/* loop devices with LO_FLAGS_DIRECT_IO */
+	/* per layer (NULL: none): a verity device under each layer whose ->set is true */
+	const struct layer_verity *verity;
 };
 
 /* NAME: 1..80 characters without '/', not "." or "..": 0, or -1 with why set. */

@@ -34,6 +34,7 @@
 #include "registry.h"
 #include "run.h"
 #include "util.h"
+#include "vimage.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -650,6 +651,10 @@ static int lazy_plan(struct lazy *z, struct json_object *man, const char *refstr
 				     i, mt ? mt : "no mediaType");
 		if (!oci_digest_ok(d))
 			return failf(why, len, "layer %u: digest '%.80s' is not sha256:<64 hex>", i, d ? d : "");
+		/* fail closed: a verified image is never mapped unverified */
+		if (json_object_object_get_ex(a, OVBD_ANN_VERITY_ROOT, NULL))
+			return failf(why, len, "layer %u: the image carries dm-verity root hashes, which open --lazy does not verify yet; ovbd open without --lazy pulls and verifies it",
+				     i);
 		snprintf(z->l[i].digest, sizeof(z->l[i].digest), "%s", d);
 		z->l[i].size = json_object_object_get_ex(l, "size", &sz) ? (u64)json_object_get_int64(sz) : 0;
 		snprintf(path, sizeof(path), "%s/blobs/sha256/%s", z->store, d + 7);
@@ -787,13 +792,17 @@ int lazy_close(const char *name, char *why, size_t len)
 	if (lazy)	/* first: no handover during the teardown */
 		lazy_stop_supervisor(&z, name);
 	r = dmstack_close(name, why, len);
-	if (r < 0 || !lazy)
+	if (r < 0)
 		return r;
-	/* now nothing holds the nbd devices */
-	lazy_undo(&z);
+	if (lazy) {	/* now nothing holds the nbd devices */
+		lazy_undo(&z);
+		r = 0;
+	}
+	/* the supervisor's log stays after the handover, until close */
 	state_path(path, sizeof(path), name, "log");
-	unlink(path);
-	return 0;
+	if (!unlink(path) && r > 0)
+		r = 0;
+	return r;
 }
 
 struct json_object *lazy_status(const char *name)

@@ -255,25 +255,17 @@ int oci_put_bytes(struct oci_layout *l, const void *buf, size_t n, char *digest,
 }
 
 /* index.json with the tag's entry removed, written back; *found tells whether it was there. */
-static int drop_tag(struct oci_layout *l, const char *tag, bool *found, struct json_object **out,
-		    char *why, size_t len)
+/* Remove the entries of index tagged tag; dropped (if not NULL) receives the last one's digest. */
+static bool index_drop_name(struct json_object *index, const char *tag, char *dropped)
 {
-	struct json_object *index, *manifests, *kept;
-	char path[4096];
+	struct json_object *manifests, *kept;
+	bool found = false;
 	size_t i;
 
-	*found = false;
-	snprintf(path, sizeof(path), "%s/index.json", l->dir);
-	if (access(path, F_OK)) {
-		index = json_object_new_object();
-		json_object_object_add(index, "schemaVersion", json_object_new_int(2));
-	} else if (!(index = json_file_object(path, INDEX_MAX, why, len))) {
-		return -1;
-	}
 	if (!json_object_object_get_ex(index, "manifests", &manifests) ||
 	    !json_object_is_type(manifests, json_type_array)) {
-		manifests = json_object_new_array();
-		json_object_object_add(index, "manifests", manifests);
+		json_object_object_add(index, "manifests", json_object_new_array());
+		return false;
 	}
 	kept = json_object_new_array();
 	for (i = 0; i < json_object_array_length(manifests); i++) {
@@ -282,12 +274,32 @@ static int drop_tag(struct oci_layout *l, const char *tag, bool *found, struct j
 		if (json_object_object_get_ex(e, "annotations", &a) &&
 		    json_object_object_get_ex(a, OCI_ANN_REF_NAME, &name) &&
 		    !strcmp(json_object_get_string(name), tag)) {
-			*found = true;
+			found = true;
+			if (dropped)
+				snprintf(dropped, OCI_DIGEST_LEN + 1, "%.*s", OCI_DIGEST_LEN,
+					 oci_jstr(e, "digest") ? oci_jstr(e, "digest") : "");
 			continue;
 		}
 		json_object_array_add(kept, json_object_get(e));
 	}
 	json_object_object_add(index, "manifests", kept);
+	return found;
+}
+
+static int drop_tag(struct oci_layout *l, const char *tag, bool *found, struct json_object **out,
+		    char *dropped, char *why, size_t len)
+{
+	struct json_object *index;
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/index.json", l->dir);
+	if (access(path, F_OK)) {
+		index = json_object_new_object();
+		json_object_object_add(index, "schemaVersion", json_object_new_int(2));
+	} else if (!(index = json_file_object(path, INDEX_MAX, why, len))) {
+		return -1;
+	}
+	*found = index_drop_name(index, tag, dropped);
 	*out = index;
 	return 0;
 }
@@ -300,14 +312,38 @@ static int write_index(struct oci_layout *l, struct json_object *index, char *wh
 	return write_atomic(l->dir, "index.json", text, strlen(text), why, len);
 }
 
+/* Is digest still named by an entry of index that is no artifact? */
+static bool still_tagged(struct json_object *index, const char *digest)
+{
+	struct json_object *manifests;
+	size_t i;
+
+	if (!json_object_object_get_ex(index, "manifests", &manifests))
+		return false;
+	for (i = 0; i < json_object_array_length(manifests); i++) {
+		struct json_object *e = json_object_array_get_idx(manifests, i);
+
+		if (!json_object_object_get_ex(e, "artifactType", NULL) && oci_jstr(e, "digest") &&
+		    !strcmp(oci_jstr(e, "digest"), digest))
+			return true;
+	}
+	return false;
+}
+
 int oci_untag(struct oci_layout *l, const char *tag, char *why, size_t len)
 {
+	char dropped[OCI_DIGEST_LEN + 1] = "", rtag[80];
 	struct json_object *index;
 	bool found;
 	int ret;
 
-	if (drop_tag(l, tag, &found, &index, why, len))
+	if (drop_tag(l, tag, &found, &index, dropped, why, len))
 		return -1;
+	/* no tag names the manifest any more: nor does its referrers tag */
+	if (found && oci_digest_ok(dropped) && !still_tagged(index, dropped)) {
+		snprintf(rtag, sizeof(rtag), "sha256-%s", dropped + 7);
+		index_drop_name(index, rtag, NULL);
+	}
 	ret = found ? write_index(l, index, why, len) :
 		      failf(why, len, "%s: no image tagged '%s'", l->dir, tag);
 	json_object_put(index);
@@ -317,17 +353,25 @@ int oci_untag(struct oci_layout *l, const char *tag, char *why, size_t len)
 int oci_tag(struct oci_layout *l, const char *tag, const char *digest, uint64_t size,
 	    char *why, size_t len)
 {
+	return oci_tag_as(l, tag, digest, size, NULL, why, len);
+}
+
+int oci_tag_as(struct oci_layout *l, const char *tag, const char *digest, uint64_t size,
+	       const char *artifact_type, char *why, size_t len)
+{
 	struct json_object *index, *manifests, *m, *ann;
 	bool found;
 	int ret;
 
-	if (drop_tag(l, tag, &found, &index, why, len))
+	if (drop_tag(l, tag, &found, &index, NULL, why, len))
 		return -1;
 	json_object_object_get_ex(index, "manifests", &manifests);
 	m = json_object_new_object();
 	json_object_object_add(m, "mediaType", json_object_new_string(OCI_MT_MANIFEST));
 	json_object_object_add(m, "digest", json_object_new_string(digest));
 	json_object_object_add(m, "size", json_object_new_int64((int64_t)size));
+	if (artifact_type)
+		json_object_object_add(m, "artifactType", json_object_new_string(artifact_type));
 	ann = json_object_new_object();
 	json_object_object_add(ann, OCI_ANN_REF_NAME, json_object_new_string(tag));
 	json_object_object_add(m, "annotations", ann);
@@ -413,7 +457,7 @@ static const char *pick_manifest(struct json_object *manifests, const char *tag,
 				 char *why, size_t len)
 {
 	const char *only = NULL;
-	size_t i, n = json_object_array_length(manifests);
+	size_t i, n = json_object_array_length(manifests), images = 0;
 
 	if (platform) {
 		const char *d = oci_platform_digest(manifests);
@@ -430,8 +474,14 @@ static const char *pick_manifest(struct json_object *manifests, const char *tag,
 			name = oci_jstr(a, OCI_ANN_REF_NAME);
 		if (tag && name && !strcmp(name, tag))
 			return oci_jstr(e, "digest");
-		only = n == 1 ? oci_jstr(e, "digest") : NULL;
+		/* an artifact (a verified image's trees) is no image of its own */
+		if (!json_object_object_get_ex(e, "artifactType", NULL)) {
+			images++;
+			only = oci_jstr(e, "digest");
+		}
 	}
+	if (images != 1)
+		only = NULL;
 	if (tag || !only)
 		failf(why, len, "no image tagged '%s' in index.json", tag ? tag : "latest");
 	return tag ? NULL : only;
@@ -510,10 +560,11 @@ int oci_resolve(const char *dir, const char *tag, struct oci_image *img, char *w
 		return -1;
 	layers = mf.layers;
 	snprintf(img->manifest_digest, sizeof(img->manifest_digest), "%s", mf.digest);
+	img->dir = strdup(dir);
 	img->n = (unsigned int)json_object_array_length(layers);
 	img->blobs = calloc(img->n, sizeof(*img->blobs));
 	img->sizes = calloc(img->n, sizeof(*img->sizes));
-	if (!img->blobs || !img->sizes) {
+	if (!img->dir || !img->blobs || !img->sizes) {
 		failf(why, len, "%s: out of memory", dir);
 		goto out;
 	}
@@ -562,6 +613,7 @@ void oci_image_free(struct oci_image *img)
 		free(img->blobs[i]);
 	free(img->blobs);
 	free(img->sizes);
+	free(img->dir);
 	memset(img, 0, sizeof(*img));
 }
 
@@ -716,7 +768,7 @@ int oci_put_decompressed(struct oci_layout *l, const char *path, const char *wan
 	return ret;
 }
 
-static struct json_object *descriptor(const char *mt, const char *digest, uint64_t size)
+struct json_object *oci_descriptor(const char *mt, const char *digest, uint64_t size)
 {
 	struct json_object *d = json_object_new_object();
 
@@ -726,7 +778,7 @@ static struct json_object *descriptor(const char *mt, const char *digest, uint64
 	return d;
 }
 
-static const char *json_text(struct json_object *o)
+const char *oci_json_text(struct json_object *o)
 {
 	return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 }
@@ -773,7 +825,7 @@ int oci_write_image(struct oci_layout *lay, const char *tag, const struct oci_bu
 		}
 		json_object_object_add(config, "history", history);
 	}
-	text = json_text(config);
+	text = oci_json_text(config);
 	clen = strlen(text);
 	if (oci_put_bytes(lay, text, clen, cdigest, why, len)) {
 		json_object_put(config);
@@ -784,10 +836,10 @@ int oci_write_image(struct oci_layout *lay, const char *tag, const struct oci_bu
 	manifest = json_object_new_object();
 	json_object_object_add(manifest, "schemaVersion", json_object_new_int(2));
 	json_object_object_add(manifest, "mediaType", json_object_new_string(OCI_MT_MANIFEST));
-	json_object_object_add(manifest, "config", descriptor(OCI_MT_CONFIG, cdigest, clen));
+	json_object_object_add(manifest, "config", oci_descriptor(OCI_MT_CONFIG, cdigest, clen));
 	ls = json_object_new_array();
 	for (i = 0; i < n; i++) {
-		struct json_object *d = descriptor(OCI_MT_LAYER_TAR, layers[i].digest, layers[i].size);
+		struct json_object *d = oci_descriptor(OCI_MT_LAYER_TAR, layers[i].digest, layers[i].size);
 		struct json_object *a = json_object_new_object();
 		char size[24];
 
@@ -800,7 +852,7 @@ int oci_write_image(struct oci_layout *lay, const char *tag, const struct oci_bu
 		json_object_array_add(ls, d);
 	}
 	json_object_object_add(manifest, "layers", ls);
-	text = json_text(manifest);
+	text = oci_json_text(manifest);
 	if (!oci_put_bytes(lay, text, strlen(text), mdigest, why, len) &&
 	    !oci_tag(lay, tag, mdigest, strlen(text), why, len))
 		ret = 0;

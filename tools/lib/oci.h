@@ -23,6 +23,10 @@
 #define OVBD_ANN_VERSION	"containerd.io/snapshot/overlaybd/version"
 #define OCI_ANN_REF_NAME	"org.opencontainers.image.ref.name"
 
+/* A descriptor {mediaType, digest, size}, and compact JSON text (owned by o). */
+struct json_object;
+struct json_object *oci_descriptor(const char *mt, const char *digest, uint64_t size);
+const char *oci_json_text(struct json_object *o);
 /* "sha256:" and 64 lower-case hex digits: a digest that is safe as a file name. */
 bool oci_digest_ok(const char *digest);
 /* Finish a SHA-256 (an EVP_MD_CTX) into "sha256:<hex>". */
@@ -59,6 +63,9 @@ int oci_put_bytes(struct oci_layout *l, const void *buf, size_t n, char *digest,
  */
 int oci_tag(struct oci_layout *l, const char *tag, const char *digest, uint64_t size,
 	    char *why, size_t len);
+/* The same for an artifact manifest: its index entry carries artifact_type. */
+int oci_tag_as(struct oci_layout *l, const char *tag, const char *digest, uint64_t size,
+	       const char *artifact_type, char *why, size_t len);
 
 /*
  * Decompress the gzip or zstd stream in the file at path (libarchive) into
@@ -68,7 +75,11 @@ int oci_tag(struct oci_layout *l, const char *tag, const char *digest, uint64_t 
 int oci_put_decompressed(struct oci_layout *l, const char *path, const char *want_digest,
 			 uint64_t *size, char *why, size_t len);
 
-/* Remove tag from index.json (written atomically); -1 if it was not there. */
+/*
+ * Remove tag from index.json (written atomically); -1 if it was not there.
+ * When no other tag names its manifest, the manifest's referrers tag
+ * (sha256-<hex>: a verified image's trees) goes too.
+ */
 int oci_untag(struct oci_layout *l, const char *tag, char *why, size_t len);
 /*
  * Remove every blob that no image of index.json references (through its
@@ -96,6 +107,7 @@ int oci_load_manifest(const char *dir, const char *tag, struct oci_manifest *mf,
 
 /* The OverlayBD layers of one image, resolved from a layout. */
 struct oci_image {
+	char *dir;		/* the layout it was resolved from */
 	char manifest_digest[OCI_DIGEST_LEN + 1];
 	unsigned int n;
 	char **blobs;		/* paths in the store, bottom first */

@@ -6,6 +6,9 @@
 #include "oci.h"
 #include "registry.h"
 #include "util.h"
+#include "vimage.h"
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <json-c/json.h>
 #include <stdarg.h>
@@ -48,27 +51,133 @@ static void pull_on_progress(void *arg, uint64_t bytes)
 	pull_bytes(arg, bytes);
 }
 
-/* Fetch one blob into the store, unless it is there already: 0, or -1 with err set. */
-static int pull_fetch_blob(struct reg_client *c, const struct xfer_notes *nt, const char *dir,
-			   const char *what, const char *digest, u64 size, char *err, size_t errlen)
+/*
+ * A layer's dm-verity tree, made as its blob streams in (reg_tap): the blob
+ * is stored only when the tree's root hash is the manifest's.
+ */
+struct pull_tree {
+	struct verity_builder vb;
+	const struct layer_verity *want;
+	char tmp[4200];
+	int fd;
+	bool begun;
+	u8 root[VERITY_DIGEST];
+};
+
+static int pull_tree_data(void *arg, const void *buf, size_t n)
+{
+	struct pull_tree *t = arg;
+	char why[300];
+
+	return verity_update(&t->vb, buf, n, why, sizeof(why));
+}
+
+static int pull_tree_verdict(void *arg, char *why, size_t len)
+{
+	struct pull_tree *t = arg;
+	char got[VERITY_HEX_ROOT], want[VERITY_HEX_ROOT];
+
+	t->begun = false;
+	if (verity_finish(&t->vb, t->root, why, len))
+		return -1;
+	if (memcmp(t->root, t->want->root, VERITY_DIGEST)) {
+		verity_hex(t->root, VERITY_DIGEST, got);
+		verity_hex(t->want->root, VERITY_DIGEST, want);
+		return failf(why, len, "its dm-verity root hash is %s, the manifest's %s: refused, nothing stored",
+			     got, want);
+	}
+	return 0;
+}
+
+/* Start t for a blob of size bytes in the store dir. */
+static int pull_tree_begin(struct pull_tree *t, const struct layer_verity *want, const char *dir,
+			   u64 size, char *why, size_t len)
+{
+	memset(t, 0, sizeof(*t));
+	t->want = want;
+	snprintf(t->tmp, sizeof(t->tmp), "%s/blobs/sha256/.verity.XXXXXX", dir);
+	t->fd = mkstemp(t->tmp);
+	if (t->fd < 0)
+		return failf(why, len, "%s: %s", t->tmp, strerror(errno));
+	if (verity_begin(&t->vb, size, want->salt, want->salt_size, t->fd, t->tmp, why, len)) {
+		close(t->fd);
+		unlink(t->tmp);
+		return -1;
+	}
+	t->begun = true;
+	return 0;
+}
+
+/* Store t's tree as a blob of the layout lay (tree_digest, tree_size), and drop the temporary. */
+static int pull_tree_end(struct pull_tree *t, struct oci_layout *lay, bool keep, char *tree_digest,
+			 u64 *tree_size, char *why, size_t len)
+{
+	int r = 0;
+
+	if (t->begun)
+		verity_abort(&t->vb);
+	if (keep)
+		r = fsync(t->fd) ? failf(why, len, "%s: %s", t->tmp, strerror(errno)) :
+		    oci_put_file(lay, t->tmp, tree_digest, tree_size, why, len);
+	close(t->fd);
+	unlink(t->tmp);
+	return r;
+}
+
+/*
+ * Fetch one blob into the store, unless it is there already: 0, or -1 with
+ * err set. With want (a layer of a verified image), its tree is made as it
+ * streams (or from the stored blob) and stored in lay, and a blob whose root
+ * hash is not want's is refused.
+ */
+static int pull_fetch_blob(struct reg_client *c, const struct xfer_notes *nt, struct oci_layout *lay,
+			   const char *what, const char *digest, u64 size,
+			   const struct layer_verity *want, char *tree_digest, u64 *tree_size,
+			   char *err, size_t errlen)
 {
 	char path[4096], why[1024];
+	struct reg_tap tap = { pull_tree_data, pull_tree_verdict, NULL };
+	struct pull_tree t;
 	struct stat st;
 	u64 got;
+	int r;
 
 	if (!oci_digest_ok(digest))
 		return failf(err, errlen, "%s/%s: %s digest '%.80s': expected sha256: and 64 hex digits",
 			     c->ref.host, c->ref.repo, what, digest ? digest : "none");
-	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, digest + 7);
+	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", lay->dir, digest + 7);
 	if (!stat(path, &st) && (u64)st.st_size == size) {	/* stored, and checked when it was */
 		pull_bytes(nt, size);
-		pull_say(nt, "%s %.19s...: present", what, digest);
+		if (want && want->set) {	/* its tree, from the stored bytes: they must give the root */
+			struct layer_verity made;
+
+			if (vimage_make_tree(lay, digest, want->salt, &made, tree_digest, tree_size, why,
+					     sizeof(why)))
+				return failf(err, errlen, "%s: %s", what, why);
+			if (memcmp(made.root, want->root, VERITY_DIGEST))
+				return failf(err, errlen, "%s %.19s...: the stored blob's dm-verity root hash is not the manifest's: remove it (ovbd gc) and pull again",
+					     what, digest);
+		}
+		pull_say(nt, "%s %.19s...: present%s", what, digest,
+			 want && want->set ? ", dm-verity root hash checked" : "");
 		return 0;
 	}
-	if (reg_get_blob(c, digest, size, path, &got, why, sizeof(why)))
-		return failf(err, errlen, "%s/%s: %s: %s", c->ref.host, c->ref.repo, what, why);
-	pull_say(nt, "%s %.19s...: %llu bytes fetched, sha256 checked", what, digest,
-		 (unsigned long long)got);
+	if (want && want->set) {
+		if (pull_tree_begin(&t, want, lay->dir, size, why, sizeof(why)))
+			return failf(err, errlen, "%s: %s", what, why);
+		tap.arg = &t;
+	}
+	r = reg_get_blob(c, digest, size, path, tap.arg ? &tap : NULL, &got, why, sizeof(why));
+	if (r)
+		failf(err, errlen, "%s/%s: %s: %s", c->ref.host, c->ref.repo, what, why);
+	if (tap.arg && pull_tree_end(&t, lay, !r, tree_digest, tree_size, why, sizeof(why)) && !r) {
+		unlink(path);
+		return failf(err, errlen, "%s: %s", what, why);
+	}
+	if (r)
+		return -1;
+	pull_say(nt, "%s %.19s...: %llu bytes fetched, sha256%s checked", what, digest,
+		 (unsigned long long)got, tap.arg ? " and dm-verity root hash" : "");
 	return 0;
 }
 
@@ -86,6 +195,10 @@ struct pull_job {
 	const char *what[OVBD_LSMT_MAX_LAYERS + 1];
 	const char *digest[OVBD_LSMT_MAX_LAYERS + 1];
 	u64 size[OVBD_LSMT_MAX_LAYERS + 1];
+	/* a verified image's layers: what the manifest says, and the trees made */
+	struct layer_verity verity[OVBD_LSMT_MAX_LAYERS + 1];
+	char tree[OVBD_LSMT_MAX_LAYERS + 1][OCI_DIGEST_LEN + 1];
+	u64 tree_size[OVBD_LSMT_MAX_LAYERS + 1];
 	unsigned int next;		/* under lock */
 	int failed;			/* set under lock, read atomically: downloads stop */
 	char err[4096];			/* the first failure's message, under lock */
@@ -114,7 +227,8 @@ static int pull_fetch_unpacked(struct reg_client *c, struct pull_job *j, unsigne
 		pull_say(j->notes, "%s %.19s...: present (decompressed)", j->what[i], j->want[i]);
 		return 0;
 	}
-	if (pull_fetch_blob(c, j->notes, j->dir, j->what[i], j->digest[i], j->size[i], err, errlen))
+	if (pull_fetch_blob(c, j->notes, j->lay, j->what[i], j->digest[i], j->size[i], NULL, NULL,
+			    NULL, err, errlen))
 		return -1;
 	snprintf(zpath, sizeof(zpath), "%s/blobs/sha256/%s", j->dir, j->digest[i] + 7);
 	if (oci_put_decompressed(j->lay, zpath, j->want[i], &j->usize[i], why, sizeof(why)))
@@ -169,8 +283,8 @@ static void *pull_worker(void *arg)
 			break;
 		/* a failure ends the pull; finished blobs stay, partial ones resume */
 		if (j->unpack[i] ? pull_fetch_unpacked(&c, j, i, err, sizeof(err)) :
-		    pull_fetch_blob(&c, j->notes, j->dir, j->what[i], j->digest[i], j->size[i], err,
-				    sizeof(err))) {
+		    pull_fetch_blob(&c, j->notes, j->lay, j->what[i], j->digest[i], j->size[i],
+				    &j->verity[i], j->tree[i], &j->tree_size[i], err, sizeof(err))) {
 			pull_job_fail(j, err);
 			break;
 		}
@@ -318,7 +432,7 @@ int ovbd_pull(const char *refstr, const char *dir, const struct pull_opts *o, ch
 	struct reg_client c;
 	struct oci_layout lay = { 0 };
 	struct reg_ref ref;
-	bool any_unpack = false, opened = false;
+	bool any_unpack = false, any_verity = false, opened = false;
 	char *body = NULL;
 	size_t n, i;
 	u64 total;
@@ -356,8 +470,8 @@ int ovbd_pull(const char *refstr, const char *dir, const struct pull_opts *o, ch
 		total += pull_jsize(json_object_array_get_idx(layers, i));
 	if (nt && nt->total)
 		nt->total(nt->arg, total);
-	if (pull_fetch_blob(&c, nt, lay.dir, "config", oci_jstr(cfg, "digest"), pull_jsize(cfg), why,
-			    wlen))
+	if (pull_fetch_blob(&c, nt, &lay, "config", oci_jstr(cfg, "digest"), pull_jsize(cfg), NULL,
+			    NULL, NULL, why, wlen))
 		goto out;
 	snprintf(cpath, sizeof(cpath), "%s/blobs/sha256/%s", lay.dir, oci_jstr(cfg, "digest") + 7);
 	config = json_file_object(cpath, 4u << 20, err, sizeof(err));
@@ -371,6 +485,11 @@ int ovbd_pull(const char *refstr, const char *dir, const struct pull_opts *o, ch
 		job.what[i] = names[i];
 		job.digest[i] = oci_jstr(l, "digest");
 		job.size[i] = pull_jsize(l);
+		if (!o->any_image && vimage_desc_verity(l, job.size[i], &job.verity[i], err, sizeof(err))) {
+			failf(why, wlen, "pull %s: layer %zu: %s", refstr, i, err);
+			goto out;
+		}
+		any_verity |= job.verity[i].set;
 		if (!pull_compressed_layer(lmt) || o->any_image)	/* stored as it is */
 			continue;
 		/* what the layer is, uncompressed: the annotation, else the diff_id */
@@ -402,8 +521,19 @@ int ovbd_pull(const char *refstr, const char *dir, const struct pull_opts *o, ch
 		n = strlen(body);
 	}
 	/* the manifest last, so that a tag only ever names a complete image */
-	if (oci_put_bytes(&lay, body, n, digest, why, wlen) ||
-	    oci_tag(&lay, ref.digest[0] ? ref.digest : ref.tag, digest, n, why, wlen))
+	if (oci_put_bytes(&lay, body, n, digest, why, wlen))
+		goto out;
+	if (any_verity) {	/* the trees made as the blobs came: where open finds them */
+		const char *bd[OVBD_LSMT_MAX_LAYERS], *td[OVBD_LSMT_MAX_LAYERS];
+
+		for (i = 0; i < job.n; i++) {
+			bd[i] = job.digest[i];
+			td[i] = job.verity[i].set && job.tree[i][0] ? job.tree[i] : NULL;
+		}
+		if (vimage_put_artifact(&lay, digest, n, bd, td, job.tree_size, job.n, why, wlen))
+			goto out;
+	}
+	if (oci_tag(&lay, ref.digest[0] ? ref.digest : ref.tag, digest, n, why, wlen))
 		goto out;
 	snprintf(oci_ref, len, "oci:%s:%s", lay.dir, ref.digest[0] ? ref.digest : ref.tag);
 	if (manifest_digest)
@@ -419,17 +549,82 @@ out:
 	return ret;
 }
 
+/*
+ * Push the manifest mdigest of the layout dir under reference (a tag):
+ * the blobs the registry lacks (config, then layers), then the manifest.
+ * what names it in messages ("" for the image, "verity " for its trees).
+ */
+static int push_manifest(struct reg_client *c, const char *dir, const char *mdigest,
+			 const char *reference, const char *what, const char *dst,
+			 const struct xfer_notes *notes, char *why, size_t len)
+{
+	char err[1024], path[4096], *body;
+	struct json_object *man, *layers, *cfg;
+	const char *mt;
+	size_t i, n;
+	int ret = -1;
+
+	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, mdigest + 7);
+	body = read_file_bounded(path, 4u << 20, &n, err, sizeof(err));
+	if (!body)
+		return failf(why, len, "push: %s", err);
+	man = json_tokener_parse(body);
+	if (!man || !json_object_object_get_ex(man, "layers", &layers) ||
+	    !json_object_object_get_ex(man, "config", &cfg)) {
+		failf(why, len, "push: %s: not an image manifest", path);
+		goto out;
+	}
+	for (i = 0; i <= json_object_array_length(layers); i++) {
+		struct json_object *desc = i ? json_object_array_get_idx(layers, i - 1) : cfg;
+		const char *digest = oci_jstr(desc, "digest");
+		char name[48], blob[4096];
+		bool has;
+
+		if (i)
+			snprintf(name, sizeof(name), "%s%s %zu", what, *what ? "tree" : "layer", i - 1);
+		else
+			snprintf(name, sizeof(name), "%sconfig", what);
+		if (!oci_digest_ok(digest)) {
+			failf(why, len, "push: %s: a digest that is no sha256", name);
+			goto out;
+		}
+		snprintf(blob, sizeof(blob), "%s/blobs/sha256/%s", dir, digest + 7);
+		if (reg_has_blob(c, digest, &has, err, sizeof(err))) {
+			failf(why, len, "push %s: %s: %s", dst, name, err);
+			goto out;
+		}
+		if (has) {
+			pull_say(notes, "%s %.19s...: already in the registry", name, digest);
+			continue;
+		}
+		if (reg_put_blob(c, digest, blob, err, sizeof(err))) {
+			failf(why, len, "push %s: %s: %s", dst, name, err);
+			goto out;
+		}
+		pull_say(notes, "%s %.19s...: %llu bytes uploaded", name, digest,
+			 (unsigned long long)pull_jsize(desc));
+	}
+	mt = oci_jstr(man, "mediaType") ? oci_jstr(man, "mediaType") : OCI_MT_MANIFEST;
+	if (reg_put_manifest(c, reference, body, n, mt, err, sizeof(err))) {
+		failf(why, len, "push %s: %smanifest: %s", dst, what, err);
+		goto out;
+	}
+	ret = 0;
+out:
+	json_object_put(man);
+	free(body);
+	return ret;
+}
+
 int ovbd_push(const char *src, const char *dst, bool plain_http, uint64_t chunk,
 	      const struct xfer_notes *notes, char *pushed, size_t plen, char *why, size_t len)
 {
-	char err[1024], path[4096], dir[3968], *body = NULL, *d;
-	struct json_object *man = NULL, *layers, *cfg;
+	char err[1024], dir[3968], rtag[80], *d;
 	struct oci_image img = { 0 };
+	struct oci_manifest art;
 	struct reg_client c;
 	struct reg_ref ref;
-	bool opened = false;
-	const char *mt, *tag;
-	size_t i, n;
+	const char *tag;
 	int ret = -1;
 
 	if (reg_parse_ref(dst, &ref, err, sizeof(err)))
@@ -446,65 +641,30 @@ int ovbd_push(const char *src, const char *dst, bool plain_http, uint64_t chunk,
 	}
 	snprintf(dir, sizeof(dir), "%.*s", (int)sizeof(dir) - 100, d);
 	free(d);
-	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, img.manifest_digest + 7);
-	body = read_file_bounded(path, 4u << 20, &n, err, sizeof(err));
-	if (!body) {
-		failf(why, len, "push: %s", err);
-		goto out;
-	}
-	man = json_tokener_parse(body);
-	if (!man || !json_object_object_get_ex(man, "layers", &layers) ||
-	    !json_object_object_get_ex(man, "config", &cfg)) {
-		failf(why, len, "push: %s: not an image manifest", path);
-		goto out;
-	}
 	if (reg_open(&c, &ref, plain_http, why, len))
 		goto out;
-	opened = true;
 	c.chunk_size = chunk;
-	for (i = 0; i <= json_object_array_length(layers); i++) {
-		struct json_object *desc = i ? json_object_array_get_idx(layers, i - 1) : cfg;
-		const char *digest = oci_jstr(desc, "digest");
-		char what[32], blob[4096];
-		bool has;
+	if (push_manifest(&c, dir, img.manifest_digest, ref.tag, "", dst, notes, why, len))
+		goto close;
+	/*
+	 * A verified image's trees: the artifact whose subject is the image,
+	 * under the referrers tag schema's tag (sha256-<hex>), which every
+	 * registry takes and a registry with the referrers API also indexes
+	 */
+	snprintf(rtag, sizeof(rtag), "sha256-%.64s", img.manifest_digest + 7);
+	if (!oci_load_manifest(dir, rtag, &art, err, sizeof(err))) {
+		int r = push_manifest(&c, dir, art.digest, rtag, "verity ", dst, notes, why, len);
 
-		if (i)
-			snprintf(what, sizeof(what), "layer %zu", i - 1);
-		else
-			snprintf(what, sizeof(what), "config");
-		if (!oci_digest_ok(digest)) {
-			failf(why, len, "push: %s: a digest that is no sha256", what);
-			goto out;
-		}
-		snprintf(blob, sizeof(blob), "%s/blobs/sha256/%s", dir, digest + 7);
-		if (reg_has_blob(&c, digest, &has, err, sizeof(err))) {
-			failf(why, len, "push %s: %s: %s", dst, what, err);
-			goto out;
-		}
-		if (has) {
-			pull_say(notes, "%s %.19s...: already in the registry", what, digest);
-			continue;
-		}
-		if (reg_put_blob(&c, digest, blob, err, sizeof(err))) {
-			failf(why, len, "push %s: %s: %s", dst, what, err);
-			goto out;
-		}
-		pull_say(notes, "%s %.19s...: %llu bytes uploaded", what, digest,
-			 (unsigned long long)pull_jsize(desc));
-	}
-	mt = oci_jstr(man, "mediaType") ? oci_jstr(man, "mediaType") : OCI_MT_MANIFEST;
-	if (reg_put_manifest(&c, ref.tag, body, n, mt, err, sizeof(err))) {
-		failf(why, len, "push %s: manifest: %s", dst, err);
-		goto out;
+		json_object_put(art.manifest);
+		if (r)
+			goto close;
 	}
 	snprintf(pushed, plen, "%s/%s:%s %s", ref.host, ref.repo, ref.tag, img.manifest_digest);
 	ret = 0;
+close:
+	reg_close(&c);
 out:
-	json_object_put(man);
-	free(body);
 	oci_image_free(&img);
-	if (opened)
-		reg_close(&c);
 	return ret;
 }
 

@@ -186,6 +186,7 @@ struct sink {			/* the response body: into memory, or a file with hashing */
 	void (*progress)(void *arg, uint64_t bytes);
 	void *progress_arg;
 	const int *cancel;	/* stop when nonzero: another download of the command failed */
+	const struct reg_tap *tap;
 };
 
 struct response {
@@ -212,6 +213,10 @@ static size_t on_body(char *p, size_t sz, size_t nm, void *arg)
 		}
 		if (s->md)
 			EVP_DigestUpdate(s->md, p, n);
+		if (s->tap && s->tap->data && s->tap->data(s->tap->arg, p, n)) {
+			s->werr = EBADMSG;
+			return 0;
+		}
 		s->bytes += n;
 		if (s->progress)
 			s->progress(s->progress_arg, n);
@@ -540,7 +545,7 @@ int reg_get_manifest(struct reg_client *c, const char *reference, char **body, s
 }
 
 int reg_get_blob(struct reg_client *c, const char *digest, uint64_t size, const char *path,
-		 uint64_t *fetched, char *why, size_t len)
+		 const struct reg_tap *tap, uint64_t *fetched, char *why, size_t len)
 {
 	char part[4096], url[2048], range[64], got[80];
 	struct sink s = { 0 };
@@ -553,6 +558,7 @@ int reg_get_blob(struct reg_client *c, const char *digest, uint64_t size, const 
 	s.progress = c->progress;
 	s.progress_arg = c->progress_arg;
 	s.cancel = c->cancel;
+	s.tap = tap;
 	snprintf(part, sizeof(part), "%s.partial", path);
 	s.md = EVP_MD_CTX_new();
 	EVP_DigestInit_ex(s.md, EVP_sha256(), NULL);
@@ -568,8 +574,18 @@ int reg_get_blob(struct reg_client *c, const char *digest, uint64_t size, const 
 		size_t k;
 
 		rewind(s.f);
-		while (buf && (k = fread(buf, 1, 1u << 20, s.f)) > 0)
+		while (buf && (k = fread(buf, 1, 1u << 20, s.f)) > 0) {
 			EVP_DigestUpdate(s.md, buf, k);
+			if (tap && tap->data && tap->data(tap->arg, buf, k)) {
+				free(buf);
+				snprintf(why, len, "%s: its partial download was refused", digest);
+				goto out;
+			}
+		}
+		if (!buf) {
+			snprintf(why, len, "out of memory");
+			goto out;
+		}
 		free(buf);
 		have = (uint64_t)st.st_size;
 	} else if (st.st_size) {
@@ -602,6 +618,12 @@ int reg_get_blob(struct reg_client *c, const char *digest, uint64_t size, const 
 	if (have + s.bytes != size || strcmp(got, digest)) {
 		snprintf(why, len, "blob %s: %llu bytes hashing to %s, expected %llu bytes with that digest: not stored",
 			 digest, (unsigned long long)(have + s.bytes), got, (unsigned long long)size);
+		fclose(s.f);
+		s.f = NULL;
+		unlink(part);
+		goto out;
+	}
+	if (tap && tap->verdict && tap->verdict(tap->arg, why, len)) {
 		fclose(s.f);
 		s.f = NULL;
 		unlink(part);

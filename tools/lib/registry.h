@@ -55,11 +55,23 @@ int reg_clone(struct reg_client *dst, const struct reg_client *src);
 int reg_get_manifest(struct reg_client *c, const char *reference, char **body, size_t *n,
 		     char *media_type, size_t mtlen, char *digest, char *why, size_t len);
 /*
+ * What else sees a blob as it downloads (a pull's dm-verity tree): data()
+ * gets every byte of the blob in order, what a resumed download had first;
+ * verdict() is asked once all arrived and the digest matched, and the blob
+ * is stored only when it returns 0 (else -1 with why set). Either may be NULL.
+ */
+struct reg_tap {
+	int (*data)(void *arg, const void *buf, size_t n);
+	int (*verdict)(void *arg, char *why, size_t len);
+	void *arg;
+};
+/*
  * Download blob digest into path, resuming a partial file with Range and
- * hashing as it streams; path holds the blob only if its bytes match.
+ * hashing as it streams; path holds the blob only if its bytes match (and
+ * tap, when not NULL, agrees).
  */
 int reg_get_blob(struct reg_client *c, const char *digest, uint64_t size, const char *path,
-		 uint64_t *fetched, char *why, size_t len);
+		 const struct reg_tap *tap, uint64_t *fetched, char *why, size_t len);
 /* Whether the registry has the blob (HEAD). */
 int reg_has_blob(struct reg_client *c, const char *digest, bool *has, char *why, size_t len);
 /*
