@@ -234,6 +234,35 @@ static void lsmt_tool_layer(struct kunit *test)
 	}
 }
 
+/*
+ * virtual_size below the index's reach (a merge of a stack that shrank):
+ * entries are clipped to it, or dropped when wholly past, never refused.
+ */
+static void lsmt_clip_virtual_size(struct kunit *test)
+{
+	size_t size = sizeof(fx_lsmt);
+	u8 *b = kunit_kmalloc(test, size, GFP_KERNEL);
+	struct ovbd_lsmt_layer l;
+	struct ovbd_lsmt_hdr h;
+	struct ovbd_seg *segs;
+	struct ovbd_err e;
+	u64 k;
+
+	memcpy(b, fx_lsmt, size);
+	KUNIT_ASSERT_EQ(test, ovbd_lsmt_decode_hdr(b + size - 4096, &h, &e), 0);
+	h.virtual_size = 9 * 512;
+	ovbd_lsmt_encode_hdr(&h, b + size - 4096);
+	KUNIT_ASSERT_EQ(test, ovbd_lsmt_open(&l, b, b + size - 4096, size, &e), 0);
+	segs = kunit_kcalloc(test, l.tail.index_size, sizeof(*segs), GFP_KERNEL);
+	ovbd_lsmt_index_begin(&l, segs, l.tail.index_size);
+	KUNIT_ASSERT_EQ(test, ovbd_lsmt_index_feed(&l, b + l.tail.index_offset, l.tail.index_size, &e), 0);
+	KUNIT_ASSERT_EQ(test, ovbd_lsmt_index_end(&l, &e), 0);
+	KUNIT_EXPECT_GT(test, l.clipped, 0ull);
+	KUNIT_ASSERT_GT(test, l.nsegs, 0ull);
+	for (k = 0; k < l.nsegs; k++)
+		KUNIT_EXPECT_LE(test, ovbd_seg_end(&segs[k]), 9ull);
+}
+
 /* Damage the first index entry of the tool-made layer in one way. */
 static int lsmt_damaged(struct kunit *test, void (*damage)(u8 *entry), const char **field)
 {
@@ -384,6 +413,7 @@ static struct kunit_case ovbd_zfile_cases[] = {
 
 static struct kunit_case ovbd_lsmt_cases[] = {
 	KUNIT_CASE(lsmt_tool_layer),
+	KUNIT_CASE(lsmt_clip_virtual_size),
 	KUNIT_CASE(lsmt_bad_index),
 	KUNIT_CASE(lsmt_merge_random),
 	KUNIT_CASE(lsmt_merge_limits),

@@ -11,6 +11,14 @@ CLI and QEMU suites. Independent of ovbd's writers on purpose.
   craft.py paxdir OUT BLOB      a tar: a PAX header for a directory, the
                                 directory, then BLOB as the first regular file
   craft.py zeroed0 OUT          a zeroed entry with moffset 0 (upstream refuses)
+  craft.py clip OUT             virtual_size 20 sectors: an entry across the end
+                                and one wholly past it; OUT.sha256 and OUT.size
+                                are the clipped content's
+  craft.py shrink OUT           a merged layer of a stack that shrank (24 MiB,
+                                then 40 MiB + 1 KiB, then 20 MiB + 512 B), as
+                                overlaybd-merge writes it: the lower layers'
+                                entries past the new end kept, tagged with
+                                their source layer; OUT.sha256, OUT.size
 """
 import hashlib
 import io
@@ -69,6 +77,25 @@ def sector(text):
     return text.encode().ljust(512, b".")
 
 
+def clipped(out, ents, data, vsize):
+    """Write the layer, and the sha256 and size of its first vsize bytes,
+    computed here from the entries (the reference a reader must match)."""
+    layer(out, [entry(*e) for e in ents], data, vsize)
+    content = bytearray(vsize)
+    for off, length, moff, *rest in ents:
+        zeroed = rest[0] if rest else False     # rest[1], the tag, means nothing to a reader
+        for s in range(length):
+            at = (off + s) * 512
+            if at >= vsize:
+                break
+            piece = bytes(512) if zeroed else data[(moff - 8 + s) * 512:(moff - 7 + s) * 512]
+            content[at:at + 512] = piece[:vsize - at]
+    with open(out + ".sha256", "w") as f:
+        f.write(hashlib.sha256(content).hexdigest() + "\n")
+    with open(out + ".size", "w") as f:
+        f.write("%d\n" % vsize)
+
+
 def main():
     cmd, out = sys.argv[1], sys.argv[2]
     if cmd == "bomb":
@@ -95,6 +122,18 @@ def main():
         n = int(sys.argv[3])
         ents = [entry(2 * i, 1, 8, zeroed=bool(i % 2)) for i in range(n)]
         layer(out, ents, sector("many"), 2 * n * 512 + 4096)
+    elif cmd == "clip":
+        data = b"".join(sector("clip sector %d" % i) for i in range(24))
+        clipped(out, [(0, 8, 8), (16, 8, 16), (30, 4, 24)], data, 20 * 512)
+    elif cmd == "shrink":
+        mib = 2048     # sectors
+        data = b"".join(sector("shrink sector %d" % i) for i in range(40))
+        ents = [(0, 8, 8, False, 1),                      # the base's first sectors
+                (20 * mib - 4, 8, 24, False, 2),          # across the new end
+                (20 * mib + 8, 4, 32, True, 2),           # zeroed, wholly past
+                (24 * mib - 8, 8, 16, False, 1),          # the base's end (24 MiB)
+                (40 * mib - 2, 4, 36, False, 2)]          # the middle layer's end (40 MiB + 1 KiB)
+        clipped(out, ents, data, 20 * mib * 512 + 512)
     elif cmd == "zeroed0":
         layer(out, [entry(0, 8, 8), entry(8, 8, 0, True)], sector("z") * 8, 1 << 20)
     elif cmd == "paxdir":

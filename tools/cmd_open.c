@@ -117,7 +117,8 @@ int cmd_open(int argc, char **argv)
 		die(EXIT_BAD_INPUT, "open %s: /dev/mapper/control is missing: device-mapper is not loaded (modprobe dm-mod)",
 		    name);
 	if (lazy) {
-		struct lazy_opts lo = { .plain_http = plain, .notes = &cli_notes };
+		struct lazy_opts lo = { .plain_http = plain, .require_verity = require,
+					.notes = &cli_notes };
 
 		if (config || argc - optind != 2)
 			die(EXIT_USAGE, "open --lazy NAME REF: one registry reference, no --config");
@@ -241,6 +242,8 @@ static void print_text(struct json_object *o)
 				printf(" %d%%", json_object_get_int(p));
 			if (oci_jstr(l, "nbd"))
 				printf(" %s", oci_jstr(l, "nbd"));
+			if (oci_jstr(l, "tree_nbd"))
+				printf(", dm-verity tree %s", oci_jstr(l, "tree_nbd"));
 			if (oci_jstr(l, "note"))
 				printf(" (%s)", oci_jstr(l, "note"));
 			printf("\n");

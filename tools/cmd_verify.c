@@ -107,8 +107,9 @@ static int verify_one(const char *path, bool strict)
 		       " digest" : "", b.zf.h.verify ? "CRC32C and decode of every block" :
 		       "decode of every block; the file stores no block CRCs");
 	if (b.lsmt)
-		printf(" lsmt (%llu entries: sorted, disjoint, inside the data area)",
-		       (unsigned long long)b.layer.nsegs);
+		printf(" lsmt (%llu entries: sorted, disjoint, inside the data area%s)",
+		       (unsigned long long)b.layer.nsegs,
+		       b.layer.clipped ? "; those reaching past virtual_size clipped to it" : "");
 	if (b.lsmt && !b.zfile)
 		printf("; data not checked: an uncompressed LSMT layer stores no checksums");
 	printf("\n");

@@ -90,6 +90,8 @@ struct ovbd_lsmt_layer {
 	 */
 	u64 zeroed_outside;
 	u64 first_zeroed_outside;
+	/* entries that reach past virtual_size: clipped to it, or dropped when wholly past */
+	u64 clipped;
 };
 
 /* True when buf starts with the LSMT magic. */
@@ -109,8 +111,9 @@ int ovbd_lsmt_open(struct ovbd_lsmt_layer *l, const u8 *head, const u8 *tail,
 /*
  * Index loading into segs, which has room for cap entries. Invalid
  * (padding) entries are dropped; the rest must be sorted, disjoint, end
- * at or below 2^50 - 1 sectors (and virtual_size when set) and point
- * inside the data area.  nsegs is the count kept.
+ * at or below 2^50 - 1 sectors and point inside the data area. Where
+ * virtual_size is set, an entry is clipped to it, and one wholly past it
+ * is dropped (as upstream reads them). nsegs is the count kept.
  *
  * Feed n raw entries only while cap - nsegs >= n; otherwise grow segs
  * (copying the nsegs kept) and call ovbd_lsmt_index_grow() first.

@@ -190,9 +190,6 @@ int ovbd_lsmt_index_feed(struct ovbd_lsmt_layer *l, const u8 *raw, size_t n,
 		if (off + len > OVBD_LSMT_INVALID)
 			return ovbd_fail_at(e, EINVAL, "lsmt index entry end", off + len,
 					    "at most 2^50 - 1 sectors", "entry", entry);
-		if (vsectors && off + len > vsectors)
-			return ovbd_fail_at(e, EINVAL, "lsmt index entry end", off + len,
-					    "at most virtual_size / 512 sectors", "entry", entry);
 		if (ovbd_seg_zeroed(&s)) {
 			if (moff < LSMT_DATA_START || moff > l->data_end) {
 				if (!l->zeroed_outside++)
@@ -205,10 +202,25 @@ int ovbd_lsmt_index_feed(struct ovbd_lsmt_layer *l, const u8 *raw, size_t n,
 					    "data between sector 8 and index_offset / 512",
 					    "entry", entry);
 		}
+		l->prev_end = off + len;
+		/*
+		 * Past virtual_size: overlaybd-merge of a stack whose top layer
+		 * shrinks the image keeps the lower layers' entries there, and
+		 * upstream reads exactly virtual_size. An entry that ends past it
+		 * maps only its part inside; one wholly past it maps nothing (it
+		 * was checked like any other: sorted, inside the data area).
+		 */
+		if (vsectors && off >= vsectors) {
+			l->clipped++;
+			continue;
+		}
+		if (vsectors && off + len > vsectors) {
+			len = vsectors - off;
+			l->clipped++;
+		}
 		/* the on-disk tag is ignored: overlaybd-merge stores its source layer */
 		l->segs[l->nsegs++] = ovbd_seg_make(off, (u32)len, moff,
 						    ovbd_seg_zeroed(&s), 0);
-		l->prev_end = off + len;
 	}
 	l->fed += n;
 	return 0;

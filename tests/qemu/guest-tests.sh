@@ -316,6 +316,64 @@ if [ -d registry ] && command -v docker-registry >/dev/null && command -v nbdkit
 	fi
 	rm -rf /tmp/store
 
+	# a verified image: every layer read through dm-verity from the first
+	# read, its tree read from the registry as lazily as its blob
+	rm -rf /tmp/store
+	if OVBD_TEST_LAZY_HOLD=1 ovbd open --lazy lv $REG/ext4:vv >/tmp/open.out 2>&1; then
+		check "open --lazy of a verified image: each layer's blob and its tree on nbd devices, under dm-verity" sh -c \
+			"[ \$(ovbd status lv | grep -c '^layer [0-9] sha256:.* remote /dev/nbd[0-9]*, dm-verity tree /dev/nbd') = 2 ] &&
+			 [ \$(dmsetup ls | grep -cE '^lv-v00[01]\s') = 2 ]"
+		mount -t ext4 -o ro,noload /dev/mapper/lv /mnt/lz
+		check "open --lazy of a verified image: every file matches, verified from the registry" tree_ok /mnt/lz
+		touch /run/ovbd/lv.go
+		check "open --lazy of a verified image: the download hands each blob and tree over" settled lv
+		drop
+		check "... after the handover: loops under the verity devices, no nbd device" sh -c \
+			"! ovbd status lv | grep -q nbd && [ \$(ovbd status lv | grep -c 'dm-verity verified') = 2 ]"
+		check "... and every file still matches" tree_ok /mnt/lz
+		umount /mnt/lz; ovbd close lv >/dev/null 2>&1
+		check "open --lazy of a verified image: close leaves nothing" nothing_left
+	else
+		not_ok "open --lazy of a verified image: $(cat /tmp/open.out)"
+	fi
+	# the registry serves one range tampered: EIO on it, never wrong bytes;
+	# the handover refuses the bad blob (its sha256 and root hash)
+	rm -rf /tmp/store
+	read vblob voff <verity/flip.txt
+	vdata=/tmp/reg/docker/registry/v2/blobs/sha256/$(echo ${vblob#sha256:} | cut -c1-2)/${vblob#sha256:}/data
+	cp "$vdata" /tmp/vgood.data; printf 'X' | dd of="$vdata" bs=1 seek=$voff conv=notrunc 2>/dev/null
+	grep -v ' ./etc/file40$' $E/tree-2.sha256 >/tmp/vt2.want
+	if ovbd open --lazy lt $REG/ext4:vv >/tmp/open.out 2>&1 && mount -t ext4 -o ro,noload /dev/mapper/lt /mnt/lz; then
+		check "a tampered range served by the registry: the file over it fails with EIO" sh -c \
+			"! cat /mnt/lz/etc/file40 >/dev/null 2>/tmp/e && grep -q 'Input/output error' /tmp/e"
+		check "... the other files read right" sh -c \
+			"(cd /mnt/lz && find . -type f ! -path ./etc/file40 | LC_ALL=C sort | xargs sha256sum) | cmp -s - /tmp/vt2.want"
+		check "... and the handover refuses the tampered blob: that layer stays remote, status says why" sh -c \
+			"i=0; while [ \$i -lt 300 ] && ! ovbd status lt | grep -q 'download failed'; do sleep 0.2; i=\$((i + 1)); done
+			 ovbd status lt | grep -q '^layer 0 .* remote /dev/nbd.*download failed'"
+		umount /mnt/lz
+	else
+		not_ok "tampered range: open --lazy and mount: $(cat /tmp/open.out)"
+	fi
+	ovbd close lt >/dev/null 2>&1
+	cp /tmp/vgood.data "$vdata"
+	check "the tampered lazy open closed: nothing left" nothing_left
+	# no trees in the registry: each verified layer is downloaded whole and
+	# verified before it is mapped, never mapped unverified
+	rm -rf /tmp/store
+	if ovbd open --lazy ln $REG/ext4:vn >/tmp/open.out 2>&1; then
+		check "a verified image whose trees the registry lacks: its layers local before mapping, under dm-verity" sh -c \
+			"! ovbd status ln | grep -q nbd && [ \$(dmsetup ls | grep -cE '^ln-v00[01]\s') = 2 ]"
+		mount -t ext4 -o ro,noload /dev/mapper/ln /mnt/lz
+		check "... every file matches" tree_ok /mnt/lz
+		umount /mnt/lz; ovbd close ln >/dev/null 2>&1
+	else
+		not_ok "open --lazy of a verified image without trees: $(cat /tmp/open.out)"
+	fi
+	check "--require-verity refuses a lazy open of an unverified image, naming the layer" sh -c \
+		"! ovbd open --lazy --require-verity rv $REG/ext4:v1 2>/tmp/e && grep -q 'layer 0 .*no dm-verity root hash' /tmp/e && nothing_left"
+	rm -rf /tmp/store
+
 	# every step of open --lazy fails in turn (nbdkit start, nbd connect, dm
 	# create): exit 1 with one line naming it; no dm, loop or nbd device,
 	# nbdkit or /run/ovbd file left
@@ -488,17 +546,17 @@ check "\"require-verity\": true in /etc/ovbd/ovbd.json: the default refuses an u
 	"! ovbd open rq oci:stacks/layout:ext4 2>/tmp/e && grep -q 'verity is required' /tmp/e && ! dmsetup info rq >/dev/null 2>&1"
 check "... and so a list of layer files, which has no manifest" sh -c "! ovbd open rq $E/L00 2>/tmp/e && grep -q 'no image manifest' /tmp/e"
 rm -f /etc/ovbd/ovbd.json
-# a byte of /bin/busybox flipped in layer 0's stored blob: EIO on that file, the others read
+# a byte of /etc/file40 flipped in layer 0's stored blob: EIO on that file, the others read
 read vblob voff <$V/../flip.txt
-grep -v ' ./bin/busybox$' $E/tree-2.sha256 >/tmp/vt.want
+grep -v ' ./etc/file40$' $E/tree-2.sha256 >/tmp/vt.want
 rm -rf /tmp/vt; cp -r $V /tmp/vt; chmod -R u+w /tmp/vt
 printf 'X' | dd of=/tmp/vt/blobs/sha256/${vblob#sha256:} bs=1 seek=$voff conv=notrunc 2>/dev/null
 if ovbd open vt oci:/tmp/vt:v >/tmp/open.out 2>&1 && mount -t ext4 -o ro,noload /dev/mapper/vt /mnt/vr; then
 	echo 3 >/proc/sys/vm/drop_caches
 	check "verity: a byte flipped in a stored blob: reading the file over it fails with EIO" sh -c \
-		"! cat /mnt/vr/bin/busybox >/dev/null 2>/tmp/e && grep -q 'I/O error' /tmp/e"
+		"! cat /mnt/vr/etc/file40 >/dev/null 2>/tmp/e && grep -q 'Input/output error' /tmp/e"
 	check "verity: ... and every other file still reads right" sh -c \
-		"(cd /mnt/vr && find . -type f ! -path ./bin/busybox | LC_ALL=C sort | xargs sha256sum) | cmp -s - /tmp/vt.want"
+		"(cd /mnt/vr && find . -type f ! -path ./etc/file40 | LC_ALL=C sort | xargs sha256sum) | cmp -s - /tmp/vt.want"
 	check "verity: ... status says that layer's verity device is corrupted, the kernel log names the block" sh -c \
 		"ovbd status vt | grep -q 'vt-v000: .*dm-verity corrupted' && dmesg | grep -qE 'verity: .*data block [0-9]+ is corrupted'"
 	umount /mnt/vr
@@ -696,6 +754,19 @@ eio_under "an lsmt layer" bad/ioerr.lsmt 8 $((ioff / 512)) lsmt 2048 10
 # ---- hostile images (issue 10): each class refused cleanly or read right
 section hostile
 H=hostile
+# entries past virtual_size, as overlaybd-merge of a stack that shrank writes
+# them: clipped, exactly virtual_size read, as the reference made from FORMAT.md
+for kind in clip shrink; do
+	want=$(cat $H/$kind.lsmt.size)
+	if ovbd open cl $H/$kind.lsmt >/dev/null 2>&1; then
+		got=$(blockdev --getsize64 /dev/mapper/cl); sha=$(dev_sha /dev/mapper/cl "$want")
+		check "entries past virtual_size ($kind): the kernel maps $want bytes, clipped, equal to the reference" \
+			[ "$got" = "$want" -a "$sha" = "$(cat $H/$kind.lsmt.sha256)" ]
+		ovbd close cl
+	else
+		not_ok "entries past virtual_size ($kind): ovbd open refused it"
+	fi
+done
 mem() { awk '/^(SUnreclaim|VmallocUsed):/ {s += $2} END {print s}' /proc/meminfo; }
 OVBD_BIN=$(command -v ovbd)
 zsect() { echo $(( ($(cat "$1") + 511) / 512 )); }

@@ -87,14 +87,14 @@ mkdir -p "$OUT/pf"
 "$OVBD" zfile --algo zstd --block-size 16384 --tar "$work/disk.raw" "$OUT/pf/zstd.tar"
 "$OVBD" image build --tag ext4 "$OUT/stacks/layout" "${twins[@]}" >/dev/null
 # the same image verified (ovbd verity add: root hashes in a new manifest, the
-# trees beside it), and where a byte of /bin/busybox's data lies in layer 0's
-# blob (uncompressed), for the guest to flip
+# trees beside it), and where a byte of /etc/file40's data (random bytes)
+# lies in layer 0's blob (uncompressed), for the guest to flip
 mkdir -p "$OUT/verity"; cp -r "$OUT/stacks/layout" "$OUT/verity/layout"
 "$OVBD" verity add --tag v "$OUT/verity/layout:ext4" >/dev/null
-python3 - "$work/twin0" "$tree/bin/busybox" >"$OUT/verity/flip.txt" <<'PYEOF'
+python3 - "$work/twin0" "$tree/etc/file40" >"$OUT/verity/flip.txt" <<'PYEOF'
 import hashlib, sys
 blob = open(sys.argv[1], 'rb').read()
-needle = open(sys.argv[2], 'rb').read()[300000:300064]
+needle = open(sys.argv[2], 'rb').read()[60000:60064]
 at = blob.find(needle)
 assert at > 0 and blob.find(needle, at + 1) < 0
 print('sha256:' + hashlib.sha256(blob).hexdigest(), at + 10)
@@ -104,6 +104,13 @@ PYEOF
 . "$TOP/tests/registry-lib.sh"
 start_registry "$work/reg"
 "$OVBD" push "$OUT/stacks/layout:ext4" "127.0.0.1:$REG_PORT/ext4:v1" >/dev/null 2>&1
+# the verified image with its trees' artifact (ext4:vv), and verified again
+# (other salts) without the artifact (ext4:vn): the same layer blobs
+"$OVBD" push "$OUT/verity/layout:v" "127.0.0.1:$REG_PORT/ext4:vv" >/dev/null 2>&1
+cp -r "$OUT/stacks/layout" "$work/vn"
+vn=$("$OVBD" verity add --tag vn "$work/vn:ext4" | awk '{print $2}')
+"$OVBD" rmi "$work/vn:sha256-${vn#sha256:}" >/dev/null
+"$OVBD" push "$work/vn:vn" "127.0.0.1:$REG_PORT/ext4:vn" >/dev/null 2>&1
 kill "$REG_PID"; wait "$REG_PID" 2>/dev/null || true
 cp -a "$work/reg" "$OUT/registry"
 
@@ -168,6 +175,8 @@ craft many "$work/max.lsmt" 32800			# x 255 layers: just under the 8M budget
 craft paxdir "$h/paxdir-lsmt.tar" "$h/tagged.lsmt"
 "$OVBD" zfile "$h/tagged.lsmt" "$work/tagged.zfile"
 craft paxdir "$h/paxdir-zfile.tar" "$work/tagged.zfile"
+craft clip "$h/clip.lsmt"		# entries past virtual_size (issue 40)
+craft shrink "$h/shrink.lsmt"
 
 # ---- generated variants of a small compressed layer
 truncate -s 256K "$work/v.raw"; head -c 60000 /dev/urandom | dd of="$work/v.raw" bs=4096 seek=3 conv=notrunc status=none

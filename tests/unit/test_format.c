@@ -490,7 +490,21 @@ static int test_lsmt_index(void)
 	CHECK(lsmt_expect(s, 3, 1 << 20, 7, -EINVAL) == 0);	/* trailer flagged header */
 	CHECK(lsmt_expect(s, 3, 1 << 20, 2, -EINVAL) == 0);	/* not sealed */
 	CHECK(lsmt_expect(s, 3, 1000, 6, -EINVAL) == 0);	/* vsize % 512 */
-	CHECK(lsmt_expect(s, 3, 512 * 150, 6, -EINVAL) == 0);	/* entry past vsize */
+	/* past virtual_size (a merge of a stack that shrank): clipped, or dropped when wholly past */
+	lsmt_build(&img, s, 3, 100, 512 * 150, 6);
+	CHECK(lsmt_load(&img, &l, &out, &e) == 0);
+	CHECK(l.nsegs == 3 && ovbd_seg_offset(&out[2]) == 100 && ovbd_seg_len(&out[2]) == 50 &&
+	      ovbd_seg_moffset(&out[2]) == 18 && l.clipped == 1);
+	free(out);
+	free(img.buf);
+	lsmt_build(&img, s, 3, 100, 512 * 100, 6);
+	CHECK(lsmt_load(&img, &l, &out, &e) == 0);
+	CHECK(l.nsegs == 2 && l.clipped == 1);
+	free(out);
+	free(img.buf);
+	s[2] = ovbd_seg_make(100, 90, 5000, false, 0);		/* wholly past, and past the data area */
+	CHECK(lsmt_expect(s, 3, 512 * 100, 6, -EINVAL) == 0);	/* still checked: refused */
+	s[2] = ovbd_seg_make(100, 90, 18, false, 0);
 	s[2] = ovbd_seg_make(12, 5, 18, false, 0);		/* overlaps s[1] */
 	CHECK(lsmt_expect(s, 3, 1 << 20, 6, -EINVAL) == 0);
 	s[2] = ovbd_seg_make(2, 5, 18, false, 0);		/* unsorted */

@@ -439,13 +439,18 @@ static int dmstack_add_verity(struct dmstack *s, unsigned int i, const struct la
 		.hash_area_offset = v->hash_offset,
 		.flags = CRYPT_VERITY_NO_HEADER,
 	};
-	char tloop[64], dev[DMSTACK_NAME_MAX], last[256] = "";
+	char tloop[4200], dev[DMSTACK_NAME_MAX], last[256] = "";
 	struct crypt_device *cd = NULL;
+	struct stat st;
 	int r;
 
-	if (loop_attach(v->tree, false, tloop, sizeof(tloop), &m->fds[m->nfd], why, len))
-		return dmstack_layer_fail(i, "its verity tree: ", why, len);
-	m->nfd++;
+	if (!stat(v->tree, &st) && S_ISBLK(st.st_mode)) {	/* an nbd device (--lazy): as it is */
+		snprintf(tloop, sizeof(tloop), "%s", v->tree);
+	} else {
+		if (loop_attach(v->tree, false, tloop, sizeof(tloop), &m->fds[m->nfd], why, len))
+			return dmstack_layer_fail(i, "its verity tree: ", why, len);
+		m->nfd++;
+	}
 	snprintf(dev, sizeof(dev), "%.*s-v%03u", DMSTACK_NAME_MAX - 8, s->name, i % 1000);
 	if (ovbd_step("verity create", dev, why, len))
 		return -1;
@@ -467,8 +472,29 @@ static int dmstack_add_verity(struct dmstack *s, unsigned int i, const struct la
 	snprintf(m->created[m->ncreated++], OVBD_DM_NAME_MAX, "%s", dev);
 	ovbd_step_done();
 	snprintf(l->lower, sizeof(l->lower), "/dev/mapper/%s", dev);
-	l->verity = true;
+	l->verity = v;
 	return 0;
+}
+
+int dmstack_retarget_verity(struct dmstack *s, unsigned int i, const char *data, const char *tree,
+			    char *why, size_t len)
+{
+	const struct layer_verity *v = i < s->nlayers ? s->layer[i].verity : NULL;
+	char dev[DMSTACK_NAME_MAX], root[VERITY_HEX_ROOT], salt[2 * VERITY_SALT + 1], params[1024];
+	struct dm_line line;
+
+	if (!v)
+		return failf(why, len, "%s: layer %u has no verity device", s->name, i);
+	snprintf(dev, sizeof(dev), "%.*s-v%03u", DMSTACK_NAME_MAX - 8, s->name, i % 1000);
+	verity_hex(v->root, VERITY_DIGEST, root);
+	verity_hex(v->salt, v->salt_size, salt);
+	/* the table libcryptsetup loaded, with the new devices: dm-verity's format 1 */
+	snprintf(params, sizeof(params), "1 %s %s %u %u %llu %llu sha256 %s %s", data, tree,
+		 v->data_block_size, VERITY_HASH_BLOCK, (unsigned long long)v->data_blocks,
+		 (unsigned long long)(v->hash_offset / VERITY_HASH_BLOCK), root, v->salt_size ? salt : "-");
+	line = (struct dm_line){ 0, v->data_blocks * (v->data_block_size / DMSTACK_SECTOR), "verity",
+				 params };
+	return dm_reload(dev, &line, 1, why, len);
 }
 
 /* Remove what m holds, newest first, and close its loop fds (autoclear detaches them). */

@@ -43,7 +43,7 @@ struct dmstack_layer {
 	 */
 	bool tail;
 	u8 tail_sector[DMSTACK_SECTOR];
-	bool verity;			/* read through NAME-vNNN */
+	const struct layer_verity *verity;	/* read through NAME-vNNN, with these */
 	char uuid[OVBD_LSMT_UUID_LEN + 1], parent[OVBD_LSMT_UUID_LEN + 1];
 	/* the block device the layer is read from: its loop, nbd or tail device */
 	char lower[DMSTACK_LOWER_MAX];
@@ -102,6 +102,13 @@ int dmstack_open(struct dmstack *s, const char *name, char **blobs, unsigned int
  * in-flight I/O, resume). On failure the live table stays as it was.
  */
 int dmstack_retarget(struct dmstack *s, unsigned int i, const char *dev, char *why, size_t len);
+/*
+ * Point layer i's verity device at the block devices data and tree (the
+ * lazy handover of a verified layer): its table is reloaded with the same
+ * parameters, so that I/O in flight completes and none fails.
+ */
+int dmstack_retarget_verity(struct dmstack *s, unsigned int i, const char *data, const char *tree,
+			    char *why, size_t len);
 /*
  * Remove NAME's devices (found by DM UUID) and what a killed open left,
  * and its image record. 0 when something was removed, 1 when nothing of

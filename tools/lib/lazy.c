@@ -55,6 +55,7 @@
 
 enum layer_state { L_LOCAL, L_REMOTE, L_FAILED };
 
+/* One blob read from the registry: a layer's, or the dm-verity tree of one. */
 struct lazy_layer {
 	char digest[OCI_DIGEST_LEN + 1];
 	u64 size;
@@ -62,6 +63,7 @@ struct lazy_layer {
 	char nbd[32];		/* /dev/nbdN while remote */
 	pid_t nbdkit;
 	char why[300];		/* why the handover was refused */
+	int of;			/* a tree: the layer it covers; -1 for a layer */
 };
 
 struct lazy {
@@ -69,8 +71,9 @@ struct lazy {
 	char ref[600];
 	char store[4096];
 	pid_t supervisor;
-	unsigned int n;
-	struct lazy_layer l[OVBD_LSMT_MAX_LAYERS];
+	unsigned int n;		/* entries: the layers [0, nlayers), then the trees read remotely */
+	unsigned int nlayers;
+	struct lazy_layer l[2 * OVBD_LSMT_MAX_LAYERS];
 };
 
 static void state_path(char *buf, size_t len, const char *name, const char *what)
@@ -103,11 +106,16 @@ static void lazy_save(const struct lazy *z)
 	if (!f)
 		return;
 	fprintf(f, "supervisor %d\nref %s\nstore %s\n", (int)z->supervisor, z->ref, z->store);
-	for (i = 0; i < z->n; i++)
-		fprintf(f, "layer %u %s %llu %s %s %d %s\n", i, z->l[i].digest,
+	for (i = 0; i < z->n; i++) {
+		if (z->l[i].of >= 0)	/* a tree, and the layer it covers */
+			fprintf(f, "tree %u %d ", i, z->l[i].of);
+		else
+			fprintf(f, "layer %u ", i);
+		fprintf(f, "%s %llu %s %s %d %s\n", z->l[i].digest,
 			(unsigned long long)z->l[i].size, state_word(z->l[i].state),
 			z->l[i].nbd[0] ? z->l[i].nbd : "-", (int)z->l[i].nbdkit,
 			z->l[i].why[0] ? z->l[i].why : "-");
+	}
 	fclose(f);
 	rename(tmp, path);
 }
@@ -127,7 +135,7 @@ static bool lazy_load(struct lazy *z, const char *name)
 		unsigned int i;
 		unsigned long long size;
 		char digest[80], st[16], nbd[32], why[300];
-		int pid, k = 0;
+		int pid, k = 0, of = -1, t = 0;
 
 		line[strcspn(line, "\n")] = 0;
 		if (sscanf(line, "supervisor %d", &pid) == 1)
@@ -136,10 +144,16 @@ static bool lazy_load(struct lazy *z, const char *name)
 			snprintf(z->ref, sizeof(z->ref), "%.599s", line + 4);
 		else if (!strncmp(line, "store ", 6))
 			snprintf(z->store, sizeof(z->store), "%s", line + 6);
-		else if (sscanf(line, "layer %u %79s %llu %15s %31s %d %n", &i, digest, &size, st, nbd, &pid,
-				&k) >= 6 && i < OVBD_LSMT_MAX_LAYERS) {
+		else if (((sscanf(line, "tree %u %d %n", &i, &of, &t) >= 2 && of >= 0 &&
+			   of < OVBD_LSMT_MAX_LAYERS) || sscanf(line, "layer %u %n", &i, &t) >= 1) &&
+			 t && i < 2 * OVBD_LSMT_MAX_LAYERS &&
+			 sscanf(line + t, "%79s %llu %15s %31s %d %n", digest, &size, st, nbd, &pid, &k) >= 5) {
 			struct lazy_layer *l = &z->l[i];
 
+			k += t;
+			l->of = of;
+			if (of < 0 && i + 1 > z->nlayers)
+				z->nlayers = i + 1;
 			snprintf(l->digest, sizeof(l->digest), "%.71s", digest);
 			l->size = size;
 			l->state = !strcmp(st, "local") ? L_LOCAL : !strcmp(st, "remote") ? L_REMOTE : L_FAILED;
@@ -427,24 +441,61 @@ static void stop_remote(struct lazy_layer *l, const char *name, unsigned int i)
 
 /* ---- the handover */
 
-/* Hand layer i over from its nbd device to a loop device of the stored blob. */
-static int hand_over(struct lazy *z, struct dmstack *s, unsigned int i, const char *path,
-		     char *why, size_t len)
+/* The entry of layer i's tree read remotely, or NULL. */
+static struct lazy_layer *tree_of(struct lazy *z, unsigned int i)
 {
-	struct lazy_layer *l = &z->l[i];
-	char loop[64];
-	int fd;
+	unsigned int k;
 
-	if (loop_attach(path, false, loop, sizeof(loop), &fd, why, len))
-		return -1;
-	if (dmstack_retarget(s, i, loop, why, len)) {
-		close(fd);	/* autoclear: the loop goes */
+	for (k = z->nlayers; k < z->n; k++)
+		if (z->l[k].of == (int)i)
+			return &z->l[k];
+	return NULL;
+}
+
+/*
+ * Hand layer i over from its nbd device to a loop device of the stored blob
+ * (path). A verified layer's tree is made from the stored blob and must give
+ * the manifest's root hash (the pull checked it too); then its verity
+ * device is reloaded onto the loop devices of the blob and of the tree.
+ */
+static int hand_over(struct lazy *z, struct dmstack *s, const struct layer_verity *v,
+		     unsigned int i, const char *path, char *why, size_t len)
+{
+	struct lazy_layer *l = &z->l[i], *t = tree_of(z, i);
+	char loop[64], tloop[64], tdigest[OCI_DIGEST_LEN + 1];
+	struct layer_verity made;
+	int fd, tfd = -1, r;
+
+	if (v && v[i].set) {
+		struct oci_layout lay = { z->store };
+		u64 tsize;
+
+		if (vimage_make_tree(&lay, l->digest, v[i].salt, &made, tdigest, &tsize, why, len))
+			return -1;
+		if (memcmp(made.root, v[i].root, VERITY_DIGEST))
+			return failf(why, len, "the stored blob's dm-verity root hash is not the manifest's");
+		if (loop_attach(made.tree, false, tloop, sizeof(tloop), &tfd, why, len))
+			return -1;
+	}
+	if (loop_attach(path, false, loop, sizeof(loop), &fd, why, len)) {
+		if (tfd >= 0)
+			close(tfd);
 		return -1;
 	}
-	close(fd);		/* the table holds it now */
+	r = tfd >= 0 ? dmstack_retarget_verity(s, i, loop, tloop, why, len) :
+	    dmstack_retarget(s, i, loop, why, len);
+	close(fd);		/* the table holds it now; else autoclear: the loop goes */
+	if (tfd >= 0)
+		close(tfd);
+	if (r)
+		return -1;
 	l->state = L_LOCAL;
+	if (t)
+		t->state = L_LOCAL;
 	lazy_save(z);		/* status says local from now on */
 	stop_remote(l, z->name, i);
+	if (t)
+		stop_remote(t, z->name, (unsigned int)(t - z->l));
 	return 0;
 }
 
@@ -555,7 +606,8 @@ static void lazy_download(const struct lazy *z, const struct lazy_opts *o)
 }
 
 /* The supervisor: pull in a child, hand over each blob that is complete, retry on failure. */
-static void supervise(struct lazy *z, struct dmstack *s, const struct lazy_opts *o)
+static void supervise(struct lazy *z, struct dmstack *s, const struct layer_verity *v,
+		      const struct lazy_opts *o)
 {
 	unsigned int i, remote, backoff = 2;
 	pid_t child = 0;
@@ -579,14 +631,14 @@ static void supervise(struct lazy *z, struct dmstack *s, const struct lazy_opts 
 			if (!child)
 				lazy_download(z, o);
 		}
-		for (i = 0, remote = 0; i < z->n; i++) {
+		for (i = 0, remote = 0; i < z->nlayers; i++) {
 			char path[4400], why[600];
 
 			if (z->l[i].state == L_LOCAL)
 				continue;
 			snprintf(path, sizeof(path), "%s/blobs/sha256/%s", z->store, z->l[i].digest + 7);
 			if (!access(path, F_OK) && z->l[i].state == L_REMOTE) {
-				if (hand_over(z, s, i, path, why, sizeof(why))) {
+				if (hand_over(z, s, v, i, path, why, sizeof(why))) {
 					snprintf(z->l[i].why, sizeof(z->l[i].why), "handover: %.250s", why);
 					lazy_say(o, "%s: layer %u: %s", z->name, i, why);
 				} else {
@@ -628,17 +680,19 @@ static void supervise(struct lazy *z, struct dmstack *s, const struct lazy_opts 
 }
 
 /* The layers of the manifest man into z: local where the store has them, else remote. */
-static int lazy_plan(struct lazy *z, struct json_object *man, const char *refstr, char *why,
-		     size_t len)
+static int lazy_plan(struct lazy *z, struct json_object *man, const char *refstr,
+		     struct layer_verity *v, unsigned int *nverified, char *why, size_t len)
 {
 	struct json_object *layers;
 	unsigned int i;
+	char err[600];
 
 	if (!json_object_object_get_ex(man, "layers", &layers) ||
 	    !json_object_is_type(layers, json_type_array) || !json_object_array_length(layers) ||
 	    json_object_array_length(layers) > OVBD_LSMT_MAX_LAYERS)
 		return failf(why, len, "%s: a manifest with 1..255 layers expected", refstr);
-	z->n = (unsigned int)json_object_array_length(layers);
+	z->n = z->nlayers = (unsigned int)json_object_array_length(layers);
+	*nverified = 0;
 	for (i = 0; i < z->n; i++) {
 		struct json_object *l = json_object_array_get_idx(layers, i), *a, *sz;
 		const char *d = oci_jstr(l, "digest"), *mt = oci_jstr(l, "mediaType");
@@ -651,16 +705,93 @@ static int lazy_plan(struct lazy *z, struct json_object *man, const char *refstr
 				     i, mt ? mt : "no mediaType");
 		if (!oci_digest_ok(d))
 			return failf(why, len, "layer %u: digest '%.80s' is not sha256:<64 hex>", i, d ? d : "");
-		/* fail closed: a verified image is never mapped unverified */
-		if (json_object_object_get_ex(a, OVBD_ANN_VERITY_ROOT, NULL))
-			return failf(why, len, "layer %u: the image carries dm-verity root hashes, which open --lazy does not verify yet; ovbd open without --lazy pulls and verifies it",
-				     i);
 		snprintf(z->l[i].digest, sizeof(z->l[i].digest), "%s", d);
+		z->l[i].of = -1;
 		z->l[i].size = json_object_object_get_ex(l, "size", &sz) ? (u64)json_object_get_int64(sz) : 0;
+		if (vimage_desc_verity(l, z->l[i].size, &v[i], err, sizeof(err)))
+			return failf(why, len, "layer %u: %s", i, err);
+		*nverified += v[i].set;
 		snprintf(path, sizeof(path), "%s/blobs/sha256/%s", z->store, d + 7);
 		z->l[i].state = !stat(path, &st) && (u64)st.st_size == z->l[i].size ? L_LOCAL : L_REMOTE;
 	}
 	return 0;
+}
+
+/*
+ * The trees of the verified layers (v[0..z->nlayers)): a stored layer's is
+ * made from its blob and must give the root hash; a remote layer's is read
+ * from the registry as lazily as the blob (an entry of z, served by
+ * nbdkit), when the image's artifact there (tag sha256-<manifest hex>)
+ * has it; else the layer is downloaded whole and verified now, before it
+ * is mapped: never mapped unverified.
+ */
+static int lazy_trees(struct lazy *z, struct reg_client *c, struct oci_layout *lay,
+		      const char *mdigest, struct layer_verity *v, char *why, size_t len)
+{
+	struct json_object *art = NULL, *tl = NULL;
+	char tag[80], err[1024], adigest[80], mt[256];
+	unsigned int i;
+	char *body = NULL;
+	size_t n, k;
+
+	snprintf(tag, sizeof(tag), "sha256-%.64s", mdigest + 7);
+	if (!reg_get_manifest(c, tag, &body, &n, mt, sizeof(mt), adigest, err, sizeof(err)) &&
+	    (art = json_tokener_parse(body)) && json_object_object_get_ex(art, "layers", &tl) &&
+	    !json_object_is_type(tl, json_type_array))
+		tl = NULL;
+	for (i = 0; i < z->nlayers; i++) {
+		struct lazy_layer *l = &z->l[i];
+		struct layer_verity made;
+		char tdigest[OCI_DIGEST_LEN + 1];
+		u64 tsize;
+
+		if (!v[i].set)
+			continue;
+		for (k = 0; l->state == L_REMOTE && tl && k < json_object_array_length(tl); k++) {
+			struct json_object *t = json_object_array_get_idx(tl, k), *a, *sz;
+			const char *td = oci_jstr(t, "digest");
+
+			if (json_object_object_get_ex(t, "annotations", &a) && oci_jstr(a, OVBD_ANN_VERITY_BLOB) &&
+			    !strcmp(oci_jstr(a, OVBD_ANN_VERITY_BLOB), l->digest) && oci_digest_ok(td) &&
+			    json_object_object_get_ex(t, "size", &sz)) {
+				struct lazy_layer *e = &z->l[z->n++];
+
+				memset(e, 0, sizeof(*e));
+				snprintf(e->digest, sizeof(e->digest), "%s", td);
+				e->size = (u64)json_object_get_int64(sz);
+				e->state = L_REMOTE;
+				e->of = (int)i;
+				break;
+			}
+		}
+		if (tree_of(z, i))
+			continue;	/* its tree is read remotely, as lazily as the blob */
+		if (l->state == L_REMOTE) {	/* no tree in the registry: the whole blob, verified, now */
+			if (pull_blob(c, lay, l->digest, l->size, &v[i], tdigest, &tsize, err, sizeof(err))) {
+				failf(why, len, "layer %u: the registry has no dm-verity tree for it, and downloading it to verify it failed: %s",
+				      i, err);
+				goto out;
+			}
+			l->state = L_LOCAL;
+		}
+		if (vimage_make_tree(lay, l->digest, v[i].salt, &made, tdigest, &tsize, err, sizeof(err))) {
+			failf(why, len, "layer %u: %s", i, err);
+			goto out;
+		}
+		if (memcmp(made.root, v[i].root, VERITY_DIGEST)) {
+			failf(why, len, "layer %u (%.19s...): the stored blob's dm-verity root hash is not the manifest's: remove it (ovbd gc) and open again",
+			      i, l->digest);
+			goto out;
+		}
+		snprintf(v[i].tree, sizeof(v[i].tree), "%s", made.tree);
+	}
+	json_object_put(art);
+	free(body);
+	return 0;
+out:
+	json_object_put(art);
+	free(body);
+	return -1;
 }
 
 /* Stop what serve_remotes() started and remove the state. */
@@ -680,6 +811,7 @@ int lazy_open(const char *name, const char *refstr, const struct lazy_opts *o, c
 {
 	static struct lazy z;
 	static struct dmstack s;
+	static struct layer_verity v[OVBD_LSMT_MAX_LAYERS];
 	static char *paths[OVBD_LSMT_MAX_LAYERS];
 	static char pathbuf[OVBD_LSMT_MAX_LAYERS][4400];
 	struct dmstack_opts so = { 0 };
@@ -688,7 +820,7 @@ int lazy_open(const char *name, const char *refstr, const struct lazy_opts *o, c
 	struct reg_client c;
 	struct reg_ref ref;
 	struct oci_layout lay;
-	unsigned int i;
+	unsigned int i, nver = 0;
 	char *body = NULL;
 	size_t n;
 	pid_t pid;
@@ -711,17 +843,30 @@ int lazy_open(const char *name, const char *refstr, const struct lazy_opts *o, c
 	}
 	snprintf(z.store, sizeof(z.store), "%s", lay.dir);
 	if (ovbd_pull_manifest(&c, refstr, &man, &body, &n, digest, why, len) ||
-	    lazy_plan(&z, man, refstr, why, len))
+	    lazy_plan(&z, man, refstr, v, &nver, why, len))
+		goto out;
+	for (i = 0; o->require_verity && i < z.nlayers; i++)
+		if (!v[i].set) {
+			failf(why, len, "layer %u (%.19s...): the manifest carries no dm-verity root hash for it: verity is required",
+			      i, z.l[i].digest);
+			goto out;
+		}
+	if (nver && lazy_trees(&z, &c, &lay, digest, v, why, len))
 		goto out;
 	if (serve_remotes(&z, &c, why, len))
 		goto undo;
-	for (i = 0; i < z.n; i++) {
+	for (i = 0; i < z.nlayers; i++) {
+		struct lazy_layer *t = tree_of(&z, i);
+
 		snprintf(pathbuf[i], sizeof(pathbuf[i]), "%s/blobs/sha256/%s", z.store, z.l[i].digest + 7);
 		paths[i] = z.l[i].state == L_REMOTE ? z.l[i].nbd : pathbuf[i];
+		if (t)	/* the tree on its nbd device */
+			snprintf(v[i].tree, sizeof(v[i].tree), "%s", t->nbd);
 	}
 	lazy_save(&z);
 	so.manifest = digest;
-	if (dmstack_open(&s, name, paths, z.n, &so, why, len))
+	so.verity = nver ? v : NULL;
+	if (dmstack_open(&s, name, paths, z.nlayers, &so, why, len))
 		goto undo;
 	/* the reference, as ovbd open by reference records it */
 	if (dmstack_record_image(name, refstr, digest, why, len))
@@ -745,7 +890,7 @@ int lazy_open(const char *name, const char *refstr, const struct lazy_opts *o, c
 		close(fd);
 		z.supervisor = getpid();
 		lazy_save(&z);
-		supervise(&z, &s, o);
+		supervise(&z, &s, v, o);
 		_exit(0);
 	}
 	for (i = 0; i < 50; i++) {	/* the state names the supervisor before open returns */
@@ -818,9 +963,10 @@ struct json_object *lazy_status(const char *name)
 	json_object_object_add(o, "supervisor", json_object_new_int(z.supervisor));
 	json_object_object_add(o, "supervisor_running",
 			       json_object_new_boolean(z.supervisor > 0 && !kill(z.supervisor, 0)));
-	for (i = 0; i < z.n; i++) {
+	for (i = 0; i < z.nlayers; i++) {
 		struct json_object *l = json_object_new_object();
 		const char *st = state_word(z.l[i].state);
+		struct lazy_layer *t = tree_of(&z, i);
 		char partial[4400];
 		struct stat sb;
 
@@ -837,6 +983,8 @@ struct json_object *lazy_status(const char *name)
 			json_object_object_add(l, "nbd", json_object_new_string(z.l[i].nbd));
 		if (z.l[i].why[0])
 			json_object_object_add(l, "note", json_object_new_string(z.l[i].why));
+		if (t && t->nbd[0])	/* its dm-verity tree, read from the registry too */
+			json_object_object_add(l, "tree_nbd", json_object_new_string(t->nbd));
 		json_object_array_add(arr, l);
 	}
 	json_object_object_add(o, "layers", arr);

@@ -5,6 +5,10 @@
  * missing layers are nbd devices served by nbdkit from the registry, plus
  * a supervisor process that pulls the image into the store and retargets
  * each layer to a loop device of its stored blob as it completes.
+ * A verified image's layers are read through dm-verity from the first
+ * read: each tree is read from the registry as lazily as its blob (the
+ * image's artifact), or the layer is downloaded whole and verified before
+ * it is mapped; the handover moves both under the verity device.
  * Library code: functions return 0 or -1 with why set, and never exit.
  */
 #ifndef OVBD_LAZY_H
@@ -16,6 +20,7 @@
 struct xfer_notes;
 struct lazy_opts {
 	bool plain_http;
+	bool require_verity;	/* refuse an image whose layers lack dm-verity root hashes */
 	/* what the supervisor says (its pull, a refused handover): its log */
 	const struct xfer_notes *notes;
 };

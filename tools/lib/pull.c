@@ -181,6 +181,14 @@ static int pull_fetch_blob(struct reg_client *c, const struct xfer_notes *nt, st
 	return 0;
 }
 
+int pull_blob(struct reg_client *c, struct oci_layout *lay, const char *digest, uint64_t size,
+	      const struct layer_verity *want, char *tree_digest, uint64_t *tree_size, char *why,
+	      size_t len)
+{
+	return pull_fetch_blob(c, NULL, lay, "blob", digest, size, want, tree_digest, tree_size, why,
+			       len);
+}
+
 /* The blobs of one pull, fetched by up to PULL_THREADS threads. */
 struct pull_job {
 	struct reg_client *client;

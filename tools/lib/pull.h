@@ -53,6 +53,16 @@ struct json_object;
 int ovbd_pull_manifest(struct reg_client *c, const char *refstr, struct json_object **man,
 		       char **body, size_t *n, char *digest, char *why, size_t len);
 /*
+ * Fetch one layer blob into the layout lay (nothing when it is there), its
+ * dm-verity tree made as it streams when want is set: stored only when its
+ * sha256 and root hash match. tree_digest and tree_size receive the tree's.
+ */
+struct oci_layout;
+struct layer_verity;
+int pull_blob(struct reg_client *c, struct oci_layout *lay, const char *digest, uint64_t size,
+	      const struct layer_verity *want, char *tree_digest, uint64_t *tree_size, char *why,
+	      size_t len);
+/*
  * Push the OverlayBD image [oci:]DIR[:TAG] src to the registry reference
  * dst (a tag); chunk > 0 uploads each blob in PATCHes of that size.
  * pushed receives "host/repo:tag sha256:<manifest>".

@@ -17,9 +17,11 @@ int stack_check_chain(char **paths, const char *const *uuid, const char *const *
 
 	if (stack_ignore_chain)
 		return 0;
-	if (uuid_set(parent[0]))
-		return failf(why, len, "layer 0: %s: parent_uuid %s is set, so a lower layer is missing (give every layer, bottom first, or --ignore-chain)",
-			     paths[0], parent[0]);
+	/*
+	 * The bottom layer's parent, when set, names a layer outside the stack
+	 * (a qcow2 import through overlaybd-create with a parent): upstream
+	 * opens such a stack, and so does ovbd
+	 */
 	for (i = 1; i < n; i++)
 		if (uuid_set(parent[i]) && uuid_set(uuid[i - 1]) && strcasecmp(parent[i], uuid[i - 1]))
 			return failf(why, len, "layer %u: %s: parent_uuid %s is not the uuid %s of layer %u (%s): layers missing or out of order (bottom first; --ignore-chain to map them anyway)",
