@@ -36,8 +36,12 @@ bool ovbd_tar_is_header(const u8 *buf, size_t len);
 
 /*
  * Walk the headers in buf (the first len bytes of a blob of blob_size bytes)
- * up to the first regular file.  Returns 1 with its payload offset and size,
- * 0 when buf is not a tar header, or a negative error.
+ * up to the first regular file that holds data.  Returns 1 with its payload
+ * offset and size, 0 when buf is not a tar header, or a negative error. The
+ * rules are libarchive's, checked against it by tests/cli/tardiff.sh:
+ * ustar, GNU and v7 headers; PAX 'x' records (size=) for the next entry;
+ * directories, links, devices, GNU long names, global headers and empty
+ * files skipped; a GNU sparse file refused.
  */
 int ovbd_tar_find_payload(const u8 *buf, size_t len, u64 blob_size,
 			  u64 *offset, u64 *size, struct ovbd_err *e);

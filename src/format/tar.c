@@ -15,8 +15,15 @@
 #define TH_MAGIC	TH_OFF(magic)
 #define TH_VERSION	TH_OFF(version)
 
-/* Parse an octal (or base-256) numeric field; false when malformed. */
-static bool tar_number(const u8 *f, size_t len, u64 *out)
+/*
+ * Parse an octal (or base-256) numeric field; false when malformed. An
+ * octal field's value is its octal digits after optional leading spaces,
+ * up to the first byte that is no digit. strict: every byte must be an
+ * octal digit, a space or a NUL (what writers put there), as readers check
+ * the fields of the first header, and every header's checksum, before they
+ * trust them (tests/tar/tardiff.c checks this against libarchive).
+ */
+static bool tar_number(const u8 *f, size_t len, u64 *out, bool strict)
 {
 	u64 v = 0;
 	size_t i = 0;
@@ -32,6 +39,10 @@ static bool tar_number(const u8 *f, size_t len, u64 *out)
 		*out = v;
 		return true;
 	}
+	for (i = 0; strict && i < len; i++)
+		if (f[i] != ' ' && f[i] && (f[i] < '0' || f[i] > '7'))
+			return false;
+	i = 0;
 	while (i < len && f[i] == ' ')
 		i++;
 	for (; i < len && f[i] >= '0' && f[i] <= '7'; i++) {
@@ -39,9 +50,6 @@ static bool tar_number(const u8 *f, size_t len, u64 *out)
 			return false;
 		v = v << 3 | (u64)(f[i] - '0');
 	}
-	for (; i < len; i++)
-		if (f[i] != ' ' && f[i] != 0)
-			return false;
 	*out = v;
 	return true;
 }
@@ -59,16 +67,62 @@ static u32 tar_checksum(const u8 *b, bool sign)
 	return sum;
 }
 
+/*
+ * A header block: its checksum field is well-formed and matches (the sum
+ * unsigned, or signed as some old writers summed), whatever the magic
+ * (ustar's "ustar\0" "00", GNU's "ustar  \0", v7's none). The first header
+ * of a file (strict) must also have well-formed numeric fields, which is
+ * how a reader tells a tar from other data; in the ones after it they are
+ * read up to their first byte that is no digit.
+ */
+static bool tar_header_ok(const u8 *b, bool strict)
+{
+	static const struct { u16 off, len; } num[] = {
+		{ 100, 8 }, { 108, 8 }, { 116, 8 }, { 124, 12 }, { 136, 12 }, { 329, 8 }, { 337, 8 },
+	};
+	u64 stored, v;
+	size_t i;
+
+	for (i = 0; strict && i < sizeof(num) / sizeof(num[0]); i++)
+		if (!tar_number(b + num[i].off, num[i].len, &v, true))
+			return false;
+	if (!tar_number(b + TH_CHKSUM, TH_CHKSUM_LEN, &stored, true))
+		return false;
+	/* a block of zeros has no checksum field: a header's sum is never 0 */
+	return stored && (stored == tar_checksum(b, false) || stored == tar_checksum(b, true));
+}
+
 bool ovbd_tar_is_header(const u8 *b, size_t len)
 {
-	u64 stored;
+	return len >= OVBD_TAR_BLOCK && tar_header_ok(b, true);
+}
 
-	if (len < OVBD_TAR_BLOCK || memcmp(b + TH_MAGIC, "ustar\0", 6) ||
-	    memcmp(b + TH_VERSION, "00", 2))
-		return false;
-	if (!tar_number(b + TH_CHKSUM, TH_CHKSUM_LEN, &stored))
-		return false;
-	return stored == tar_checksum(b, false) || stored == tar_checksum(b, true);
+/* A v7 header names a directory by a trailing '/' on a regular file's name. */
+static bool tar_dir_name(const u8 *h)
+{
+	size_t n = 0;
+
+	while (n < 100 && h[TH_NAME + n])
+		n++;
+	return n && h[TH_NAME + n - 1] == '/';
+}
+
+/*
+ * Entry types that are no file's data: links, devices, directories, FIFOs,
+ * the PAX headers ('x', 'g'), GNU's long names ('L', 'K'), dump directory
+ * ('D'), multi-volume continuation ('M') and volume label ('V'), Solaris'
+ * ACL and extended headers ('A', 'X'). Any other type is a regular file,
+ * as readers take it, and so is a hard link ('1') that names no target;
+ * GNU's sparse files ('S') are refused, since their data is not stored as
+ * it reads.
+ */
+static bool tar_not_data(const u8 *h)
+{
+	u8 type = h[TH_TYPE];
+
+	if (type == '1')
+		return h[TH_OFF(linkname)] != 0;
+	return type && strchr("23456xgLKDMVAX", type);
 }
 
 static bool all_zero(const u8 *b, size_t len)
@@ -100,14 +154,23 @@ static int pax_size(const u8 *p, u64 len, u64 *size, bool *found,
 					    "\"<length> <key>=<value>\\n\" records inside the PAX data",
 					    "byte", pos);
 		i++;
+		if (p[i] == '=')	/* readers refuse a record with no key */
+			return ovbd_fail_at(e, EINVAL, "tar pax record key", 0,
+					    "a key before '='", "byte", pos);
 		if (pos + rlen - i >= 6 && !memcmp(p + i, "size=", 5)) {
 			u64 j = i + 5, end = pos + rlen - 1;
 
-			if (j == end)
+			/*
+			 * its decimal digits after optional spaces, up to the first
+			 * byte that is none, as readers take it; a sign is refused
+			 */
+			while (j < end && p[j] == ' ')
+				j++;
+			if (j < end && (p[j] == '-' || p[j] == '+'))
 				return ovbd_fail_at(e, EINVAL, "tar pax size", 0,
-						    "a decimal number", "byte", pos);
-			for (; j < end; j++) {
-				if (p[j] < '0' || p[j] > '9' || v > (~0ull - 9) / 10)
+						    "a decimal number without a sign", "byte", pos);
+			for (; j < end && p[j] >= '0' && p[j] <= '9'; j++) {
+				if (v > (~0ull - 9) / 10)
 					return ovbd_fail_at(e, EINVAL, "tar pax size", 0,
 							    "a decimal number below 2^64",
 							    "byte", pos);
@@ -140,27 +203,21 @@ int ovbd_tar_find_payload(const u8 *buf, size_t len, u64 blob_size,
 		if (all_zero(h, OVBD_TAR_BLOCK))
 			return ovbd_fail_at(e, EINVAL, "tar end marker", 0,
 					    "a regular file entry before it", "byte", off);
-		if (!ovbd_tar_is_header(h, OVBD_TAR_BLOCK))
+		if (!tar_header_ok(h, !off))
 			return ovbd_fail_at(e, EINVAL, "tar header", 0,
-					    "ustar magic, version 00 and a matching checksum",
+					    "a ustar, GNU or v7 header with a matching checksum",
 					    "byte", off);
-		if (!tar_number(h + TH_SIZE, TH_SIZE_LEN, &sz))
+		if (!tar_number(h + TH_SIZE, TH_SIZE_LEN, &sz, !off))
 			return ovbd_fail_at(e, EINVAL, "tar size field", 0,
 					    "an octal or base-256 number", "byte", off);
 		if (sz > blob_size)
 			return ovbd_fail_at(e, EINVAL, "tar size field", sz,
 					    "a size inside the blob", "byte", off);
-		switch (h[TH_TYPE]) {
-		case '0': case '\0': case '7':
-			if (have_pax)
-				sz = pax;
-			if (data > blob_size || sz > blob_size - data)
-				return ovbd_fail_at(e, EINVAL, "tar payload size", sz,
-						    "a payload inside the blob", "byte", off);
-			*offset = data;
-			*size = sz;
-			return 1;
-		case 'x':
+		if (h[TH_TYPE] == 'S')
+			return ovbd_fail_at(e, EOPNOTSUPP, "tar entry type", 'S',
+					    "no GNU sparse file: its data is not stored as it reads",
+					    "byte", off);
+		if (h[TH_TYPE] == 'x') {
 			if (sz > len - data)
 				return ovbd_fail_at(e, EOPNOTSUPP, "tar pax header size", sz,
 						    "a PAX header within the first 16 KiB",
@@ -173,12 +230,29 @@ int ovbd_tar_find_payload(const u8 *buf, size_t len, u64 blob_size,
 					e->where += data;	/* record offset -> blob offset */
 				return ret;
 			}
-			break;
-		default:	/* 'g', 'L', 'K', directories, links: skip */
-			if (h[TH_TYPE] != 'g' && h[TH_TYPE] != 'L' && h[TH_TYPE] != 'K')
-				have_pax = false;	/* that entry consumed the PAX record */
-			break;
+		} else if (!tar_not_data(h) &&
+			   !(tar_dir_name(h) && !have_pax && (h[TH_TYPE] == '0' || !h[TH_TYPE]))) {
+			/*
+			 * the first regular file that holds data: the payload (a v7
+			 * name ending in '/' is a directory; an empty file, which no
+			 * layer is, is skipped like the other zero-length entries)
+			 */
+			if (have_pax)
+				sz = pax;
+			if (!sz) {
+				have_pax = false;
+				goto next;
+			}
+			if (data > blob_size || sz > blob_size - data)
+				return ovbd_fail_at(e, EINVAL, "tar payload size", sz,
+						    "a payload inside the blob", "byte", off);
+			*offset = data;
+			*size = sz;
+			return 1;
+		} else if (h[TH_TYPE] != 'g' && h[TH_TYPE] != 'L' && h[TH_TYPE] != 'K') {
+			have_pax = false;	/* that entry consumed the PAX record */
 		}
+next:
 		off = data + ((sz + OVBD_TAR_BLOCK - 1) & ~(u64)(OVBD_TAR_BLOCK - 1));
 		if (off > blob_size)
 			return ovbd_fail_at(e, EINVAL, "tar entry size", sz,

@@ -86,6 +86,7 @@ mkdir -p "$OUT/pf"
 "$OVBD" zfile "$work/disk.raw" "$OUT/pf/lz4.zfile"
 "$OVBD" zfile --algo zstd --block-size 16384 --tar "$work/disk.raw" "$OUT/pf/zstd.tar"
 "$OVBD" image build --tag ext4 "$OUT/stacks/layout" "${twins[@]}" >/dev/null
+sha256sum "$work/twin1" >"$OUT/stacks/twin1.sha256"	# its digest: the guest damages it in the registry
 # the same image verified (ovbd verity add: root hashes in a new manifest, the
 # trees beside it), and where a byte of /etc/file40's data (random bytes)
 # lies in layer 0's blob (uncompressed), for the guest to flip
@@ -177,6 +178,12 @@ craft paxdir "$h/paxdir-lsmt.tar" "$h/tagged.lsmt"
 craft paxdir "$h/paxdir-zfile.tar" "$work/tagged.zfile"
 craft clip "$h/clip.lsmt"		# entries past virtual_size (issue 40)
 craft shrink "$h/shrink.lsmt"
+
+# ---- the tar wrapper corpus of tests/cli/tardiff.sh (GNU tar, bsdtar, Python's
+# tarfile, busybox tar): the kernel maps each and reads what ovbd cat reads
+OVBD=$OVBD "$TOP/tests/tar/mkcorpus.sh" "$OUT/tarcorpus" 0 >/dev/null
+for f in "$OUT"/tarcorpus/*; do "$OVBD" cat "$f" | sha256sum | cut -d' ' -f1 >"$f.sha256"; done
+sha "$OUT/tarcorpus.raw" >"$OUT/tarcorpus.raw.sha256"; rm "$OUT/tarcorpus.raw"
 
 # ---- generated variants of a small compressed layer
 truncate -s 256K "$work/v.raw"; head -c 60000 /dev/urandom | dd of="$work/v.raw" bs=4096 seek=3 conv=notrunc status=none

@@ -781,7 +781,11 @@ static int test_tar(void)
 	b[1024 + 148] ^= 1;
 	memcpy(b + 512, "99 size=5000\n", 13);	/* record longer than the data */
 	CHECK(ovbd_tar_find_payload(b, len, 1 << 20, &off, &size, &e) == -EINVAL);
-	memcpy(b + 512, "13 size=50x0\n", 13);
+	memcpy(b + 512, "13 size=50x0\n", 13);	/* digits up to the first other byte, as libarchive */
+	CHECK(ovbd_tar_find_payload(b, len, 1 << 20, &off, &size, &e) == 1 && size == 50);
+	memcpy(b + 512, "13 size=-500\n", 13);	/* a sign: refused, as libarchive */
+	CHECK(ovbd_tar_find_payload(b, len, 1 << 20, &off, &size, &e) == -EINVAL);
+	memcpy(b + 512, "13 =ize=5000\n", 13);	/* no key: refused, as libarchive */
 	CHECK(ovbd_tar_find_payload(b, len, 1 << 20, &off, &size, &e) == -EINVAL);
 	b[0] ^= 1;				/* not a tar at all */
 	CHECK(ovbd_tar_find_payload(b, len, 1 << 20, &off, &size, &e) == 0);

@@ -538,14 +538,14 @@ int dmstack_open(struct dmstack *s, const char *name, char **blobs, unsigned int
 
 		if (!stat(blobs[i], &st) && S_ISBLK(st.st_mode)) {	/* an nbd device (--lazy): as it is */
 			snprintf(l->lower, sizeof(l->lower), "%s", blobs[i]);
-			continue;
+		} else {
+			if (loop_attach(blobs[i], o->direct_io, l->lower, sizeof(l->lower), &m.fds[m.nfd],
+					why, len)) {
+				dmstack_layer_fail(i, "", why, len);
+				goto rollback;
+			}
+			m.nfd++;
 		}
-		if (loop_attach(blobs[i], o->direct_io, l->lower, sizeof(l->lower), &m.fds[m.nfd], why,
-				len)) {
-			dmstack_layer_fail(i, "", why, len);
-			goto rollback;
-		}
-		m.nfd++;
 		if (o->verity && o->verity[i].set) {
 			if (l->tail) {	/* verity needs a whole number of blocks: no partial sector */
 				failf(why, len, "layer %u: a verified blob must be a multiple of 512 bytes", i);
