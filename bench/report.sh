@@ -125,11 +125,13 @@ so the issue's upstream figures are not re-measured.
 | CRC32C, dispatched (GB/s) | ${V[crc32c_GBps]:-n/a} | table: ${V[crc32c_table_GBps]:-n/a} GB/s |
 | ovbd open of 255 layers, in-process (libdevmapper, loop ioctls) / dmsetup and losetup subprocesses (target <= 1) | $(r open255_inproc_s open255_subproc_s) | ${V[open255_inproc_s]:-n/a} against ${V[open255_subproc_s]:-n/a} s; close ${V[close255_inproc_s]:-n/a} against ${V[close255_subproc_s]:-n/a} s |
 | open --lazy, to the first read of one file / ovbd pull + open, to the same read; registry on the guest's loopback (target <= 0.2) | $(r lazy_first_read_s pull_open_first_read_s) | ${V[lazy_first_read_s]:-n/a} against ${V[pull_open_first_read_s]:-n/a} s; before that read: $(div lazy_nbd_bytes 1024) KiB read through nbd, $(div lazy_registry_bytes 1024) KiB fetched from the registry (its Range answers) |
+| open --lazy of the verified image (each tree read from the registry as lazily as its blob) / unverified, to the same first read (target <= 1.1) | $(r lazy_verity_first_read_s lazy_first_read_s) | ${V[lazy_verity_first_read_s]:-n/a} against ${V[lazy_first_read_s]:-n/a} s; $(meets "$(r lazy_verity_first_read_s lazy_first_read_s)" "<=" 1.1) |
 | the same over a 200 Mbit/s link with a 10 ms round trip (netem) (target <= 0.2) | $(r lazy_wan_first_read_s pull_wan_open_first_read_s) | ${V[lazy_wan_first_read_s]:-n/a} against ${V[pull_wan_open_first_read_s]:-n/a} s; $(div lazy_wan_nbd_bytes 1024) KiB through nbd, $(div lazy_wan_registry_bytes 1024) KiB from the registry |
 | reading the whole tree after the handover / from a stack opened from local files (target >= 0.95) | $(r after_handover_MBps local_open_MBps) | ${V[after_handover_MBps]:-n/a} against ${V[local_open_MBps]:-n/a} MB/s |
 | ovbd convert / tar -x to tmpfs, source tar bytes per second (bench/convert.sh; target >= 0.5) | $(r convert_ovbd_MBps convert_tar_MBps) | ${V[convert_ovbd_MBps]:-n/a} against ${V[convert_tar_MBps]:-n/a} MB/s, $(div convert_src_bytes 1000000) MB in 3 gzip layers |
 | ovbd convert --zfile / tar -x to tmpfs | $(r convert_ovbd_zfile_MBps convert_tar_MBps) | ${V[convert_ovbd_zfile_MBps]:-n/a} MB/s; stored $(div convert_zfile_stored_bytes 1000000) MB |
 | ovbd pull / curl of the same blobs from a local docker-registry (bench/registry.sh; target >= 0.8) | $(r pull_ovbd_MBps pull_curl_MBps) | ${V[pull_ovbd_MBps]:-n/a} against ${V[pull_curl_MBps]:-n/a} MB/s, $(div pull_bytes 1000000) MB |
+| pull of the image verified (each dm-verity tree made as its blob streams in) / pull unverified: time (target <= 1.1) | $(r pull_ovbd_MBps pull_verity_MBps) | ${V[pull_verity_MBps]:-n/a} against ${V[pull_ovbd_MBps]:-n/a} MB/s; $(meets "$(r pull_ovbd_MBps pull_verity_MBps)" "<=" 1.1) |
 
 ## Raw numbers
 

@@ -79,6 +79,9 @@ say "a registry's storage with the tree as a 1-layer lz4 image, for open --lazy 
 . tests/registry-lib.sh
 start_registry "$B/lazy-reg"
 "$OVBD" push "$B/lazy-layout:v1" "127.0.0.1:$REG_PORT/tree:v1" >/dev/null 2>&1
+# the same layer verified (its tree in the registry as the image's artifact)
+"$OVBD" verity add --tag vv "$B/lazy-layout:v1" >/dev/null
+"$OVBD" push "$B/lazy-layout:vv" "127.0.0.1:$REG_PORT/tree:vv" >/dev/null 2>&1
 kill "$REG_PID"; wait "$REG_PID" 2>/dev/null || true
 rm -rf "$D/registry"; cp -a "$B/lazy-reg" "$D/registry"; rm -rf "$B/lazy-reg" "$B/lazy-layout" "$B/lazy.tar"
 # the program a container would start: the first file of 1-4 MiB in the tree

@@ -34,7 +34,7 @@ static int verity_tree_cmd(int argc, char **argv)
 		usage_of("verity", EXIT_USAGE);
 	if (!have_salt && verity_salt(salt, why, sizeof(why)))
 		die(EXIT_BAD_INPUT, "verity tree: %s", why);
-	if (verity_tree_file(argv[optind], argv[optind + 1], salt, VERITY_SALT, &p, root, why,
+	if (verity_tree_file(argv[optind], argv[optind + 1], 0, salt, VERITY_SALT, &p, root, why,
 			     sizeof(why)))
 		die(EXIT_BAD_INPUT, "verity tree: %s", why);
 	verity_hex(salt, VERITY_SALT, hex);

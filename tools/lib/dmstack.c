@@ -67,6 +67,7 @@ static int dmstack_probe_layer(struct dmstack_layer *l, const char *path, unsign
 		goto out;
 	}
 	l->file_size = b.file_size;
+	l->payload_off = b.payload_off;
 	l->content_size = b.content_size;
 	l->virtual_size = l->lsmt ? b.layer.tail.virtual_size : 0;
 	if (l->lsmt) {
@@ -549,6 +550,12 @@ int dmstack_open(struct dmstack *s, const char *name, char **blobs, unsigned int
 		if (o->verity && o->verity[i].set) {
 			if (l->tail) {	/* verity needs a whole number of blocks: no partial sector */
 				failf(why, len, "layer %u: a verified blob must be a multiple of 512 bytes", i);
+				goto rollback;
+			}
+			/* the targets above read the payload at sector granularity: no larger block */
+			if (l->payload_off % o->verity[i].data_block_size) {
+				failf(why, len, "layer %u: dm-verity data blocks of %u bytes, but its payload starts at byte %llu: reads would not be aligned to them",
+				      i, o->verity[i].data_block_size, (unsigned long long)l->payload_off);
 				goto rollback;
 			}
 			if (dmstack_add_verity(s, i, &o->verity[i], &m, why, len))

@@ -37,6 +37,7 @@
 struct dmstack_layer {
 	bool zfile, lsmt;
 	u64 file_size, content_size, virtual_size;
+	u64 payload_off;		/* where the ZFile or LSMT file starts (after a tar wrapper) */
 	/*
 	 * A ZFile whose trailer fields sit in the partial last sector, which
 	 * a loop device drops: that sector, zero-padded, goes on NAME-tNNN.

@@ -470,7 +470,8 @@ static int hand_over(struct lazy *z, struct dmstack *s, const struct layer_verit
 		struct oci_layout lay = { z->store };
 		u64 tsize;
 
-		if (vimage_make_tree(&lay, l->digest, v[i].salt, &made, tdigest, &tsize, why, len))
+		if (vimage_make_tree(&lay, l->digest, v[i].data_block_size, v[i].salt, &made, tdigest,
+				     &tsize, why, len))
 			return -1;
 		if (memcmp(made.root, v[i].root, VERITY_DIGEST))
 			return failf(why, len, "the stored blob's dm-verity root hash is not the manifest's");
@@ -774,7 +775,8 @@ static int lazy_trees(struct lazy *z, struct reg_client *c, struct oci_layout *l
 			}
 			l->state = L_LOCAL;
 		}
-		if (vimage_make_tree(lay, l->digest, v[i].salt, &made, tdigest, &tsize, err, sizeof(err))) {
+		if (vimage_make_tree(lay, l->digest, v[i].data_block_size, v[i].salt, &made, tdigest,
+				     &tsize, err, sizeof(err))) {
 			failf(why, len, "layer %u: %s", i, err);
 			goto out;
 		}

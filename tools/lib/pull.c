@@ -99,7 +99,8 @@ static int pull_tree_begin(struct pull_tree *t, const struct layer_verity *want,
 	t->fd = mkstemp(t->tmp);
 	if (t->fd < 0)
 		return failf(why, len, "%s: %s", t->tmp, strerror(errno));
-	if (verity_begin(&t->vb, size, want->salt, want->salt_size, t->fd, t->tmp, why, len)) {
+	if (verity_begin(&t->vb, size, want->data_block_size, want->salt, want->salt_size, t->fd, t->tmp,
+			 why, len)) {
 		close(t->fd);
 		unlink(t->tmp);
 		return -1;
@@ -151,8 +152,8 @@ static int pull_fetch_blob(struct reg_client *c, const struct xfer_notes *nt, st
 		if (want && want->set) {	/* its tree, from the stored bytes: they must give the root */
 			struct layer_verity made;
 
-			if (vimage_make_tree(lay, digest, want->salt, &made, tree_digest, tree_size, why,
-					     sizeof(why)))
+			if (vimage_make_tree(lay, digest, want->data_block_size, want->salt, &made,
+					     tree_digest, tree_size, why, sizeof(why)))
 				return failf(err, errlen, "%s: %s", what, why);
 			if (memcmp(made.root, want->root, VERITY_DIGEST))
 				return failf(err, errlen, "%s %.19s...: the stored blob's dm-verity root hash is not the manifest's: remove it (ovbd gc) and pull again",

@@ -29,9 +29,9 @@ struct verity_sb {
 } __attribute__((packed));
 _Static_assert(sizeof(struct verity_sb) == VERITY_SB_SIZE, "the verity superblock is 512 bytes");
 
-u32 verity_data_block_size(u64 size)
+u32 verity_data_block_size(u64 size, u64 payload_off)
 {
-	if (size && !(size % 4096))
+	if (size && !(size % 4096) && !(payload_off % 4096))
 		return 4096;
 	if (size && !(size % 512))
 		return 512;
@@ -70,13 +70,12 @@ int verity_salt(u8 *salt, char *why, size_t len)
 	return 0;
 }
 
-/* digest = sha256(salt || block[0..n)) */
+/* digest = sha256(salt || block[0..n)): from a copy of the context that took the salt */
 static int verity_digest(struct verity_builder *vb, const u8 *block, size_t n, u8 *out)
 {
 	unsigned int dl;
 
-	return EVP_DigestInit_ex(vb->ctx, EVP_sha256(), NULL) &&
-	       EVP_DigestUpdate(vb->ctx, vb->p.salt, vb->p.salt_size) &&
+	return EVP_MD_CTX_copy_ex(vb->ctx, vb->salted) &&
 	       EVP_DigestUpdate(vb->ctx, block, n) &&
 	       EVP_DigestFinal_ex(vb->ctx, out, &dl) ? 0 : -1;
 }
@@ -101,8 +100,8 @@ static int verity_pwrite(struct verity_builder *vb, const void *buf, size_t n, u
 	return 0;
 }
 
-int verity_begin(struct verity_builder *vb, u64 size, const u8 *salt, u32 salt_size, int fd,
-		 const char *path, char *why, size_t len)
+int verity_begin(struct verity_builder *vb, u64 size, u32 dbs, const u8 *salt, u32 salt_size,
+		 int fd, const char *path, char *why, size_t len)
 {
 	u64 off, blocks;
 	int i;
@@ -110,10 +109,10 @@ int verity_begin(struct verity_builder *vb, u64 size, const u8 *salt, u32 salt_s
 	memset(vb, 0, sizeof(*vb));
 	vb->fd = fd;
 	vb->path = path;
-	vb->p.data_block_size = verity_data_block_size(size);
-	if (!vb->p.data_block_size)
-		return failf(why, len, "%s: a blob of %llu bytes: dm-verity needs a multiple of 512 bytes (a tar-wrapped blob is one)",
-			     path, (unsigned long long)size);
+	vb->p.data_block_size = dbs;
+	if ((dbs != 4096 && dbs != 512) || !size || size % dbs)
+		return failf(why, len, "%s: a blob of %llu bytes in %u-byte data blocks: dm-verity needs a whole number of them (512 bytes: a tar-wrapped blob is a multiple)",
+			     path, (unsigned long long)size, dbs);
 	if (salt_size > VERITY_SALT)
 		return failf(why, len, "a salt of %u bytes: at most %d", salt_size, VERITY_SALT);
 	memcpy(vb->p.salt, salt, salt_size);
@@ -140,8 +139,11 @@ int verity_begin(struct verity_builder *vb, u64 size, const u8 *salt, u32 salt_s
 	if (ftruncate(fd, 0) || ftruncate(fd, (off_t)off))
 		return failf(why, len, "%s: %s", path, strerror(errno));
 	vb->ctx = EVP_MD_CTX_new();
+	vb->salted = EVP_MD_CTX_new();
 	vb->dblock = malloc(vb->p.data_block_size);
-	if (!vb->ctx || !vb->dblock) {
+	if (!vb->ctx || !vb->salted || !vb->dblock ||
+	    !EVP_DigestInit_ex(vb->salted, EVP_sha256(), NULL) ||
+	    !EVP_DigestUpdate(vb->salted, vb->p.salt, vb->p.salt_size)) {
 		verity_abort(vb);
 		return failf(why, len, "out of memory");
 	}
@@ -151,8 +153,10 @@ int verity_begin(struct verity_builder *vb, u64 size, const u8 *salt, u32 salt_s
 void verity_abort(struct verity_builder *vb)
 {
 	EVP_MD_CTX_free(vb->ctx);
+	EVP_MD_CTX_free(vb->salted);
 	free(vb->dblock);
 	vb->ctx = NULL;
+	vb->salted = NULL;
 	vb->dblock = NULL;
 }
 
@@ -277,7 +281,7 @@ out:
 	return ret;
 }
 
-int verity_tree_file(const char *blob, const char *tree, const u8 *salt, u32 salt_size,
+int verity_tree_file(const char *blob, const char *tree, u32 dbs, const u8 *salt, u32 salt_size,
 		     struct verity_params *p, u8 root[VERITY_DIGEST], char *why, size_t len)
 {
 	struct verity_builder vb;
@@ -296,7 +300,9 @@ int verity_tree_file(const char *blob, const char *tree, const u8 *salt, u32 sal
 		failf(why, len, "%s: %s", tree, strerror(errno));
 		goto out;
 	}
-	if (verity_begin(&vb, (u64)st.st_size, salt, salt_size, out, tree, why, len))
+	if (!dbs)
+		dbs = verity_data_block_size((u64)st.st_size, 0);
+	if (verity_begin(&vb, (u64)st.st_size, dbs, salt, salt_size, out, tree, why, len))
 		goto out;
 	buf = malloc(1u << 20);
 	if (!buf) {

@@ -6,9 +6,12 @@
  * down to the level of the data blocks' digests; sha256, hash type 1
  * (digest = sha256(salt || block)), 4096-byte hash blocks.
  *
- * A layer's data blocks are 4096 bytes when the blob's size is a multiple
- * of 4096, else 512 bytes (a tar-wrapped blob is always a multiple of 512):
- * every byte that the targets can read is covered by a data block.
+ * A layer's data blocks are 4096 bytes when both the blob's size and its
+ * payload's offset (after a tar wrapper) are multiples of 4096, else 512
+ * bytes (a tar-wrapped blob is always a multiple of 512): every byte that
+ * the targets can read is in a data block, and the targets above the
+ * verity device, which read the payload at sector granularity, never issue
+ * an I/O that is not aligned to one.
  *
  * The builder takes the blob as a stream (a pull hashes what it downloads):
  * level 0 goes to the tree file as it is made, the levels above are made at
@@ -50,25 +53,33 @@ struct verity_builder {
 	u8 hblock[VERITY_HASH_BLOCK];	/* the level-0 hash block being filled */
 	u32 hfill;
 	struct evp_md_ctx_st *ctx;
+	struct evp_md_ctx_st *salted;	/* sha256 that took the salt: copied for each block */
 };
 
-/* The data block size of a blob of size bytes, or 0 when it is not a multiple of 512. */
-u32 verity_data_block_size(u64 size);
+/*
+ * The data block size of a blob of size bytes whose payload starts at
+ * payload_off, or 0 when the size is not a multiple of 512.
+ */
+u32 verity_data_block_size(u64 size, u64 payload_off);
 /*
  * Start the tree of a blob of size bytes in the file fd (path for
- * messages), with salt (salt_size bytes, at most VERITY_SALT). The file is
- * truncated to the tree's size.
+ * messages), with data blocks of dbs bytes (4096 or 512, dividing size)
+ * and salt (salt_size bytes, at most VERITY_SALT). The file is truncated
+ * to the tree's size.
  */
-int verity_begin(struct verity_builder *vb, u64 size, const u8 *salt, u32 salt_size, int fd,
-		 const char *path, char *why, size_t len);
+int verity_begin(struct verity_builder *vb, u64 size, u32 dbs, const u8 *salt, u32 salt_size,
+		 int fd, const char *path, char *why, size_t len);
 /* The next len bytes of the blob. */
 int verity_update(struct verity_builder *vb, const void *buf, size_t len, char *why, size_t wlen);
 /* Once every byte was taken: the upper levels and the superblock; root receives the root hash. */
 int verity_finish(struct verity_builder *vb, u8 root[VERITY_DIGEST], char *why, size_t len);
 void verity_abort(struct verity_builder *vb);
 
-/* The tree of the blob file blob into the file tree (made or replaced). */
-int verity_tree_file(const char *blob, const char *tree, const u8 *salt, u32 salt_size,
+/*
+ * The tree of the blob file blob into the file tree (made or replaced),
+ * with data blocks of dbs bytes (0: verity_data_block_size() of the blob).
+ */
+int verity_tree_file(const char *blob, const char *tree, u32 dbs, const u8 *salt, u32 salt_size,
 		     struct verity_params *p, u8 root[VERITY_DIGEST], char *why, size_t len);
 /*
  * The parameters in a tree file's superblock (sha256, hash type 1 and

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* ovbd: verified images (vimage.h). */
 #include "vimage.h"
+#include "blob.h"
 #include "oci.h"
 #include "util.h"
 #include <errno.h>
@@ -67,7 +68,7 @@ void vimage_annotate(struct json_object *desc, const struct layer_verity *v)
 	json_object_object_add(a, OVBD_ANN_VERITY_DBS, json_object_new_string(dbs));
 }
 
-int vimage_make_tree(struct oci_layout *lay, const char *blob_digest, const u8 *salt,
+int vimage_make_tree(struct oci_layout *lay, const char *blob_digest, u32 dbs, const u8 *salt,
 		     struct layer_verity *v, char *tree_digest, uint64_t *tree_size, char *why,
 		     size_t len)
 {
@@ -76,13 +77,24 @@ int vimage_make_tree(struct oci_layout *lay, const char *blob_digest, const u8 *
 	int fd, ret;
 
 	snprintf(blob, sizeof(blob), "%s/blobs/sha256/%s", lay->dir, blob_digest + 7);
+	if (!dbs) {	/* 4096 only where the payload starts on a 4096-byte boundary */
+		struct blob b;
+
+		if (blob_open(&b, blob)) {
+			failf(why, len, "%s", b.why);
+			blob_close(&b);
+			return -1;
+		}
+		dbs = verity_data_block_size(b.file_size, b.payload_off);
+		blob_close(&b);
+	}
 	snprintf(tmp, sizeof(tmp), "%s/blobs/sha256/.verity.XXXXXX", lay->dir);
 	fd = mkstemp(tmp);
 	if (fd < 0)
 		return failf(why, len, "%s: %s", tmp, strerror(errno));
 	close(fd);
 	memset(v, 0, sizeof(*v));
-	ret = verity_tree_file(blob, tmp, salt, VERITY_SALT, &p, v->root, why, len);
+	ret = verity_tree_file(blob, tmp, dbs, salt, VERITY_SALT, &p, v->root, why, len);
 	if (!ret)
 		ret = oci_put_file(lay, tmp, tree_digest, tree_size, why, len);
 	unlink(tmp);
@@ -243,8 +255,8 @@ int vimage_layers(const char *dir, const char *mdigest, struct layer_verity *v, 
 		if (!v[i].tree[0]) {	/* no tree in the layout: made from the stored blob */
 			if (!lay.dir && oci_layout_open(&lay, dir, why, len))
 				goto out;
-			if (vimage_make_tree(&lay, bd[i], want.salt, &v[i], tds[i], &ts[i], err,
-					     sizeof(err))) {
+			if (vimage_make_tree(&lay, bd[i], want.data_block_size, want.salt, &v[i], tds[i],
+					     &ts[i], err, sizeof(err))) {
 				failf(why, len, "layer %u: %s", i, err);
 				goto out;
 			}
@@ -340,7 +352,7 @@ int vimage_add(const char *dir, const char *tag, const char *newtag, char *mdige
 		}
 		if (verity_salt(salt, why, len))
 			goto out;
-		if (vimage_make_tree(&lay, bd[i], salt, &v, tds[i], &ts[i], err, sizeof(err))) {
+		if (vimage_make_tree(&lay, bd[i], 0, salt, &v, tds[i], &ts[i], err, sizeof(err))) {
 			failf(why, len, "layer %u: %s", i, err);
 			goto out;
 		}

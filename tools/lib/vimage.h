@@ -61,9 +61,11 @@ void vimage_annotate(struct json_object *desc, const struct layer_verity *v);
 
 /*
  * Make the tree of the stored blob (the layout's blobs/sha256/<digest>) with
- * salt, store it as a blob of the layout, and fill v (tree, root, params).
+ * salt and data blocks of dbs bytes (0: as verity_data_block_size() says
+ * for the blob and its payload's offset), store it as a blob of the
+ * layout, and fill v (tree, root, params).
  */
-int vimage_make_tree(struct oci_layout *lay, const char *blob_digest, const u8 *salt,
+int vimage_make_tree(struct oci_layout *lay, const char *blob_digest, u32 dbs, const u8 *salt,
 		     struct layer_verity *v, char *tree_digest, uint64_t *tree_size, char *why,
 		     size_t len);
 /*
