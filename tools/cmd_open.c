@@ -29,28 +29,6 @@ static char *one_line(char *s)
 	return s;
 }
 
-/*
- * The verity of an image's layers (root hashes from its manifest, trees
- * from its layout or made there) into v and so: every layer that has a root
- * hash is read through dm-verity. With require, a layer without one, or
- * layers given as files (no manifest), is refused, naming the first.
- */
-static int open_verity(const struct oci_image *img, unsigned int n, char **paths, bool require,
-		       struct layer_verity *v, struct dmstack_opts *so, char *why, size_t len)
-{
-	unsigned int i, nver = 0;
-
-	if (img->dir && vimage_layers(img->dir, img->manifest_digest, v, img->n, &nver, why, len))
-		return -1;
-	so->verity = nver ? v : NULL;
-	for (i = 0; require && i < n; i++)
-		if (!img->dir || !v[i].set)
-			return failf(why, len, "layer %u (%s): %s: verity is required (--require-verity, or \"require-verity\" in %s)",
-				     i, paths[i], img->dir ? "the manifest carries no dm-verity root hash for it" :
-				     "no image manifest, so no dm-verity root hash", OVBD_CONF_DEFAULT);
-	return 0;
-}
-
 static void write_result(const char *path, const char *text)
 {
 	FILE *f;
@@ -152,7 +130,7 @@ int cmd_open(int argc, char **argv)
 				     &paths, &n, why, sizeof(why));
 		so.manifest = !ret && img.n ? img.manifest_digest : NULL;
 		if (!ret)
-			ret = open_verity(&img, n, paths, require, v, &so, why, sizeof(why));
+			ret = vimage_stack_verity(&img, n, paths, require, v, &so.verity, why, sizeof(why));
 		if (!ret)
 			ret = dmstack_open(&s, name, paths, n, &so, why, sizeof(why));
 		/* by reference: the one thing the kernel cannot tell */

@@ -3,6 +3,7 @@
 #include "vimage.h"
 #include "blob.h"
 #include "oci.h"
+#include "config.h"
 #include "util.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -370,4 +371,22 @@ out:
 	json_object_put(mf.manifest);
 	oci_layout_close(&lay);
 	return ret;
+}
+
+int vimage_stack_verity(const struct oci_image *img, unsigned int n, char **paths, bool require,
+			struct layer_verity *v, const struct layer_verity **verity, char *why,
+			size_t len)
+{
+	unsigned int i, nver = 0;
+
+	*verity = NULL;
+	if (img->dir && vimage_layers(img->dir, img->manifest_digest, v, img->n, &nver, why, len))
+		return -1;
+	*verity = nver ? v : NULL;
+	for (i = 0; require && i < n; i++)
+		if (!img->dir || !v[i].set)
+			return failf(why, len, "layer %u (%s): %s: verity is required (--require-verity, or \"require-verity\" in %s)",
+				     i, paths[i], img->dir ? "the manifest carries no dm-verity root hash for it" :
+				     "no image manifest, so no dm-verity root hash", OVBD_CONF_DEFAULT);
+	return 0;
 }

@@ -97,4 +97,16 @@ int vimage_layers(const char *dir, const char *mdigest, struct layer_verity *v, 
 int vimage_add(const char *dir, const char *tag, const char *newtag, char *mdigest, char *why,
 	       size_t len);
 
+/*
+ * The verity of the layers of the image img (n layers, paths[]) for a
+ * stack: *verity points at v when any layer has a root hash (their trees
+ * found in img's layout or made there), else NULL. With require, a layer
+ * without one, or layers given as files (img has no layout), is refused,
+ * naming the first.
+ */
+struct oci_image;
+int vimage_stack_verity(const struct oci_image *img, unsigned int n, char **paths, bool require,
+			struct layer_verity *v, const struct layer_verity **verity, char *why,
+			size_t len);
+
 #endif /* OVBD_VIMAGE_H */
