@@ -579,6 +579,7 @@ static int push_manifest(struct reg_client *c, const char *dir, const char *mdig
 		return failf(why, len, "push: %s", err);
 	man = json_tokener_parse(body);
 	if (!man || !json_object_object_get_ex(man, "layers", &layers) ||
+	    !json_object_is_type(layers, json_type_array) ||
 	    !json_object_object_get_ex(man, "config", &cfg)) {
 		failf(why, len, "push: %s: not an image manifest", path);
 		goto out;

@@ -226,7 +226,8 @@ int vimage_layers(const char *dir, const char *mdigest, struct layer_verity *v, 
 	    !json_object_is_type(mf.layers, json_type_array) ||
 	    json_object_array_length(mf.layers) != n || n > 255) {
 		failf(why, len, "manifest %s: %zu layers, expected %u", mdigest,
-		      json_object_array_length(mf.layers), n);
+		      json_object_is_type(mf.layers, json_type_array) ?
+		      json_object_array_length(mf.layers) : 0, n);
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
