@@ -182,6 +182,7 @@ check "chain: a base layer with a nil parent, then the right order, reads RAW ba
 check "chain: a base layer with a non-nil parent opens (L2 L3), as upstream's reader does" \
 	bash -c "'$OVBD' cat L2 L3 -o out && '$OVBD' table img L2 L3 >/dev/null && '$OVBD' commit --lower L2 r3 Lx >/dev/null"
 check "chain: a stack of one whose layer has a parent opens (L3)" ovbd cat L3 -o out
+expect_error "chain: two layers given top first are refused (L2 L1: the base's parent is a layer of the stack)" 1 ovbd cat L2 L1 -o out
 check "chain: a stack of one with a nil parent opens (L1)" ovbd cat L1 -o out
 rm -f Lx
 rm -f out

@@ -20,8 +20,13 @@ int stack_check_chain(char **paths, const char *const *uuid, const char *const *
 	/*
 	 * The bottom layer's parent, when set, names a layer outside the stack
 	 * (a qcow2 import through overlaybd-create with a parent): upstream
-	 * opens such a stack, and so does ovbd
+	 * opens such a stack, and so does ovbd. Naming a layer inside it, the
+	 * bottom layer is out of order.
 	 */
+	for (i = 1; uuid_set(parent[0]) && i < n; i++)
+		if (uuid_set(uuid[i]) && !strcasecmp(parent[0], uuid[i]))
+			return failf(why, len, "layer 0: %s: parent_uuid %s is the uuid of layer %u (%s): layers out of order (bottom first; --ignore-chain to map them anyway)",
+				     paths[0], parent[0], i, paths[i]);
 	for (i = 1; i < n; i++)
 		if (uuid_set(parent[i]) && uuid_set(uuid[i - 1]) && strcasecmp(parent[i], uuid[i - 1]))
 			return failf(why, len, "layer %u: %s: parent_uuid %s is not the uuid %s of layer %u (%s): layers missing or out of order (bottom first; --ignore-chain to map them anyway)",

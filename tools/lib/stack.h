@@ -18,8 +18,8 @@ extern bool stack_ignore_chain;
 /*
  * Check that the layers (bottom first) chain: each layer's parent_uuid is
  * the uuid of the layer below where both are set. An empty or nil uuid is
- * "unset" and matches anything; the bottom layer's parent may be anything
- * (it names a layer outside the stack). 0, or -1 with why naming the layer.
+ * "unset" and matches anything; the bottom layer's parent may name a layer
+ * outside the stack, never one inside it. 0, or -1 with why naming the layer.
  */
 int stack_check_chain(char **paths, const char *const *uuid, const char *const *parent,
 		      unsigned int n, char *why, size_t len);
