@@ -15,7 +15,8 @@ uml_config_ok() {
 	local c=$UML_OUT/.config o
 	for o in '^CONFIG_ZSTD_DECOMPRESS=y' '^CONFIG_LZ4_DECOMPRESS=y' '^CONFIG_LIBCRC32C=m' \
 		 '^# CONFIG_VMAP_STACK is not set' '^CONFIG_BLK_DEV_RAM=m' '^CONFIG_KERNEL_STACK_ORDER=3' \
-		 '^# CONFIG_NET is not set' '^CONFIG_CC_OPTIMIZE_FOR_PERFORMANCE=y' '^# CONFIG_FRAME_POINTER is not set'; do
+		 '^# CONFIG_NET is not set' '^CONFIG_CC_OPTIMIZE_FOR_PERFORMANCE=y' '^# CONFIG_FRAME_POINTER is not set' \
+		 '^CONFIG_DM_VERITY=m' '^CONFIG_DM_BUFIO=m'; do
 		grep -q "$o" "$c" 2>/dev/null || return 1
 	done
 }
@@ -100,12 +101,13 @@ uml_build() {
 		"$ksrc/scripts/config" --file "$UML_OUT/.config" -e MODULES -e MODULE_UNLOAD -e BLK_DEV \
 			-e BLK_DEV_LOOP -m BLK_DEV_RAM -e MD -e BLK_DEV_DM -e HOSTFS -e DEVTMPFS -e DEVTMPFS_MOUNT -e CRYPTO \
 			-e CRYPTO_LZ4 -e CRYPTO_ZSTD -e CRYPTO_CRC32C -m LIBCRC32C -e EXT4_FS -e MAGIC_SYSRQ -d VMAP_STACK \
+			-m DM_VERITY -m DM_BUFIO -e CRYPTO_SHA256 -d DM_VERITY_FEC -d DM_VERITY_VERIFY_ROOTHASH_SIG \
 			-d DEBUG_INFO -d KASAN -d UBSAN -d GCOV_KERNEL --set-val KERNEL_STACK_ORDER 3 \
 			-d NET -d INPUT -d REISERFS_FS -d ISO9660_FS -d AUTOFS_FS \
 			-d CC_OPTIMIZE_FOR_SIZE -e CC_OPTIMIZE_FOR_PERFORMANCE -d FRAME_POINTER
 		make -s -C "$ksrc" ARCH=um O="$UML_OUT" olddefconfig >/dev/null
 		uml_config_ok ||
-			{ echo "uml: the kernel config lacks LZ4/ZSTD decompression, a modular libcrc32c, brd or 32 KiB stacks, or has VMAP_STACK, NET, -Os or frame pointers"; return 1; }
+			{ echo "uml: the kernel config lacks LZ4/ZSTD decompression, a modular libcrc32c, brd, dm-verity or 32 KiB stacks, or has VMAP_STACK, NET, -Os or frame pointers"; return 1; }
 		make -s -C "$ksrc" ARCH=um O="$UML_OUT" -j"$(nproc)" >"$UML_B/build.log" 2>&1 &&
 			make -s -C "$ksrc" ARCH=um O="$UML_OUT" -j"$(nproc)" modules_prepare >>"$UML_B/build.log" 2>&1 ||
 			{ tail -20 "$UML_B/build.log"; return 1; }
@@ -131,6 +133,22 @@ uml_boot() {
 		init="$1" con=null con0=fd:0,fd:1 ${UML_ARGS:-} >"$2" 2>&1 </dev/null
 }
 
+# uml_build_sha256: after uml_build, bench/uml-sha256 (a SHA-NI "sha256" for
+# the bench's UML kernel: see its comment) built for it; UML_SHA_KO is the
+# module, or empty (UML_SHA_WHY says why) on a host CPU without SHA-NI or
+# when its userspace self-test against OpenSSL fails. UML_VERITY_KOS: the
+# dm-bufio and dm-verity modules, in load order.
+uml_build_sha256() {
+	UML_SHA_KO= UML_SHA_WHY=
+	UML_VERITY_KOS="$UML_OUT/drivers/md/dm-bufio.ko $UML_OUT/drivers/md/dm-verity.ko"
+	grep -qw sha_ni /proc/cpuinfo || { UML_SHA_WHY="the host CPU has no SHA extensions"; return 0; }
+	gcc -O2 -o "$UML_B/sha256-selftest" "$TOP/bench/uml-sha256/selftest.c" -lcrypto &&
+		"$UML_B/sha256-selftest" >/dev/null || { UML_SHA_WHY="its self-test against OpenSSL failed"; return 0; }
+	rm -rf "$UML_B/sha256"; cp -r "$TOP/bench/uml-sha256" "$UML_B/sha256"
+	make -s -C "$UML_OUT" ARCH=um M="$UML_B/sha256" modules >"$UML_B/sha256.log" 2>&1 ||
+		{ echo "uml: bench/uml-sha256 did not build ($UML_B/sha256.log)"; return 1; }
+	UML_SHA_KO=$UML_B/sha256/sha256-uml-ni.ko
+}
 # uml_build_crc32c: after uml_build, bench/uml-crc32c (an SSE4.2 "crc32c"
 # for the bench's UML kernel: see its comment) built for it; UML_CRC_KO is
 # the module, or empty on a host CPU without SSE4.2.
