@@ -41,15 +41,15 @@ static bool all_zero(const u8 *p, size_t n)
  */
 static void cat_stack(char **paths, unsigned int n, int out, const char *out_name, bool sparse)
 {
-	u8 *buf = xmalloc(CAT_CHUNK);
 	struct stack s;
 	u64 off, k = 0;
-
 	char why[1024];
 	int r = stack_open(&s, paths, n, why, sizeof(why));
+	u8 *buf;
 
 	if (r)
 		die(EXIT_OF(r), "%s", why);
+	buf = xmalloc(CAT_CHUNK);
 	for (off = 0; off < s.virtual_size; off += CAT_CHUNK) {
 		size_t len = s.virtual_size - off < CAT_CHUNK ?
 			     (size_t)(s.virtual_size - off) : CAT_CHUNK;
