@@ -14,7 +14,7 @@ bench_initrd() {	# KO OUT WORKDIR: the guest's initramfs, with KO, ovbd and blkp
 	BLKPROBE=$3/blkprobe "$TOP/tests/qemu/mkinitramfs.sh" "$BENCH_KVER" "$1" "$TOP/tools/build/ovbd" "$2"
 }
 bench_boot() {	# INITRD DATA_IMG [CMDLINE...]: boot the guest; its console on stdout
-	timeout 1800 qemu-system-x86_64 -accel tcg -cpu max -m 3072 -smp 2 -nographic -no-reboot \
+	timeout 3600 qemu-system-x86_64 -accel tcg -cpu max -m ${BENCH_MEM:-8192} -smp 2 -nographic -no-reboot \
 		-kernel "/boot/vmlinuz-$BENCH_KVER" -initrd "$1" \
 		-append "console=ttyS0 panic=-1 loglevel=4 log_buf_len=16M${3:+ $3}" \
 		-drive "file=$2,if=virtio,format=raw,readonly=on" </dev/null 2>&1 | tr -d '\r'

@@ -220,10 +220,18 @@ if [ -d /data/registry ] && command -v nbdkit >/dev/null && command -v docker-re
 		for round in $(seq "$ROUNDS"); do
 			rm -rf /tmp/lstore; cold
 			n0=$(nbdbytes); l0=$(wc -l </tmp/reg.log); t0=$(now)
-			OVBD_STORE=/tmp/lstore ovbd open --lazy lz $REF >/dev/null
+			OVBD_STORE=/tmp/lstore ovbd open --lazy --timings lz $REF >/dev/null 2>/tmp/lz.timings
+			tm=$(now)
 			mount -t ext4 -o ro,noload /dev/mapper/lz /mnt/lz
+			tr=$(now)
 			cat "/mnt/lz/$FILE" >/dev/null
 			t1=$(now)
+			# where the time to that read went: open's phases (--timings), the mount, the read
+			for kv in $(sed -n 's/^timings: //p' /tmp/lz.timings); do
+				bench "lazy${sfx}_phase_${kv%%=*}_s" "${kv#*=}"
+			done
+			bench lazy${sfx}_phase_mount_s "$(elapsed "$tm" "$tr")"
+			bench lazy${sfx}_phase_read_s "$(elapsed "$tr" "$t1")"
 			bench lazy${sfx}_nbd_bytes $(( $(nbdbytes) - n0 ))
 			bench lazy${sfx}_registry_bytes "$(rangebytes "$l0")"
 			i=0; while [ $i -lt 3000 ] && [ -e /run/ovbd/lz.lazy ]; do sleep 0.2; i=$((i + 1)); done
@@ -261,6 +269,42 @@ if [ -d /data/registry ] && command -v nbdkit >/dev/null && command -v docker-re
 				umount /mnt/lz; OVBD_STORE=/tmp/lstore ovbd close lv
 			fi
 		done
+		# the same first read from the 4 GiB image (big) and from the tree
+		# over 10 layers (ten), closed before the handover: what grows with
+		# the image and with the layer count
+		for img in big ten; do
+			iref=127.0.0.1:5000/$img:v1
+			for round in $(seq "$ROUNDS"); do
+				rm -rf /tmp/lstore; cold
+				n0=$(nbdbytes); l0=$(wc -l </tmp/reg.log); t0=$(now)
+				OVBD_STORE=/tmp/lstore ovbd open --lazy --timings lz $iref >/dev/null 2>/tmp/lz.timings ||
+					{ echo "BENCH error lazy_$img $(tail -c 300 /tmp/lz.timings)"; break; }
+				tm=$(now)
+				mount -t ext4 -o ro,noload /dev/mapper/lz /mnt/lz
+				tr=$(now)
+				cat "/mnt/lz/$FILE" >/dev/null
+				t1=$(now)
+				bench lazy_${img}${sfx}_nbd_bytes $(( $(nbdbytes) - n0 ))
+				bench lazy_${img}${sfx}_registry_bytes "$(rangebytes "$l0")"
+				for kv in $(sed -n 's/^timings: //p' /tmp/lz.timings); do
+					bench "lazy_${img}${sfx}_phase_${kv%%=*}_s" "${kv#*=}"
+				done
+				bench lazy_${img}${sfx}_phase_mount_s "$(elapsed "$tm" "$tr")"
+				bench lazy_${img}${sfx}_phase_read_s "$(elapsed "$tr" "$t1")"
+				umount /mnt/lz; OVBD_STORE=/tmp/lstore ovbd close lz
+				rm -rf /tmp/lstore; cold
+				t4=$(now)
+				ovbd pull $iref /tmp/lstore >/dev/null 2>&1
+				ovbd open pl oci:/tmp/lstore:v1 >/dev/null
+				mount -t ext4 -o ro,noload /dev/mapper/pl /mnt/lz
+				cat "/mnt/lz/$FILE" >/dev/null
+				t5=$(now)
+				umount /mnt/lz; ovbd close pl
+				bench lazy_${img}${sfx}_first_read_s "$(elapsed "$t0" "$t1")"
+				bench pull_${img}${sfx}_open_first_read_s "$(elapsed "$t4" "$t5")"
+			done
+		done
+		rm -rf /tmp/lstore
 	done
 	/sbin/tc qdisc del dev lo root 2>/dev/null; ip link set lo mtu 65536
 	rm -rf /tmp/lstore /tmp/reg

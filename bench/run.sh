@@ -82,6 +82,30 @@ start_registry "$B/lazy-reg"
 # the same layer verified (its tree in the registry as the image's artifact)
 "$OVBD" verity add --tag vv "$B/lazy-layout:v1" >/dev/null
 "$OVBD" push "$B/lazy-layout:vv" "127.0.0.1:$REG_PORT/tree:vv" >/dev/null 2>&1
+# the same tree over 10 lz4 layers (each a tenth of raw.img more than the one below)
+bytes=$(stat -c %s "$D/raw.img"); lowers=()
+for k in $(seq 1 10); do
+	part=$(( (bytes / 10 * k) / 4096 * 4096 )); [ "$k" = 10 ] && part=$bytes
+	head -c "$part" "$D/raw.img" >"$B/part.img"; truncate -s "$bytes" "$B/part.img"
+	"$OVBD" commit --zfile --tar ${lowers[@]/#/--lower=} "$B/part.img" "$B/ten$k.tar"
+	lowers+=("$B/ten$k.tar")
+done
+"$OVBD" image build --tag v1 "$B/ten-layout" "${lowers[@]}" >/dev/null
+"$OVBD" push "$B/ten-layout:v1" "127.0.0.1:$REG_PORT/ten:v1" >/dev/null 2>&1
+rm -rf "$B/part.img" "$B"/ten*.tar "$B/ten-layout"
+# a 4 GiB image (BIG_MIB): the tree and copies of it until the file system
+# is nearly full, real data throughout, as an image of that size carries;
+# one lz4 layer. The same first file is read from it.
+BIG_MIB=${BIG_MIB:-4096}
+mkdir -p "$B/big"; cp -a "$B/tree/." "$B/big/"
+for k in $(seq 1 $(( BIG_MIB * 85 / 100 / size - 1 ))); do cp -a "$B/tree" "$B/big/copy$k"; done
+mkfs.ext4 -q -F -O ^has_journal -b 4096 -d "$B/big" "$B/big.img" "${BIG_MIB}M"
+rm -rf "$B/big"
+"$OVBD" commit --zfile --tar "$B/big.img" "$B/big.tar"; rm "$B/big.img"
+"$OVBD" image build --tag v1 "$B/big-layout" "$B/big.tar" >/dev/null
+"$OVBD" push "$B/big-layout:v1" "127.0.0.1:$REG_PORT/big:v1" >/dev/null 2>&1
+echo "BENCH lazy_big_blob_bytes $(stat -c %s "$B/big.tar")" >>"$B/host.log"
+rm -rf "$B/big.tar" "$B/big-layout"
 kill "$REG_PID"; wait "$REG_PID" 2>/dev/null || true
 rm -rf "$D/registry"; cp -a "$B/lazy-reg" "$D/registry"; rm -rf "$B/lazy-reg" "$B/lazy-layout" "$B/lazy.tar"
 # the program a container would start: the first file of 1-4 MiB in the tree

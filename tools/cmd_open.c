@@ -51,6 +51,7 @@ int cmd_open(int argc, char **argv)
 		{ "lazy", no_argument, NULL, 'L' },
 		{ "require-verity", no_argument, NULL, 'R' },
 		{ "plain-http", no_argument, NULL, 'P' },
+		{ "timings", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' }, { 0 } };
 	static struct dmstack s;
 	static struct layer_verity v[OVBD_LSMT_MAX_LAYERS];
@@ -58,7 +59,7 @@ int cmd_open(int argc, char **argv)
 	struct image_config cfg = { 0 };
 	struct dmstack_opts so = { 0 };
 	const char *config = NULL, *name;
-	bool lazy = false, plain = false, require = false;
+	bool lazy = false, plain = false, require = false, timings = false;
 	char why[1024];
 	int c, ret;
 
@@ -75,11 +76,15 @@ int cmd_open(int argc, char **argv)
 			require = true;
 		else if (c == 'P')
 			plain = true;
+		else if (c == 'T')
+			timings = true;
 		else
 			usage_of("open", c == 'h' ? 0 : EXIT_USAGE);
 	}
 	if (optind >= argc || (config && optind != argc - 1) || (!config && optind == argc - 1))
 		usage_of("open", EXIT_USAGE);
+	if (timings && !lazy)
+		die(EXIT_USAGE, "open: --timings goes with --lazy");
 	name = argv[optind];
 	if (dmstack_check_name(name, why, sizeof(why)))
 		die(EXIT_USAGE, "open: %s", why);
@@ -95,14 +100,21 @@ int cmd_open(int argc, char **argv)
 		die(EXIT_BAD_INPUT, "open %s: /dev/mapper/control is missing: device-mapper is not loaded (modprobe dm-mod)",
 		    name);
 	if (lazy) {
+		struct lazy_timings t;
 		struct lazy_opts lo = { .plain_http = plain, .require_verity = require,
-					.notes = &cli_notes };
+					.notes = &cli_notes, .timings = timings ? &t : NULL };
 
 		if (config || argc - optind != 2)
 			die(EXIT_USAGE, "open --lazy NAME REF: one registry reference, no --config");
 		ret = lazy_open(name, argv[optind + 1], &lo, why, sizeof(why));
 		if (ret)
 			die(EXIT_OF(ret), "open --lazy %s: %s", name, one_line(why));
+		if (timings) {	/* one line on stderr: phase=seconds ... total=seconds */
+			fprintf(stderr, "timings:");
+			for (int p = 0; p < LAZY_NPHASES; p++)
+				fprintf(stderr, " %s=%.3f", lazy_phase_name(p), t.s[p]);
+			fprintf(stderr, " total=%.3f\n", t.total);
+		}
 		printf("/dev/mapper/%s\n", name);
 		return 0;
 	}

@@ -72,7 +72,7 @@ static const struct command commands[] = {
 	  "per line, in creation order, using the LAYER paths as devices.",
 	  "  --ignore-chain    accept layers that do not chain\n",
 	  "ovbd table img /dev/loop0 /dev/loop1" },
-	{ "open", cmd_open, "open [--ignore-chain] [--direct-io] [--require-verity] NAME LAYER... | open NAME --config config.v1.json | open --lazy [--plain-http] NAME REF",
+	{ "open", cmd_open, "open [--ignore-chain] [--direct-io] [--require-verity] NAME LAYER... | open NAME --config config.v1.json | open --lazy [--plain-http] [--timings] NAME REF",
 	  "Attach the layers to read-only, autoclearing loop devices (loop ioctls),\n"
 	  "create a zfile device per compressed layer and the lsmt device\n"
 	  "/dev/mapper/NAME (libdevmapper; returns when the node exists), each with\n"
@@ -85,6 +85,9 @@ static const struct command commands[] = {
 	  "  --lazy            map the registry image REF at once: blobs not in the\n"
 	  "                    store are read from the registry (nbdkit, nbd) until a\n"
 	  "                    background download hands each over to its file\n"
+	  "  --timings         with --lazy: print on stderr where the open's time went,\n"
+	  "                    phase by phase (manifest, trees, nbdkit, nbd, devices,\n"
+	  "                    supervisor) and in total, in seconds\n"
 	  "  --ignore-chain    accept layers that do not chain\n",
 	  "ovbd open img base.tar top.tar && mount -o ro /dev/mapper/img /mnt" },
 	{ "image", cmd_image, "image build [--tag T] [--fs-type ext4|erofs] [--ignore-chain] DIR LAYER...",

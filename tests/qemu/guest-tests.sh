@@ -179,8 +179,13 @@ if [ -d registry ] && command -v docker-registry >/dev/null && command -v nbdkit
 
 	# lazy: mapped at once from the registry, handed over to local files
 	mkdir -p /mnt/lz
-	if OVBD_TEST_LAZY_HOLD=1 ovbd open --lazy lz $REG/ext4:v1 >/tmp/open.out 2>&1; then
+	if OVBD_TEST_LAZY_HOLD=1 ovbd open --lazy --timings lz $REG/ext4:v1 >/tmp/open.out 2>&1; then
 		ok "open --lazy: mapped with nothing in the store"
+		# the phases of the open, each a time >= 0, adding up to the total
+		check "open --lazy --timings: $(grep '^timings:' /tmp/open.out)" awk '
+			/^timings:/ { n++; for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[2] !~ /^[0-9]+\.[0-9]+$/) bad = 1
+				if (kv[1] == "total") t = kv[2]; else { s += kv[2]; k = k " " kv[1] } } }
+			END { exit !(n == 1 && !bad && k == " manifest trees nbdkit nbd devices supervisor" && s - t < 0.01 && t - s < 0.01) }' /tmp/open.out
 		check "open --lazy: status shows every layer remote, on an nbd device" sh -c \
 			"[ \$(ovbd status lz | grep -c '^layer [0-9] sha256:.* remote /dev/nbd') = 2 ]"
 		check "open --lazy: TMPDIR=the store for nbdkit's cache file only, not for the supervisor" lazy_env_ok lz

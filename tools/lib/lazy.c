@@ -74,7 +74,33 @@ struct lazy {
 	unsigned int n;		/* entries: the layers [0, nlayers), then the trees read remotely */
 	unsigned int nlayers;
 	struct lazy_layer l[2 * OVBD_LSMT_MAX_LAYERS];
+	/* lazy_open's clock: when the last phase ended, and each phase (not saved) */
+	struct timespec mark;
+	struct lazy_timings t;
 };
+
+const char *lazy_phase_name(enum lazy_phase p)
+{
+	static const char *const names[LAZY_NPHASES] = {
+		[LAZY_MANIFEST] = "manifest", [LAZY_TREES] = "trees", [LAZY_NBDKIT] = "nbdkit",
+		[LAZY_NBD] = "nbd", [LAZY_DEVICES] = "devices", [LAZY_SUPERVISOR] = "supervisor",
+	};
+
+	return p < LAZY_NPHASES ? names[p] : "?";
+}
+
+/* Phase p ended now: its time since the last mark, added to the total. */
+static void lazy_mark(struct lazy *z, enum lazy_phase p)
+{
+	struct timespec now;
+	double d;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	d = (double)(now.tv_sec - z->mark.tv_sec) + (double)(now.tv_nsec - z->mark.tv_nsec) / 1e9;
+	z->t.s[p] += d;
+	z->t.total += d;
+	z->mark = now;
+}
 
 static void state_path(char *buf, size_t len, const char *name, const char *what)
 {
@@ -386,6 +412,7 @@ static int serve_remotes(struct lazy *z, const struct reg_client *c, char *why, 
 	}
 	if (why[0])
 		goto out;
+	lazy_mark(z, LAZY_NBDKIT);
 	/* every nbd-client at once, each on its own free device */
 	for (i = 0; i < z->n; i++) {
 		rs[i].pid = -1;
@@ -416,6 +443,7 @@ static int serve_remotes(struct lazy *z, const struct reg_client *c, char *why, 
 		if (z->l[i].state == L_REMOTE)
 			for (int w = 0; w < 100 && nbd_free(rs[i].idx); w++)
 				nap_ms(20);
+	lazy_mark(z, LAZY_NBD);
 	ret = 0;
 out:
 	free(kit_env);
@@ -829,6 +857,7 @@ int lazy_open(const char *name, const char *refstr, const struct lazy_opts *o, c
 	int fd, ret = -1;
 
 	memset(&z, 0, sizeof(z));
+	clock_gettime(CLOCK_MONOTONIC, &z.mark);
 	snprintf(z.name, sizeof(z.name), "%s", name);
 	snprintf(z.ref, sizeof(z.ref), "%s", refstr);
 	if (dmstack_check_name(name, why, len))
@@ -847,6 +876,7 @@ int lazy_open(const char *name, const char *refstr, const struct lazy_opts *o, c
 	if (ovbd_pull_manifest(&c, refstr, &man, &body, &n, digest, why, len) ||
 	    lazy_plan(&z, man, refstr, v, &nver, why, len))
 		goto out;
+	lazy_mark(&z, LAZY_MANIFEST);
 	for (i = 0; o->require_verity && i < z.nlayers; i++)
 		if (!v[i].set) {
 			failf(why, len, "layer %u (%.19s...): the manifest carries no dm-verity root hash for it: verity is required",
@@ -855,6 +885,7 @@ int lazy_open(const char *name, const char *refstr, const struct lazy_opts *o, c
 		}
 	if (nver && lazy_trees(&z, &c, &lay, digest, v, why, len))
 		goto out;
+	lazy_mark(&z, LAZY_TREES);
 	if (serve_remotes(&z, &c, why, len))
 		goto undo;
 	for (i = 0; i < z.nlayers; i++) {
@@ -870,6 +901,7 @@ int lazy_open(const char *name, const char *refstr, const struct lazy_opts *o, c
 	so.verity = nver ? v : NULL;
 	if (dmstack_open(&s, name, paths, z.nlayers, &so, why, len))
 		goto undo;
+	lazy_mark(&z, LAZY_DEVICES);
 	/* the reference, as ovbd open by reference records it */
 	if (dmstack_record_image(name, refstr, digest, why, len))
 		goto undo_devices;
@@ -902,6 +934,9 @@ int lazy_open(const char *name, const char *refstr, const struct lazy_opts *o, c
 			break;
 		nap_ms(20);
 	}
+	lazy_mark(&z, LAZY_SUPERVISOR);
+	if (o->timings)
+		*o->timings = z.t;
 	ret = 0;
 	goto out;
 undo_devices:

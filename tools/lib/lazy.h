@@ -18,11 +18,32 @@
 #include <stddef.h>
 
 struct xfer_notes;
+/* Where lazy_open's time goes, phase by phase (seconds, monotonic clock). */
+enum lazy_phase {
+	LAZY_MANIFEST,		/* registry login, the manifest, the plan */
+	LAZY_TREES,		/* the dm-verity trees' artifact (verified images) */
+	LAZY_NBDKIT,		/* nbdkit started, one per remote blob or tree */
+	LAZY_NBD,		/* nbd-client connected, each device sized */
+	LAZY_DEVICES,		/* dmstack_open: the ctrs' reads of trailers and indexes */
+	LAZY_SUPERVISOR,	/* the record, the supervisor forked and named */
+	LAZY_NPHASES
+};
+
+struct lazy_timings {
+	double s[LAZY_NPHASES];
+	double total;
+};
+
+/* "manifest", "trees", ...: the phase's name in --timings. */
+const char *lazy_phase_name(enum lazy_phase p);
+
 struct lazy_opts {
 	bool plain_http;
 	bool require_verity;	/* refuse an image whose layers lack dm-verity root hashes */
 	/* what the supervisor says (its pull, a refused handover): its log */
 	const struct xfer_notes *notes;
+	/* when set, lazy_open fills it in on success */
+	struct lazy_timings *timings;
 };
 
 /*
