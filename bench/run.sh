@@ -67,6 +67,9 @@ say "(f) EROFS lz4hc of the same tree"
 mkfs.erofs -zlz4hc "$D/f.erofs" "$B/tree" >/dev/null
 say "native speed: the module in User-Mode Linux (bench/uml.sh)"
 [ "${SKIP_UML:-0}" = 1 ] || bench/uml.sh "$D" "$B/host.log" || echo "bench: the UML run failed (build/uml/)"
+say "verified reads at native speed: dm-verity under the lz4 layer in UML (bench/uml-verity.sh)"
+[ "${SKIP_UML:-0}" = 1 ] || bench/uml-verity.sh "$D" "$B/host.log" >/dev/null ||
+	echo "bench: the UML verity run failed (build/uml/verity/)"
 say "userspace reads on the host: ovbd cat against lz4 -b / zstd -b, CRC32C"
 bench_cc crcspeed bench/crcspeed.c
 bench/userspace.sh "$D/raw.img" "$B" | tee -a "$B/host.log"
@@ -99,7 +102,7 @@ rm -rf "$B/part.img" "$B"/ten*.tar "$B/ten-layout"
 BIG_MIB=${BIG_MIB:-4096}
 mkdir -p "$B/big"; cp -a "$B/tree/." "$B/big/"
 for k in $(seq 1 $(( BIG_MIB * 85 / 100 / size - 1 ))); do cp -a "$B/tree" "$B/big/copy$k"; done
-mkfs.ext4 -q -F -O ^has_journal -b 4096 -d "$B/big" "$B/big.img" "${BIG_MIB}M"
+mkfs.ext4 -q -F -O ^has_journal -b 4096 -i 8192 -d "$B/big" "$B/big.img" "${BIG_MIB}M"
 rm -rf "$B/big"
 "$OVBD" commit --zfile --tar "$B/big.img" "$B/big.tar"; rm "$B/big.img"
 "$OVBD" image build --tag v1 "$B/big-layout" "$B/big.tar" >/dev/null
