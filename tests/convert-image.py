@@ -11,6 +11,12 @@ deep paths, device nodes, FIFOs, symlinks, owners above 65535, set-id modes
 and xattrs (security.capability and user.*). The layout is written with
 this script's own code (tarfile, hashlib, json), nothing from ovbd.
 
+--app writes instead a one-layer image that a container runs (ovbd bundle's
+tests): a static busybox, an /etc/passwd and /etc/group with a user "app"
+(uid 1000, gid 1000, in the supplementary group "extra", 1001), and a
+config with an Entrypoint, a Cmd, Env, a WorkingDir, User "app", Labels,
+Volumes, ExposedPorts and a StopSignal.
+
 --bad KIND instead writes a one-layer (or two-layer) image that a converter
 must refuse: truncated-gzip, corrupt-zstd, dotdot, absolute, missing-link,
 missing-whiteout, too-big, encrypted, diffid.
@@ -241,6 +247,29 @@ def standard_layers(sparse_mib):
     return layers
 
 
+APP_SCRIPT = ('echo "hello from $NAME"; echo "cwd=$(pwd)"; echo "ids=$(id -u):$(id -g):$(id -G)"; '
+              'env | sort; echo written >/srv/app/note; cat /srv/app/note; exit 7')
+APP_CONFIG = {"Entrypoint": ["/bin/sh", "-c"], "Cmd": [APP_SCRIPT],
+              "Env": ["PATH=/bin", "NAME=ovbd-app", "GREETING=a b=c"], "WorkingDir": "/srv/app",
+              "User": "app", "Labels": {"org.example.flavour": "test", "maintainer": "dm-overlaybd"},
+              "Volumes": {"/data": {}}, "ExposedPorts": {"8080/tcp": {}}, "StopSignal": "SIGTERM"}
+
+
+def app_layers():
+    """One layer: a static busybox with its applets, passwd and group, the working directory."""
+    l = Layer("gzip")
+    for d in ("bin", "etc", "srv", "srv/app", "data", "tmp", "home", "home/app", "proc", "sys", "dev"):
+        l.add(d, "dir", mode=0o1777 if d == "tmp" else 0o755,
+              uid=1000 if d in ("srv/app", "home/app") else 0, gid=1000 if d in ("srv/app", "home/app") else 0)
+    with open("/bin/busybox", "rb") as f:
+        l.add("bin/busybox", data=f.read(), mode=0o755)
+    for a in ("sh", "echo", "id", "env", "sort", "pwd", "cat", "ls", "sleep", "true"):
+        l.add("bin/" + a, "symlink", link="busybox", mode=0o777)
+    l.add("etc/passwd", data=b"root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n")
+    l.add("etc/group", data=b"root:x:0:\napp:x:1000:\nextra:x:1001:app\n")
+    return [l]
+
+
 def bad_layers(kind):
     l = Layer("gzip")
     l.add("etc", "dir")
@@ -259,7 +288,7 @@ def bad_layers(kind):
     return [l]
 
 
-def write_layout(out, tag, layers, bad=None, codec=None):
+def write_layout(out, tag, layers, bad=None, codec=None, fields=None):
     os.makedirs(os.path.join(out, "blobs", "sha256"), exist_ok=True)
 
     def put(b):
@@ -302,7 +331,7 @@ def write_layout(out, tag, layers, bad=None, codec=None):
             d, n = put_file(f)
             descs.append({"mediaType": mt, "digest": d, "size": n})
     config = {"created": "2023-11-14T22:13:20Z", "architecture": "amd64", "os": "linux",
-              "config": {"Env": ["PATH=/usr/bin"], "Cmd": ["/usr/bin/true"]},
+              "config": fields or {"Env": ["PATH=/usr/bin"], "Cmd": ["/usr/bin/true"]},
               "rootfs": {"type": "layers", "diff_ids": diff_ids},
               "history": [{"created_by": "layer %d" % i} for i in range(len(layers))]}
     cb = json.dumps(config, sort_keys=True).encode()
@@ -325,9 +354,13 @@ def main():
     ap.add_argument("--tag", default="src")
     ap.add_argument("--sparse-mib", type=int, default=2048)
     ap.add_argument("--bad")
+    ap.add_argument("--app", action="store_true", help="a one-layer image that a container runs")
     ap.add_argument("--gzip-copy", help="also write the same image with every layer gzip-compressed "
                     "(the same tars and diff_ids) for readers without zstd, such as umoci 0.4")
     a = ap.parse_args()
+    if a.app:
+        write_layout(a.out, a.tag, app_layers(), fields=APP_CONFIG)
+        return 0
     if a.bad:
         layers = bad_layers(a.bad)
     else:

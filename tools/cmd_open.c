@@ -54,7 +54,6 @@ int cmd_open(int argc, char **argv)
 		{ "timings", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' }, { 0 } };
 	static struct dmstack s;
-	static struct layer_verity v[OVBD_LSMT_MAX_LAYERS];
 	struct ovbd_settings set;
 	struct image_config cfg = { 0 };
 	struct dmstack_opts so = { 0 };
@@ -140,16 +139,14 @@ int cmd_open(int argc, char **argv)
 		dmstack_forget_image(name);	/* a record left by a crash: the kernel says what is open */
 		ret = cli_layer_args(argv + optind + 1, (unsigned int)(argc - optind - 1), &img,
 				     &paths, &n, why, sizeof(why));
-		so.manifest = !ret && img.n ? img.manifest_digest : NULL;
 		if (!ret)
-			ret = vimage_stack_verity(&img, n, paths, require, v, &so.verity, why, sizeof(why));
-		if (!ret)
-			ret = dmstack_open(&s, name, paths, n, &so, why, sizeof(why));
-		/* by reference: the one thing the kernel cannot tell */
-		if (!ret && img.n && dmstack_record_image(name, argv[optind + 1], img.manifest_digest,
-							  why, sizeof(why)))
+			ret = vimage_open_stack(&s, name, &img, n, paths, argv[optind + 1], require, &so,
+						why, sizeof(why));
+		if (ret == 1) {
 			fprintf(stderr, "%s: open %s: %s (status will not name the image)\n", ovbd_prog,
 				name, why);
+			ret = 0;
+		}
 		oci_image_free(&img);
 	}
 	dmstack_free(&s);

@@ -11,7 +11,8 @@
 # Then the same for an ordinary image: umoci (Debian's, not ovbd) builds a
 # 2-layer gzip OCI image of the same tree, skopeo pushes it to the registry,
 # ovbd convert turns it into an OverlayBD image there (rootless), and the
-# guest maps that by reference too and checks every file again.
+# guest maps that by reference too and checks every file again. Last, the
+# guest runs a container from the converted image: ovbd bundle, runc run.
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
@@ -85,6 +86,10 @@ cp -a "$W/tree0/." "$W/bundle/rootfs/"
 umoci repack --refresh-bundle --image "$W/plain:demo" "$W/bundle" >/dev/null	# layer 1: the base tree
 rm -rf "$W/bundle/rootfs/"*; cp -a "$tree/." "$W/bundle/rootfs/"
 umoci repack --image "$W/plain:demo" "$W/bundle" >/dev/null	# layer 2: changes, whiteouts
+# what the container runs: the image config's Entrypoint, Cmd, Env and WorkingDir
+umoci config --image "$W/plain:demo" --config.entrypoint /bin/busybox --config.entrypoint sh \
+	--config.entrypoint -c --config.cmd 'echo "hello from a container on dm-overlaybd, in $(pwd) as $(busybox id -u)"; busybox cat /etc/config' \
+	--config.env DEMO=1 --config.workingdir /docs
 rm -rf "$W/bundle"
 skopeo inspect oci:"$W/plain:demo" | python3 -c 'import json, sys; print("demo: umoci made", *json.load(sys.stdin)["Layers"])'
 skopeo copy -q oci:"$W/plain:demo" "docker://127.0.0.1:$port/plain:latest" --dest-tls-verify=false
@@ -122,10 +127,10 @@ timeout 600 qemu-system-x86_64 $accel -m 1024 -smp 2 -nographic -no-reboot \
 	-kernel "/boot/vmlinuz-$kver" -initrd "$W/initrd.gz" \
 	-append "console=ttyS0 panic=-1 loglevel=4 log_buf_len=16M${LAZY:+ ovbd.lazy}" \
 	-drive "file=$W/data.img,if=virtio,format=raw,readonly=on" </dev/null 2>&1 |
-	tr -d '\r' | tee "$W/console.log" | sed -n '/^demo:\|^DEMO\|^  same\|^  DIFF\|^loop\|^nbd \|^dm  \|^layer \|^\.\|^total\|^-\|^d\|^\//p'
+	tr -d '\r' | tee "$W/console.log" | sed -n '/^demo:\|^hello\|^hostname\|^layer=\|^DEMO\|^  same\|^  DIFF\|^loop\|^nbd \|^dm  \|^layer \|^\.\|^total\|^-\|^d\|^\//p'
 if grep -qE 'BUG:|WARNING:|Oops|general protection fault|KASAN|UBSAN|hung task|soft lockup' "$W/console.log"; then
 	echo "demo: FAILED: kernel splat on the console ($W/console.log)"; exit 1
 fi
-[ "$(grep -c '^DEMO: PASS' "$W/console.log")" = $([ "${LAZY:-0}" = 1 ] && echo 3 || echo 2) ] ||
+[ "$(grep -c '^DEMO: PASS' "$W/console.log")" = $([ "${LAZY:-0}" = 1 ] && echo 4 || echo 3) ] ||
 	{ echo "demo: FAILED ($W/console.log)"; exit 1; }
-echo "demo: PASSED: every file of the mounted 3-layer image, and of the converted ordinary image, matches the source tree"
+echo "demo: PASSED: every file of the mounted 3-layer image, and of the converted ordinary image, matches the source tree, and runc ran a container from it"

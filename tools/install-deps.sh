@@ -24,12 +24,12 @@ if [ "$runtime" = 1 ]; then
 			echo "install-deps: no package $headers for the running kernel; installing linux-headers-amd64 (DKMS builds for the kernels that have headers)"
 			headers=linux-headers-amd64; }
 	fi
-	pkgs=(dkms "$headers" dmsetup util-linux kmod liblz4-1 libzstd1 libjson-c5 libssl3 libcurl4 libarchive13 libext2fs2 e2fsprogs libdevmapper1.02.1 libcryptsetup12 nbdkit nbd-client)
+	pkgs=(dkms "$headers" dmsetup util-linux kmod liblz4-1 libzstd1 libjson-c5 libssl3 libcurl4 libarchive13 libext2fs2 e2fsprogs libdevmapper1.02.1 libcryptsetup12 libblkid1 libtomlplusplus3 nbdkit nbd-client)
 else
 pkgs=(
 	# ovbd, unit tests, fuzzers
 	build-essential clang libclang-rt-14-dev liblz4-dev libzstd-dev libjson-c-dev libssl-dev
-	libcurl4-openssl-dev libarchive-dev libext2fs-dev libdevmapper-dev libcryptsetup-dev python3
+	libcurl4-openssl-dev libarchive-dev libext2fs-dev libdevmapper-dev libcryptsetup-dev libblkid-dev libtomlplusplus-dev python3
 	# Debian's veritysetup: the independent checker of the trees ovbd makes
 	cryptsetup-bin
 	# the module, for both Debian 12 kernels, and KUnit on UML
@@ -42,6 +42,8 @@ pkgs=(
 	fio erofs-utils lz4 zstd linux-perf iproute2
 	# independent readers of the tar wrapper and of OCI image layouts
 	libarchive-tools skopeo umoci
+	# OCI runtimes that start containers from ovbd bundle (on the host and in the guests)
+	runc crun
 	# a local registry for the push and pull tests (started by the tests on 127.0.0.1)
 	docker-registry apache2-utils curl
 	# open --lazy: nbdkit (curl plugin) and the kernel nbd client's nbd-client

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* ovbd: inspect, verify and build OverlayBD images; set device stacks up and down. */
 #include "commands.h"
+#include "regconf.h"
 #include "util.h"
 #include <getopt.h>
 
@@ -172,6 +173,40 @@ static const struct command commands[] = {
 	  "  --json            (show) one JSON object\n"
 	  "  --salt HEX        (tree) the salt, 64 hex digits (default: random)\n",
 	  "ovbd verity add ./store:v1 && ovbd open --require-verity img oci:./store:v1" },
+	{ "runtime-config", cmd_runtime_config,
+	  "runtime-config [--rootless] [--rootfs DIR] IMAGE FILE",
+	  "Write the OCI runtime config (config.json) of IMAGE ([oci:]DIR[:TAG] or a\n"
+	  "registry reference, pulled into the store) to FILE (- for stdout),\n"
+	  "as the image-spec converts an image config and umoci's raw runtime-config\n"
+	  "writes it: args = Entrypoint + Cmd, the image's Env over PATH and TERM,\n"
+	  "HOME from the user's passwd entry, cwd = WorkingDir, the user and its\n"
+	  "groups from the image's /etc/passwd and /etc/group, Volumes as tmpfs\n"
+	  "mounts, Labels and the image's fields as annotations, on the default\n"
+	  "mounts, capabilities, rlimits, masked and read-only paths of runc spec.",
+	  "  --rootfs DIR      the image's root file system, where a user given by\n"
+	  "                    name is looked up (ovbd bundle passes its rootfs);\n"
+	  "                    default: the image's ext4, read through its layers\n"
+	  "  --rootless        a user namespace that maps this user to root, as\n"
+	  "                    runc spec --rootless makes it\n",
+	  "ovbd runtime-config --rootfs /mnt oci:./store:v1 config.json" },
+	{ "bundle", cmd_bundle,
+	  "bundle [--lazy] [--tmpfs] [--rootless] [--require-verity] [--plain-http] IMAGE DIR |\n"
+	  "       bundle --remove DIR",
+	  "Make DIR an OCI runtime bundle of IMAGE ([oci:]DIR[:TAG] or a registry\n"
+	  "reference) that runc run -b DIR and crun run -b DIR start: the image is\n"
+	  "mapped (verified where its manifest carries root hashes) and mounted\n"
+	  "read-only, an overlayfs with a writable upper (DIR/upper) is DIR/rootfs,\n"
+	  "and DIR/config.json is its runtime config. Bundles of one image share its\n"
+	  "devices (ovbd-bundle-<digest>). --remove unmounts and removes what the\n"
+	  "bundle made, and the image's devices with the last bundle that uses them;\n"
+	  "the store is left alone.",
+	  "  --lazy            map the image from the registry at once (open --lazy)\n"
+	  "  --tmpfs           the upper on a tmpfs: the container's writes vanish\n"
+	  "                    with the bundle\n"
+	  "  --rootless        config.json with a user namespace (runtime-config)\n"
+	  "  --require-verity  refuse an image without dm-verity root hashes\n"
+	  "  --remove          undo the bundle DIR (also one that died half made)\n",
+	  "ovbd bundle oci:./store:v1 /run/b1 && runc run -b /run/b1 c1" },
 	{ "list", cmd_list, "list [--json]",
 	  "List every stack that ovbd opened (device-mapper devices whose UUID\n"
 	  "starts with OVBD-stack-), from the kernel alone, with its layers and\n"
@@ -252,14 +287,17 @@ static void usage(int code)
 	size_t i;
 
 	if (code) {
-		fprintf(stderr, "%s: usage: ovbd COMMAND [ARGS] (see ovbd --help)\n", ovbd_prog);
+		fprintf(stderr, "%s: usage: ovbd [--registries-conf FILE] COMMAND [ARGS] (see ovbd --help)\n", ovbd_prog);
 		exit(code);
 	}
-	printf("usage: ovbd COMMAND [ARGS]   (ovbd COMMAND --help for its options)\n\n");
+	printf("usage: ovbd [--registries-conf FILE] COMMAND [ARGS]   (ovbd COMMAND --help for its options)\n\n");
 	for (i = 0; i < NCOMMANDS; i++) {
 		printf("  ovbd %s\n", commands[i].synopsis);
 		print_indented(stdout, commands[i].what, "        ");
 	}
+	printf("\n  --registries-conf FILE  (before COMMAND) containers-registries.conf(5) for pull,\n"
+	       "        push, open, convert, bundle and runtime-config, instead of\n"
+	       "        $CONTAINERS_REGISTRIES_CONF or /etc/containers/registries.conf\n");
 	printf("\nExit status: 0 success, 1 bad input, 2 bad usage. See ovbd(8).\n");
 	exit(code);
 }
@@ -273,6 +311,18 @@ int main(int argc, char **argv)
 		usage(EXIT_USAGE);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
 		usage(0);
+	/* a global option, as skopeo has it: which registries.conf */
+	while (argc > 2 && !strncmp(argv[1], "--registries-conf", 17)) {
+		if (argv[1][17] == '=') {
+			regconf_use(argv[1] + 18);
+			argv++, argc--;
+		} else if (!argv[1][17] && argc > 3) {
+			regconf_use(argv[2]);
+			argv += 2, argc -= 2;
+		} else {
+			usage(EXIT_USAGE);
+		}
+	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
 		printf("ovbd %s\n", OVBD_VERSION);
 		return 0;

@@ -8,6 +8,16 @@ insmod /modules/dm-overlaybd.ko || { echo "DEMO: FAIL (insmod)"; exit 1; }
 . ./demo-common.sh
 demo_map_and_check /mnt/demo latest
 demo_map_and_check /mnt/demo overlaybd
+# a container from the converted image: its config says what to run
+mountpoint -q /sys/fs/cgroup 2>/dev/null || mount -t cgroup2 none /sys/fs/cgroup
+echo "demo: ovbd bundle oci:store:overlaybd /tmp/bundle && runc run -b /tmp/bundle demo"
+if ovbd bundle oci:store:overlaybd /tmp/bundle >/dev/null &&
+   runc run --no-pivot -b /tmp/bundle demo </dev/null | tee /tmp/container.out &&
+   ovbd bundle --remove /tmp/bundle && grep -q '^hello from a container on dm-overlaybd, in /docs as 0$' /tmp/container.out; then
+	echo "DEMO: PASS (runc ran a container from the converted image; --no-pivot: the guest's root is its initramfs)"
+else
+	echo "DEMO: FAIL (container)"
+fi
 if grep -q ovbd.lazy /proc/cmdline && [ -d registry ]; then	# make demo LAZY=1
 	guest-registry registry >/dev/null || { echo "DEMO: FAIL (docker-registry did not answer)"; exit 1; }
 	export OVBD_STORE=/tmp/store

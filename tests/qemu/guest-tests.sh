@@ -29,6 +29,15 @@ one_step_line() {	# K FILE: one "ovbd: " line naming step K (OVBD_TEST_FAIL_AT)
 # "# section SECONDS NAME": where the run's time goes (tests/qemu/run.sh sums it)
 section() { echo "# section $(cut -d. -f1 /proc/uptime) $*"; }
 
+# ovbd.sections=a,b (tests/qemu/run.sh SECTIONS=): this script's prelude, its
+# module section and the sections named, cut out of it by their "section" lines
+want=$(sed -n 's/.*ovbd\.sections=\([^ ]*\).*/\1/p' /proc/cmdline)
+if [ -n "$want" ] && [ -z "$OVBD_SLICED" ]; then
+	awk -v want=",module,$want,end," '/^section [a-z0-9-]+$/ { keep = index(want, "," $2 ",") > 0 }
+		!started && /^section / { started = 1 } !started || keep' "$0" >/tmp/sliced.sh
+	OVBD_SLICED=1 exec sh /tmp/sliced.sh
+fi
+
 # ---- module
 section module
 check "insmod dm-overlaybd" insmod /modules/dm-overlaybd.ko
@@ -607,6 +616,119 @@ if ovbd open conv oci:converted/layout:img >/tmp/open.out 2>&1; then
 	check "converted image: ovbd close" ovbd close conv
 else
 	not_ok "converted image: ovbd open: $(cat /tmp/open.out)"
+fi
+
+# ---- containers: ovbd bundle, then runc and crun run the image's own config
+section containers
+CL=oci:containers/layout REG=${REG:-127.0.0.1:5000}
+no_bundle_left() {	# nothing of a bundle: no mount under /tmp/b, no stack, no loop or nbd in use
+	grep -q ' /tmp/b' /proc/mounts && return 1
+	dmsetup ls | grep -q '^ovbd-bundle-' && return 1
+	[ -z "$(losetup -a)" ] || return 1
+	for sz in /sys/block/nbd*/size; do [ "$(cat "$sz" 2>/dev/null || echo 0)" = 0 ] || return 1; done
+}
+S_='[[:space:]]' 
+bundle_stack() { sed -n 's/.*"stack": *"\([^"]*\)".*/\1/p' "$1/.ovbd/bundle.json"; }
+if ! command -v runc >/dev/null || ! command -v crun >/dev/null; then
+	not_ok "containers: runc and crun are in the guest image (tools/install-deps.sh installs them on the host)"
+else
+	grep -q ' /sys/fs/cgroup ' /proc/mounts || mount -t cgroup2 none /sys/fs/cgroup
+	export OVBD_STORE=/tmp/store
+	# RUNTIME DIR ID: run the bundle, its stdout in /tmp/ID.out, its exit status in /tmp/ID.rc
+	run_in() {
+		$T 120 $1 run --no-pivot -b "$2" "$3" >/tmp/$3.out 2>/tmp/$3.err </dev/null
+		echo $? >/tmp/$3.rc
+	}
+	for rt in runc crun; do
+		if ovbd bundle $CL:app /tmp/b-$rt >/tmp/bundle.out 2>&1; then
+			ok "$rt: ovbd bundle of the converted, verified image"
+		else
+			not_ok "$rt: ovbd bundle: $(cat /tmp/bundle.out)"; continue
+		fi
+		stack=$(bundle_stack /tmp/b-$rt)
+		[ $rt = runc ] && before=$(dev_sha /dev/mapper/$stack $(blockdev --getsize64 /dev/mapper/$stack))
+		run_in $rt /tmp/b-$rt c-$rt
+		check "$rt: the image's script exits 7, as the container's status" [ "$(cat /tmp/c-$rt.rc)" = 7 ]
+		check "$rt: stdout says hello from ovbd-app (Entrypoint + Cmd, Env)" grep -qx "hello from ovbd-app" /tmp/c-$rt.out
+		check "$rt: cwd is the image's WorkingDir /srv/app" grep -qx "cwd=/srv/app" /tmp/c-$rt.out
+		check "$rt: uid:gid:groups are app's from the image's passwd and group (1000:1000:1000 1001)" \
+			grep -qx "ids=1000:1000:1000 1001" /tmp/c-$rt.out
+		for e in NAME=ovbd-app "GREETING=a b=c" HOME=/home/app PATH=/bin TERM=xterm; do
+			check "$rt: environment has $e" grep -qx "$e" /tmp/c-$rt.out
+		done
+		check "$rt: the container wrote into its upper (upper/srv/app/note), read back in the container" \
+			sh -c "grep -qx written /tmp/c-$rt.out && [ \"\$(cat /tmp/b-$rt/upper/srv/app/note)\" = written ]"
+		[ -s /tmp/c-$rt.err ] && echo "# $rt stderr: $(head -c 300 /tmp/c-$rt.err)"
+	done
+	check "two bundles of one image share its one stack (and its verity devices)" \
+		sh -c "[ \$(dmsetup ls | grep -c '^ovbd-bundle-[0-9a-f]*$S_') = 1 ] && dmsetup ls | grep -q '^ovbd-bundle-[0-9a-f]*-v000$S_'"
+	check "the image's device reads the same after the containers wrote (sha256)" \
+		[ "$(dev_sha /dev/mapper/$stack $(blockdev --getsize64 /dev/mapper/$stack))" = "$before" ]
+	check "bundle --remove of one bundle keeps the stack the other one uses" \
+		sh -c "ovbd bundle --remove /tmp/b-runc && dmsetup ls | grep -q '^$stack$S_' && [ ! -e /tmp/b-runc/rootfs ] &&
+			cmp /tmp/b-crun/rootfs/bin/busybox /bin/busybox"
+	remove_last() { ovbd bundle --remove /tmp/b-crun && no_bundle_left; }
+	check "bundle --remove of the last bundle leaves no mount, dm, loop or nbd device" remove_last
+	# --tmpfs, and a lazy bundle from the guest's registry
+	if ovbd bundle --tmpfs $CL:app /tmp/bt >/tmp/bundle.out 2>&1; then
+		run_in crun /tmp/bt ct
+		check "--tmpfs: the container runs and its writes go to the tmpfs, not DIR/upper" \
+			sh -c "[ \$(cat /tmp/ct.rc) = 7 ] && [ ! -e /tmp/bt/upper ] && [ \"\$(cat /tmp/bt/.ovbd/rw/upper/srv/app/note)\" = written ]"
+		check "--tmpfs: bundle --remove" ovbd bundle --remove /tmp/bt
+	else
+		not_ok "--tmpfs: ovbd bundle: $(cat /tmp/bundle.out)"
+	fi
+	if [ -d registry ] && REG_PID=$(guest-registry registry); then
+		if $T 120 ovbd bundle --lazy --plain-http $REG/app:v /tmp/bl >/tmp/bundle.out 2>&1; then
+			run_in runc /tmp/bl cl
+			check "--lazy: runc runs the image mapped from the registry, verified (exit 7, hello)" \
+				sh -c "[ \$(cat /tmp/cl.rc) = 7 ] && grep -qx 'hello from ovbd-app' /tmp/cl.out && dmsetup ls | grep -q '^ovbd-bundle-.*-v000$S_'"
+			check "--lazy: bundle --remove closes the lazy stack" \
+				sh -c "ovbd bundle --remove /tmp/bl && ! dmsetup ls | grep -q '^ovbd-bundle-'"
+		else
+			not_ok "--lazy: ovbd bundle: $(cat /tmp/bundle.out)"
+		fi
+		kill $REG_PID; wait $REG_PID 2>/dev/null
+	else
+		not_ok "--lazy: the guest's registry did not start"
+	fi
+	# refusals: a disk with no file system, the image is named; a directory in use
+	nofs_refused() {
+		! ovbd bundle $CL:nofs /tmp/bn 2>/tmp/e && grep -q 'no file system that blkid knows' /tmp/e &&
+			[ "$(wc -l </tmp/e)" = 1 ] && no_bundle_left
+	}
+	check "an image with no file system on its disk is refused, saying so, and nothing is left" nofs_refused
+	# a runtime still in the rootfs: --remove refuses, then succeeds once it is gone
+	ovbd bundle $CL:app /tmp/bb >/dev/null 2>&1
+	(cd /tmp/bb/rootfs && sleep 3) &
+	sleep 1
+	check "bundle --remove refuses while the rootfs is busy, naming the mount" \
+		sh -c "! ovbd bundle --remove /tmp/bb 2>/tmp/e && grep -q 'busy' /tmp/e"
+	wait
+	check "bundle --remove succeeds once the rootfs is free" ovbd bundle --remove /tmp/bb
+	# every step of bundle failing (OVBD_TEST_FAIL_AT) and killed (OVBD_TEST_KILL_AT)
+	fbad=0 kbad=0 k=1
+	while [ $k -le 30 ]; do
+		if OVBD_TEST_FAIL_AT=$k ovbd bundle $CL:app /tmp/bk >/dev/null 2>/tmp/e; then
+			ovbd bundle --remove /tmp/bk; break	# past the last step
+		fi
+		one_step_line $k /tmp/e && no_bundle_left || { fbad=$((fbad + 1)); echo "# fail at $k: $(cat /tmp/e)"; }
+		OVBD_TEST_KILL_AT=$k ovbd bundle $CL:app /tmp/bk >/dev/null 2>&1
+		ovbd bundle --remove /tmp/bk >/tmp/e 2>&1 && no_bundle_left || { kbad=$((kbad + 1)); echo "# kill at $k: $(cat /tmp/e)"; }
+		rm -rf /tmp/bk
+		k=$((k + 1))
+	done
+	check "bundle: each of its $((k - 1)) steps failing leaves nothing, with one line naming the step ($fbad bad)" [ $fbad = 0 ]
+	check "bundle: SIGKILL after each of its $((k - 1)) steps, then bundle --remove, leaves nothing ($kbad bad)" [ $kbad = 0 ]
+	rounds=$(depth 100 20 5) bad=0
+	for r in $(seq 1 $rounds); do
+		rt=runc; [ $((r % 2)) = 0 ] && rt=crun
+		{ ovbd bundle $CL:app /tmp/br >/dev/null && run_in $rt /tmp/br cr$r && [ "$(cat /tmp/cr$r.rc)" = 7 ] &&
+			ovbd bundle --remove /tmp/br >/dev/null; } || bad=$((bad + 1))
+		rm -rf /tmp/br /tmp/cr$r.*
+	done
+	rounds_clean() { [ $bad = 0 ] && no_bundle_left && [ -z "$(runc list -q)" ] && [ -z "$(crun list -q 2>/dev/null)" ]; }
+	check "$rounds rounds of bundle, run (runc and crun in turn) and remove leak no mount, device or container ($bad bad)" rounds_clean
 fi
 
 if [ -z "$QUICK" ]; then

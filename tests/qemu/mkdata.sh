@@ -108,6 +108,19 @@ start_registry "$work/reg"
 # the verified image with its trees' artifact (ext4:vv), and verified again
 # (other salts) without the artifact (ext4:vn): the same layer blobs
 "$OVBD" push "$OUT/verity/layout:v" "127.0.0.1:$REG_PORT/ext4:vv" >/dev/null 2>&1
+# ---- containers: an ordinary image that runs (tests/convert-image.py --app)
+# converted and verified (ovbd verity add), for ovbd bundle with runc and
+# crun; pushed as app:v for bundle --lazy; and an image whose disk holds no
+# file system, which bundle must refuse by name
+mkdir -p "$OUT/containers"
+python3 "$TOP/tests/convert-image.py" --app --tag app "$work/app-src" >/dev/null
+SOURCE_DATE_EPOCH=1700000000 "$OVBD" convert --zfile --size 64M oci:"$work/app-src":app oci:"$OUT/containers/layout":plain >/dev/null
+"$OVBD" verity add --tag app "$OUT/containers/layout:plain" >/dev/null
+"$OVBD" push "$OUT/containers/layout:app" "127.0.0.1:$REG_PORT/app:v" >/dev/null 2>&1
+head -c 4194304 /dev/urandom >"$work/nofs.raw"
+"$OVBD" commit --zfile --tar "$work/nofs.raw" "$work/nofs.layer" >/dev/null
+"$OVBD" image build --tag nofs "$OUT/containers/layout" "$work/nofs.layer" >/dev/null
+rm -rf "$work/app-src" "$work/nofs.raw" "$work/nofs.layer"
 cp -r "$OUT/stacks/layout" "$work/vn"
 vn=$("$OVBD" verity add --tag vn "$work/vn:ext4" | awk '{print $2}')
 "$OVBD" rmi "$work/vn:sha256-${vn#sha256:}" >/dev/null

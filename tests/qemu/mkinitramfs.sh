@@ -37,6 +37,8 @@ if command -v docker-registry >/dev/null; then
 	copy_bin "$(command -v docker-registry)" "$root/bin/docker-registry"
 	cp "$HERE/guest-registry" "$root/bin/guest-registry"	# how the guests start it
 fi
+# ovbd bundle's containers: the OCI runtimes
+for t in runc crun; do command -v $t >/dev/null && copy_bin "$(command -v $t)" "$root/bin/$t"; done
 # tc and sch_netem: the bench's emulated link between the registry and the client
 command -v tc >/dev/null && copy_bin "$(command -v tc)" "$root/sbin/tc"
 cp "${BLKPROBE:-$HERE/../../build/blkprobe}" "$root/bin/blkprobe"
@@ -44,7 +46,7 @@ cp "${BLKPROBE:-$HERE/../../build/blkprobe}" "$root/bin/blkprobe"
 # Kernel modules, in load order, decompressed for busybox insmod.
 : >"$root/modules/order"
 for m in loop virtio_blk virtio_pci dm-mod dm-flakey dm-verity sha256-ssse3 crc32c_generic crc32c-intel \
-	 libcrc32c ext4 erofs nbd sch_netem; do
+	 libcrc32c ext4 erofs overlay nbd sch_netem; do
 	modprobe -S "$KVER" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" {print $2}'
 done | awk '!seen[$0]++' | while read -r ko; do
 	name=$(basename "$ko"); name=${name%.xz}; name=${name%.zst}

@@ -340,6 +340,20 @@ int dm_uuid(const char *name, char *uuid, size_t len)
 	return 0;
 }
 
+int dm_open_count(const char *name)
+{
+	bool exists;
+	struct dm_task *t = info_task(name, 0, 0, DM_DEVICE_INFO, &exists);
+	struct dm_info info;
+	int n = -1;
+
+	if (t && exists && dm_task_get_info(t, &info) && info.exists)
+		n = info.open_count;
+	if (t)
+		dm_task_destroy(t);
+	return n;
+}
+
 int dm_deps(const char *name, unsigned int *majors, unsigned int *minors, unsigned int max,
 	    unsigned int *n, char *why, size_t len)
 {

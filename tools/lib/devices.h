@@ -67,6 +67,8 @@ int dm_remove(const char *name, char *why, size_t len);
 int dm_query(const char *name, bool table, char *out, size_t outlen, char *why, size_t len);
 /* name's uuid ("" when none); -1 when the device does not exist. */
 int dm_uuid(const char *name, char *uuid, size_t len);
+/* How many openers NAME has (a mount, a holder): -1 when it does not exist. */
+int dm_open_count(const char *name);
 /* The devices name's table references, as major:minor pairs. */
 int dm_deps(const char *name, unsigned int *majors, unsigned int *minors, unsigned int max,
 	    unsigned int *n, char *why, size_t len);

@@ -532,6 +532,7 @@ int dmstack_open(struct dmstack *s, const char *name, char **blobs, unsigned int
 	ret = dmstack_probe(s, name, blobs, n, why, len);	/* validates before creating */
 	if (ret)
 		return ret;
+	ret = -1;	/* a failure from here on rolls back and says so */
 	dmstack_make_id(s, blobs, o->manifest);
 	for (i = 0; i < n; i++) {
 		struct dmstack_layer *l = &s->layer[i];

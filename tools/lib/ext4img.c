@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include "ext4img.h"
+#include "stack.h"
 #include "run.h"
 #include "util.h"
 #include <archive.h>
@@ -950,4 +951,146 @@ int ext4img_apply(struct ext4img *m, struct archive *a, char *why, size_t len)
 	m->made = NULL;
 	m->entry[0] = 0;
 	return ret;
+}
+
+/* ---- reading one file of an image's ext4 file system, through its stack (no mount) */
+
+static struct struct_io_manager stack_io_mgr;
+
+static struct stack *stack_io_of(io_channel ch)
+{
+	return ch->private_data;
+}
+
+static errcode_t stack_io_open(const char *name, int flags, io_channel *chp)
+{
+	struct stack *s = NULL;
+	io_channel ch;
+
+	if ((flags & IO_FLAG_RW) || sscanf(name, "ovbd-stack:%p", (void **)&s) != 1 || !s)
+		return EXT2_ET_BAD_DEVICE_NAME;
+	ch = calloc(1, sizeof(*ch));
+	if (!ch)
+		return EXT2_ET_NO_MEMORY;
+	ch->magic = EXT2_ET_MAGIC_IO_CHANNEL;
+	ch->manager = &stack_io_mgr;
+	ch->name = strdup(name);
+	ch->block_size = 1024;
+	ch->refcount = 1;
+	ch->private_data = s;
+	if (!ch->name) {
+		free(ch);
+		return EXT2_ET_NO_MEMORY;
+	}
+	*chp = ch;
+	return 0;
+}
+
+static errcode_t stack_io_close(io_channel ch)
+{
+	if (--ch->refcount > 0)
+		return 0;
+	free(ch->name);
+	free(ch);
+	return 0;
+}
+
+static errcode_t stack_io_set_blksize(io_channel ch, int blksize)
+{
+	ch->block_size = blksize;
+	return 0;
+}
+
+static errcode_t stack_io_read_blk64(io_channel ch, unsigned long long blk, int count, void *data)
+{
+	struct stack *s = stack_io_of(ch);
+	uint64_t off = blk * (uint64_t)ch->block_size, n = blk_bytes(ch, count);
+	char why[300];
+
+	if (off > s->virtual_size || n > s->virtual_size - off)
+		return EXT2_ET_SHORT_READ;
+	return stack_read(s, off, data, n, why, sizeof(why)) ? EXT2_ET_SHORT_READ : 0;
+}
+
+static errcode_t stack_io_read_blk(io_channel ch, unsigned long blk, int count, void *data)
+{
+	return stack_io_read_blk64(ch, blk, count, data);
+}
+
+static errcode_t stack_io_write_blk(io_channel ch, unsigned long blk, int count, const void *data)
+{
+	(void)ch, (void)blk, (void)count, (void)data;
+	return EXT2_ET_RO_FILSYS;
+}
+
+static errcode_t stack_io_flush(io_channel ch)
+{
+	(void)ch;
+	return 0;
+}
+
+static struct struct_io_manager stack_io_mgr = {
+	.magic = EXT2_ET_MAGIC_IO_MANAGER,
+	.name = "ovbd stack (read-only)",
+	.open = stack_io_open,
+	.close = stack_io_close,
+	.set_blksize = stack_io_set_blksize,
+	.read_blk = stack_io_read_blk,
+	.write_blk = stack_io_write_blk,
+	.flush = stack_io_flush,
+	.read_blk64 = stack_io_read_blk64,
+};
+
+int ext4img_read_file(struct stack *s, const char *path, char **buf, size_t *n, size_t max,
+		      char *why, size_t len)
+{
+	char name[64];
+	ext2_filsys fs;
+	ext2_file_t f;
+	ext2_ino_t ino;
+	errcode_t e;
+	unsigned int got;
+	uint64_t size;
+	int r = -1;
+
+	*buf = NULL;
+	*n = 0;
+	snprintf(name, sizeof(name), "ovbd-stack:%p", (void *)s);
+	e = ext2fs_open(name, EXT2_FLAG_64BITS | EXT2_FLAG_IGNORE_CSUM_ERRORS, 0, 0, &stack_io_mgr, &fs);
+	if (e)
+		return failf(why, len, "the image's disk holds no ext4 file system that libext2fs reads: %s",
+			     error_message(e));
+	/* symbolic links resolve inside the image: its root is "/" */
+	e = ext2fs_namei_follow(fs, EXT2_ROOT_INO, EXT2_ROOT_INO, path, &ino);
+	if (e == EXT2_ET_FILE_NOT_FOUND || e == EXT2_ET_NO_DIRECTORY) {
+		r = 1;
+		goto out;
+	}
+	if (e) {
+		failf(why, len, "%s in the image: %s", path, error_message(e));
+		goto out;
+	}
+	e = ext2fs_file_open(fs, ino, 0, &f);
+	if (e) {
+		failf(why, len, "%s in the image: %s", path, error_message(e));
+		goto out;
+	}
+	size = ext2fs_file_get_size(f);
+	if (size > max) {
+		failf(why, len, "%s in the image: %llu bytes, more than %zu", path, (unsigned long long)size, max);
+	} else if (!(*buf = malloc(size + 1))) {
+		failf(why, len, "out of memory");
+	} else if ((e = ext2fs_file_read(f, *buf, (unsigned int)size, &got)) || got != size) {
+		failf(why, len, "%s in the image: %s", path, e ? error_message(e) : "short read");
+		free(*buf);
+		*buf = NULL;
+	} else {
+		(*buf)[size] = 0;
+		*n = size;
+		r = 0;
+	}
+	ext2fs_file_close(f);
+out:
+	ext2fs_close_free(&fs);
+	return r;
 }

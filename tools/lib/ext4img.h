@@ -57,4 +57,15 @@ int ext4img_close(struct ext4img *img, struct byte_range **r, size_t *nr, char *
 int file_data_ranges(int fd, uint64_t size, struct byte_range **r, size_t *nr, char *why,
 		     size_t len);
 
+/*
+ * Read the file at path (inside the image: its symbolic links resolve with
+ * the image's root as "/") from the ext4 file system on the stack s's disk,
+ * read-only, through the stack's own reads (no mount, no root). *buf (to
+ * be freed, NUL-terminated) and *n receive at most max bytes. 0; 1 when
+ * the file does not exist; -1 with why set.
+ */
+struct stack;
+int ext4img_read_file(struct stack *s, const char *path, char **buf, size_t *n, size_t max,
+		      char *why, size_t len);
+
 #endif /* OVBD_EXT4IMG_H */

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* ovbd: one JSON document from a file, bounded, with json-c. */
 #include "jsonfile.h"
+#include "util.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define JSON_MAX_DEPTH	64
 
@@ -70,4 +72,30 @@ out:
 		json_tokener_free(tok);
 	free(text);
 	return o;
+}
+
+int json_write_file(const char *path, struct json_object *o, char *why, size_t len)
+{
+	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+							     JSON_C_TO_STRING_NOSLASHESCAPE);
+	char tmp[4200];
+	FILE *f;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp%d", path, (int)getpid()) >= sizeof(tmp))
+		return failf(why, len, "%s: path too long", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return failf(why, len, "%s: %s", tmp, strerror(errno));
+	if (fprintf(f, "%s\n", text) < 0 || fflush(f) || fsync(fileno(f))) {
+		failf(why, len, "%s: %s", tmp, strerror(errno));
+		fclose(f);
+		unlink(tmp);
+		return -1;
+	}
+	if (fclose(f) || rename(tmp, path)) {
+		failf(why, len, "%s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
 }

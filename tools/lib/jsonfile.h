@@ -19,4 +19,7 @@ char *read_file_bounded(const char *path, size_t max, size_t *n, char *why, size
  */
 struct json_object *json_file_object(const char *path, size_t max, char *why, size_t len);
 
+/* Write o to path (pretty, a newline at the end), atomically: 0, or -1 with why set. */
+int json_write_file(const char *path, struct json_object *o, char *why, size_t len);
+
 #endif /* OVBD_JSONFILE_H */

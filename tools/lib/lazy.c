@@ -300,8 +300,10 @@ static void nbdkit_argv(struct remote_start *r, const struct lazy *z, unsigned i
 	layer_path(r->pidf, sizeof(r->pidf), z->name, i, "nbdkit");
 	snprintf(r->url, sizeof(r->url), "url=%s/v2/%s/blobs/%s", c->base, c->ref.repo,
 		 z->l[i].digest);
-	snprintf(r->hdr, sizeof(r->hdr), "header-script=exec '%s' registry-auth %s%s %s", self,
-		 !strncmp(c->base, "http://", 7) ? "--plain-http " : "", z->ref, z->l[i].digest);
+	/* the source's own name: a mirror's or a rewritten location's credentials */
+	snprintf(r->hdr, sizeof(r->hdr), "header-script=exec '%s' registry-auth %s%s/%s %s", self,
+		 !strncmp(c->base, "http://", 7) ? "--plain-http " : "", c->ref.host, c->ref.repo,
+		 z->l[i].digest);
 	/*
 	 * The cache filter turns each miss into one 512 KiB Range request and
 	 * serves what the probe, the ctrs and the file system read again
@@ -325,6 +327,8 @@ static void nbdkit_argv(struct remote_start *r, const struct lazy *z, unsigned i
 	r->kit[a++] = (char *)tmo;
 	r->kit[a++] = "cache-on-read=true";
 	r->kit[a++] = "cache-min-block-size=" LAZY_CACHE_BLOCK;
+	if (c->insecure)	/* registries.conf: insecure, and TLS it is */
+		r->kit[a++] = "sslverify=false";
 	/* no Authorization header (and no helper run per renewal) where the registry asked for none */
 	if (c->bearer || c->basic) {
 		r->kit[a++] = r->hdr;
@@ -848,7 +852,6 @@ int lazy_open(const char *name, const char *refstr, const struct lazy_opts *o, c
 	struct json_object *man = NULL;
 	char digest[80], log[256], err[600];
 	struct reg_client c;
-	struct reg_ref ref;
 	struct oci_layout lay;
 	unsigned int i, nver = 0;
 	char *body = NULL;
@@ -864,17 +867,16 @@ int lazy_open(const char *name, const char *refstr, const struct lazy_opts *o, c
 		return -1;
 	if (!dm_uuid(name, err, sizeof(err)))
 		return failf(why, len, "/dev/mapper/%s exists already", name);
-	if (reg_parse_ref(refstr, &ref, why, len))
-		return -1;
-	if (reg_open(&c, &ref, o->plain_http, why, len))
+	if (pull_open_manifest(refstr, o->plain_http, &c, &man, &body, &n, digest, why, len))
 		return -1;
 	if (oci_layout_open(&lay, ovbd_store(), why, len)) {
+		json_object_put(man);
+		free(body);
 		reg_close(&c);
 		return -1;
 	}
 	snprintf(z.store, sizeof(z.store), "%s", lay.dir);
-	if (ovbd_pull_manifest(&c, refstr, &man, &body, &n, digest, why, len) ||
-	    lazy_plan(&z, man, refstr, v, &nver, why, len))
+	if (lazy_plan(&z, man, refstr, v, &nver, why, len))
 		goto out;
 	lazy_mark(&z, LAZY_MANIFEST);
 	for (i = 0; o->require_verity && i < z.nlayers; i++)

@@ -5,6 +5,7 @@
 #include "jsonfile.h"
 #include "oci.h"
 #include "registry.h"
+#include "regconf.h"
 #include "util.h"
 #include "vimage.h"
 #include <errno.h>
@@ -379,6 +380,29 @@ bad:
 	return -1;
 }
 
+int pull_open_manifest(const char *refstr, bool plain_http, struct reg_client *c,
+		       struct json_object **man, char **body, size_t *n, char *digest, char *why,
+		       size_t len)
+{
+	static struct reg_source src[REGCONF_MAX_SOURCES];
+	char err[1024], tried[2048] = "";
+	unsigned int ns, i;
+
+	if (regconf_sources(refstr, src, REGCONF_MAX_SOURCES, &ns, err, sizeof(err)))
+		return failf(why, len, "%s", err);
+	for (i = 0; i < ns; i++) {
+		if (regconf_open(c, &src[i], plain_http, err, sizeof(err)))
+			return failf(why, len, "%s", err);
+		if (!ovbd_pull_manifest(c, src[i].name, man, body, n, digest, err, sizeof(err)))
+			return 0;
+		reg_close(c);
+		if (ns == 1)
+			return failf(why, len, "%s", err);
+		snprintf(tried + strlen(tried), sizeof(tried) - strlen(tried), "%s%s", i ? "; " : "", err);
+	}
+	return failf(why, len, "%s: every source failed: %s", refstr, tried);
+}
+
 /*
  * Refuse before any download what cannot be an OverlayBD image. A
  * compressed layer may be one recompressed in transit: decided once it is
@@ -430,27 +454,25 @@ static void pull_rewrite_unpacked(struct json_object *layers, const struct pull_
 	}
 }
 
-int ovbd_pull(const char *refstr, const char *dir, const struct pull_opts *o, char *oci_ref,
-	      size_t len, char *manifest_digest, char *why, size_t wlen)
+/* ovbd_pull from one source, the registry client c (closed here). */
+static int pull_from(struct reg_client *c_, const char *refstr, const char *dir,
+		     const struct pull_opts *o, char *oci_ref, size_t len, char *manifest_digest,
+		     char *why, size_t wlen)
 {
 	static struct pull_job job;
 	static char names[OVBD_LSMT_MAX_LAYERS][24];
 	const struct xfer_notes *nt = o->notes;
 	struct json_object *man = NULL, *layers, *cfg, *config = NULL, *diff_ids = NULL, *rootfs;
 	char err[1024], digest[80], cpath[4096];
-	struct reg_client c;
+	struct reg_client c = *c_;
 	struct oci_layout lay = { 0 };
-	struct reg_ref ref;
+	const struct reg_ref ref = c_->ref;
 	bool any_unpack = false, any_verity = false, opened = false;
 	char *body = NULL;
 	size_t n, i;
 	u64 total;
 	int ret = -1;
 
-	if (reg_parse_ref(refstr, &ref, err, sizeof(err)))
-		return failu(why, wlen, "pull: %s", err);
-	if (reg_open(&c, &ref, o->plain_http, why, wlen))
-		return -1;
 	if (ovbd_pull_manifest(&c, refstr, &man, &body, &n, digest, why, wlen))
 		goto out;
 	if (!json_object_object_get_ex(man, "layers", &layers) ||
@@ -558,6 +580,43 @@ out:
 	return ret;
 }
 
+int ovbd_pull(const char *refstr, const char *dir, const struct pull_opts *o, char *oci_ref,
+	      size_t len, char *manifest_digest, char *why, size_t wlen)
+{
+	static struct reg_source src[REGCONF_MAX_SOURCES];
+	char err[1024], tried[2048] = "";
+	struct reg_client c;
+	unsigned int n, i;
+
+	int r = regconf_sources(refstr, src, REGCONF_MAX_SOURCES, &n, err, sizeof(err));
+
+	if (r == -2)
+		return failu(why, wlen, "pull: %s", err);
+	if (r)
+		return failf(why, wlen, "pull %s: %s", refstr, err);
+	/*
+	 * Each source in turn: its mirrors, then the registry. What one
+	 * source served and the next verifies stays (finished blobs are
+	 * kept, each checked against its digest and root hash), so a mirror
+	 * that is down, lacks the image or serves a tampered blob costs only
+	 * what it failed to serve.
+	 */
+	for (i = 0; i < n; i++) {
+		if (regconf_open(&c, &src[i], o->plain_http, err, sizeof(err)) ||
+		    pull_from(&c, src[i].name, dir, o, oci_ref, len, manifest_digest, err, sizeof(err))) {
+			if (n == 1)
+				return failf(why, wlen, "%s", err);
+			snprintf(tried + strlen(tried), sizeof(tried) - strlen(tried), "%s%s", i ? "; " : "", err);
+			if (o->notes && i + 1 < n)
+				pull_say(o->notes, "pull %s: %s%s failed, trying %s", refstr,
+					 src[i].mirror ? "the mirror " : "", src[i].name, src[i + 1].name);
+			continue;
+		}
+		return 0;
+	}
+	return failf(why, wlen, "pull %s: every source failed: %s", refstr, tried);
+}
+
 /*
  * Push the manifest mdigest of the layout dir under reference (a tag):
  * the blobs the registry lacks (config, then layers), then the manifest.
@@ -637,8 +696,17 @@ int ovbd_push(const char *src, const char *dst, bool plain_http, uint64_t chunk,
 	const char *tag;
 	int ret = -1;
 
-	if (reg_parse_ref(dst, &ref, err, sizeof(err)))
-		return failu(why, len, "push: %s", err);
+	static struct reg_source rs[REGCONF_MAX_SOURCES];
+	unsigned int nrs, k;
+
+	/* registries.conf: the registry itself (never a mirror), not blocked */
+	if (regconf_sources(dst, rs, REGCONF_MAX_SOURCES, &nrs, err, sizeof(err)))
+		return failf(why, len, "push %s: %s", dst, err);
+	for (k = 0; k < nrs && rs[k].mirror; k++)
+		;
+	if (k == nrs)
+		return failf(why, len, "push %s: no registry to push to", dst);
+	ref = rs[k].ref;
 	if (ref.digest[0])
 		return failu(why, len, "push: %s: push to a tag, not a digest", dst);
 	/* [oci:]DIR[:TAG]: the image, and where its manifest's bytes are */
@@ -651,7 +719,7 @@ int ovbd_push(const char *src, const char *dst, bool plain_http, uint64_t chunk,
 	}
 	snprintf(dir, sizeof(dir), "%.*s", (int)sizeof(dir) - 100, d);
 	free(d);
-	if (reg_open(&c, &ref, plain_http, why, len))
+	if (regconf_open(&c, &rs[k], plain_http, why, len))
 		goto out;
 	c.chunk_size = chunk;
 	if (push_manifest(&c, dir, img.manifest_digest, ref.tag, "", dst, notes, why, len))
@@ -694,9 +762,11 @@ int image_layer_args(char **args, unsigned int n, const struct xfer_notes *notes
 	char *arg = oci_ref;
 
 	/* one argument that is no file and reads as host[:port]/repo[:tag]: a registry */
+	/* or a short name that registries.conf resolves (an alias, search registries) */
 	if (n == 1 && strncmp(args[0], "oci:", 4) && stat(args[0], &st) &&
-	    !reg_parse_ref(args[0], &ref, why, len) &&
-	    (strchr(ref.host, '.') || strchr(ref.host, ':') || !strcmp(ref.host, "localhost"))) {
+	    ((!reg_parse_ref(args[0], &ref, why, len) &&
+	      (strchr(ref.host, '.') || strchr(ref.host, ':') || !strcmp(ref.host, "localhost"))) ||
+	     regconf_short_resolves(args[0]))) {
 		struct pull_opts po = { .notes = notes };
 		char dig[OCI_DIGEST_LEN + 1];
 

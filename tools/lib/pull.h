@@ -53,6 +53,14 @@ struct json_object;
 int ovbd_pull_manifest(struct reg_client *c, const char *refstr, struct json_object **man,
 		       char **body, size_t *n, char *digest, char *why, size_t len);
 /*
+ * The same from the first source of refstr (registries.conf: its mirrors,
+ * then its registry; a short name's candidates) that serves it: c is open
+ * on that source (reg_close it), its reference rewritten.
+ */
+int pull_open_manifest(const char *refstr, bool plain_http, struct reg_client *c,
+		       struct json_object **man, char **body, size_t *n, char *digest, char *why,
+		       size_t len);
+/*
  * Fetch one layer blob into the layout lay (nothing when it is there), its
  * dm-verity tree made as it streams when want is set: stored only when its
  * sha256 and root hash match. tree_digest and tree_size receive the tree's.

@@ -37,6 +37,7 @@ struct reg_client {
 	void *progress_arg;
 	/* once *cancel is nonzero (read atomically), a blob download stops with ECANCELED */
 	const int *cancel;
+	bool insecure;			/* TLS without verification (registries.conf insecure) */
 };
 
 /*
@@ -47,6 +48,12 @@ struct reg_client {
  */
 int reg_open(struct reg_client *c, const struct reg_ref *ref, bool plain_http,
 	     char *why, size_t len);
+/*
+ * The same for a registry that registries.conf marks insecure: HTTPS
+ * without certificate verification, or plain HTTP when no TLS connection
+ * can be made (one GET /v2/ decides).
+ */
+int reg_open_insecure(struct reg_client *c, const struct reg_ref *ref, char *why, size_t len);
 void reg_close(struct reg_client *c);
 /* A copy with its own credentials and token, for another thread. */
 int reg_clone(struct reg_client *dst, const struct reg_client *src);

@@ -4,6 +4,7 @@
 #include "blob.h"
 #include "oci.h"
 #include "config.h"
+#include "dmstack.h"
 #include "util.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -390,4 +391,21 @@ int vimage_stack_verity(const struct oci_image *img, unsigned int n, char **path
 				     i, paths[i], img->dir ? "the manifest carries no dm-verity root hash for it" :
 				     "no image manifest, so no dm-verity root hash", OVBD_CONF_DEFAULT);
 	return 0;
+}
+
+int vimage_open_stack(struct dmstack *s, const char *name, const struct oci_image *img,
+		      unsigned int n, char **paths, const char *ref, bool require,
+		      struct dmstack_opts *so, char *why, size_t len)
+{
+	static struct layer_verity v[OVBD_LSMT_MAX_LAYERS];
+	int ret;
+
+	so->manifest = img->n ? img->manifest_digest : NULL;
+	ret = vimage_stack_verity(img, n, paths, require, v, &so->verity, why, len);
+	if (!ret)
+		ret = dmstack_open(s, name, paths, n, so, why, len);
+	/* by reference: the one thing the kernel cannot tell */
+	if (!ret && img->n && ref && dmstack_record_image(name, ref, img->manifest_digest, why, len))
+		ret = 1;
+	return ret;
 }

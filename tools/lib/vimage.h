@@ -109,4 +109,17 @@ int vimage_stack_verity(const struct oci_image *img, unsigned int n, char **path
 			struct layer_verity *v, const struct layer_verity **verity, char *why,
 			size_t len);
 
+/*
+ * Open the image's layers (paths, bottom first, as oci_layer_args gives
+ * them) as the stack NAME, with dm-verity under each layer that carries a
+ * root hash (require: refuse a layer without), and record ref and the
+ * manifest for status. 0; 1 when the stack is open but its record could
+ * not be written (why says so); -1 (or -2) with nothing left on failure.
+ */
+struct dmstack;
+struct dmstack_opts;
+int vimage_open_stack(struct dmstack *s, const char *name, const struct oci_image *img,
+		      unsigned int n, char **paths, const char *ref, bool require,
+		      struct dmstack_opts *so, char *why, size_t len);
+
 #endif /* OVBD_VIMAGE_H */
