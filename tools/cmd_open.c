@@ -14,6 +14,7 @@
 #include "stack.h"
 #include "util.h"
 #include "vimage.h"
+#include "vmdisks.h"
 #include <getopt.h>
 #include <json-c/json.h>
 #include <unistd.h>
@@ -42,6 +43,38 @@ static void write_result(const char *path, const char *text)
 	}
 }
 
+/* open --disks: each layer (and tree) by its disk's serial, verified with the spec's root hashes. */
+static int open_disks(struct dmstack *s, const char *name, const char *spec, bool require,
+		      struct dmstack_opts *so, char *why, size_t len)
+{
+	static struct vm_disk d[OVBD_LSMT_MAX_LAYERS];
+	static struct layer_verity v[OVBD_LSMT_MAX_LAYERS];
+	static char devs[OVBD_LSMT_MAX_LAYERS][64];
+	char *paths[OVBD_LSMT_MAX_LAYERS];
+	unsigned int n, i, nver = 0;
+	int r = vmdisk_parse(spec, d, v, OVBD_LSMT_MAX_LAYERS, &n, why, len);
+
+	if (r)
+		return r;
+	for (i = 0; i < n; i++) {
+		if (require && !v[i].set)
+			return failf(why, len, "layer %u (disk %s): the spec carries no dm-verity root hash for it: verity is required",
+				     i, d[i].serial);
+		if (vmdisk_find(d[i].serial, v[i].set ? v[i].data_blocks * v[i].data_block_size : 512,
+				devs[i], sizeof(devs[i]), why, len))
+			return -1;
+		paths[i] = devs[i];
+		if (v[i].set) {
+			if (vmdisk_find(d[i].tree_serial, v[i].hash_offset + 4096, v[i].tree, sizeof(v[i].tree),
+					why, len))
+				return -1;
+			nver++;
+		}
+	}
+	so->verity = nver ? v : NULL;
+	return dmstack_open(s, name, paths, n, so, why, len);
+}
+
 int cmd_open(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -52,13 +85,14 @@ int cmd_open(int argc, char **argv)
 		{ "require-verity", no_argument, NULL, 'R' },
 		{ "plain-http", no_argument, NULL, 'P' },
 		{ "timings", no_argument, NULL, 'T' },
+		{ "disks", no_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' }, { 0 } };
 	static struct dmstack s;
 	struct ovbd_settings set;
 	struct image_config cfg = { 0 };
 	struct dmstack_opts so = { 0 };
 	const char *config = NULL, *name;
-	bool lazy = false, plain = false, require = false, timings = false;
+	bool lazy = false, plain = false, require = false, timings = false, disks = false;
 	char why[1024];
 	int c, ret;
 
@@ -77,6 +111,8 @@ int cmd_open(int argc, char **argv)
 			plain = true;
 		else if (c == 'T')
 			timings = true;
+		else if (c == 'K')
+			disks = true;
 		else
 			usage_of("open", c == 'h' ? 0 : EXIT_USAGE);
 	}
@@ -114,6 +150,16 @@ int cmd_open(int argc, char **argv)
 				fprintf(stderr, " %s=%.3f", lazy_phase_name(p), t.s[p]);
 			fprintf(stderr, " total=%.3f\n", t.total);
 		}
+		printf("/dev/mapper/%s\n", name);
+		return 0;
+	}
+	if (disks) {	/* a VM guest: the layers are disks found by their serials (ovbd vm-disks) */
+		if (config || argc - optind != 2)
+			die(EXIT_USAGE, "open --disks NAME SPEC: one disk spec (ovbd vm-disks prints it), no --config");
+		ret = open_disks(&s, name, argv[optind + 1], require, &so, why, sizeof(why));
+		dmstack_free(&s);
+		if (ret)
+			die(EXIT_OF(ret), "open --disks %s: %s", name, one_line(why));
 		printf("/dev/mapper/%s\n", name);
 		return 0;
 	}

@@ -25,6 +25,7 @@ int cmd_push(int argc, char **argv);
 int cmd_verity(int argc, char **argv);
 int cmd_runtime_config(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
+int cmd_vm_disks(int argc, char **argv);
 
 /*
  * Shared by the commands: getopt_long that remembers what was wrong with a

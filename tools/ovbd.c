@@ -73,7 +73,7 @@ static const struct command commands[] = {
 	  "per line, in creation order, using the LAYER paths as devices.",
 	  "  --ignore-chain    accept layers that do not chain\n",
 	  "ovbd table img /dev/loop0 /dev/loop1" },
-	{ "open", cmd_open, "open [--ignore-chain] [--direct-io] [--require-verity] NAME LAYER... | open NAME --config config.v1.json | open --lazy [--plain-http] [--timings] NAME REF",
+	{ "open", cmd_open, "open [--ignore-chain] [--direct-io] [--require-verity] NAME LAYER... | open NAME --config config.v1.json | open --lazy [--plain-http] [--timings] NAME REF | open --disks NAME SPEC",
 	  "Attach the layers to read-only, autoclearing loop devices (loop ioctls),\n"
 	  "create a zfile device per compressed layer and the lsmt device\n"
 	  "/dev/mapper/NAME (libdevmapper; returns when the node exists), each with\n"
@@ -86,6 +86,8 @@ static const struct command commands[] = {
 	  "  --lazy            map the registry image REF at once: blobs not in the\n"
 	  "                    store are read from the registry (nbdkit, nbd) until a\n"
 	  "                    background download hands each over to its file\n"
+	  "  --disks           in a VM guest: SPEC (ovbd vm-disks prints it) names each\n"
+	  "                    layer's disk, and its verity tree's, by virtio serial\n"
 	  "  --timings         with --lazy: print on stderr where the open's time went,\n"
 	  "                    phase by phase (manifest, trees, nbdkit, nbd, devices,\n"
 	  "                    supervisor) and in total, in seconds\n"
@@ -207,6 +209,18 @@ static const struct command commands[] = {
 	  "  --require-verity  refuse an image without dm-verity root hashes\n"
 	  "  --remove          undo the bundle DIR (also one that died half made)\n",
 	  "ovbd bundle oci:./store:v1 /run/b1 && runc run -b /run/b1 c1" },
+	{ "vm-disks", cmd_vm_disks, "vm-disks [--qemu | --guest | --kata] [--prefix P] [--name NAME] IMAGE",
+	  "Hand IMAGE to a VM guest that maps and verifies it itself: print the QEMU\n"
+	  "-blockdev/-device arguments that attach each layer blob, and its dm-verity\n"
+	  "tree, as a read-only virtio-blk disk whose serial names it (P-lNNN, P-tNNN),\n"
+	  "then the guest's ovbd open --disks NAME SPEC (or its /etc/ovbdtab line),\n"
+	  "whose SPEC carries the manifest's root hashes: nothing on a disk is trusted.",
+	  "  --qemu            only the QEMU arguments, one per line\n"
+	  "  --guest           only the guest's ovbd open --disks command\n"
+	  "  --kata            each layer as Kata Containers' io.katacontainers.volume\n"
+	  "                    (a KataVirtualVolume of type layer_raw_block, dm_verity)\n"
+	  "  --prefix P        the disks' serial prefix (default ovbd; up to 15 characters)\n",
+	  "qemu-system-x86_64 ... $(ovbd vm-disks --qemu oci:./store:v1)" },
 	{ "list", cmd_list, "list [--json]",
 	  "List every stack that ovbd opened (device-mapper devices whose UUID\n"
 	  "starts with OVBD-stack-), from the kernel alone, with its layers and\n"

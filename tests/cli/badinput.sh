@@ -260,7 +260,7 @@ check "verify: a ZFile's CRCs and decodes are said to be checked" \
 # the project's own files say what the tool does
 check "man page: renders without warnings and names every command" \
 	bash -c "MANWIDTH=100 man -l '$TOP/tools/ovbd.8' 2>man.err >man.txt && [ ! -s man.err ] &&
-		 for c in info cat verify zfile commit table open close status list convert 'image build' pull push rmi gc; do grep -q \"ovbd \$c\" man.txt || { echo \"missing \$c\"; exit 1; }; done"
+		 for c in info cat verify zfile commit table open close status list convert 'image build' pull push rmi gc runtime-config bundle vm-disks; do grep -q \"ovbd \$c\" man.txt || { echo \"missing \$c\"; exit 1; }; done"
 check "man page: the block size is a power of two from 4096 to 65536" grep -q 'a power of two from 4096 to 65536' "$TOP/tools/ovbd.8"
 check "debian/control names no upstream project as its Homepage" bash -c "! grep -q '^Homepage: .*containerd' '$TOP/debian/control'"
 check "install-deps --runtime-only --list: what mapping needs, no compilers" \

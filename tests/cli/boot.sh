@@ -20,9 +20,13 @@ bad/name oci:$T_DIR/store:x
 toomany a b c d
 odd     relative/path
 opt     oci:$T_DIR/store:o         frobnicate
+vm      disks:ovbd-l000:ovbd-t000:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb:4096:10:4096,ovbd-l001
 TAB
 OVBD_TAB=$T_DIR/tab OVBD_BIN=$OVBD sh "$GEN" out out out 2>gen.err
-check "three units for the three good lines" [ "$(ls out/*.service | wc -l)" = 3 ]
+check "four units for the four good lines" [ "$(ls out/*.service | wc -l)" = 4 ]
+check "vm: disks:SPEC runs ovbd open --disks and needs each layer's and tree's disk by serial" bash -c "
+	grep -qx 'ExecStart=$OVBD open vm --disks ovbd-l000:ovbd-t000:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb:4096:10:4096,ovbd-l001' out/ovbd-vm.service &&
+	grep -qF 'Requires= dev-disk-by\\x2did-virtio\\x2dovbd\\x2dl000.device dev-disk-by\\x2did-virtio\\x2dovbd\\x2dt000.device dev-disk-by\\x2did-virtio\\x2dovbd\\x2dl001.device' out/ovbd-vm.service"
 check "web: ovbd open web oci:..., ovbd close web, required by local-fs.target" bash -c "
 	grep -qx 'ExecStart=$OVBD open web oci:$T_DIR/store:web' out/ovbd-web.service &&
 	grep -qx 'ExecStop=$OVBD close web' out/ovbd-web.service &&
@@ -40,7 +44,7 @@ check "each bad line is skipped with a message naming the line" bash -c "
 	grep -q 'tab:9: SOURCE .relative/path.' gen.err && grep -q \"tab:10: unknown option 'frobnicate'\" gen.err"
 if command -v systemd-analyze >/dev/null; then
 	touch db.json layer.tar
-	if systemd-analyze verify --man=no out/ovbd-web.service out/ovbd-db.service out/ovbd-base.service >verify.log 2>&1 &&
+	if systemd-analyze verify --man=no out/ovbd-web.service out/ovbd-db.service out/ovbd-base.service out/ovbd-vm.service >verify.log 2>&1 &&
 	   [ ! -s verify.log ]; then
 		ok "systemd-analyze verify accepts the generated units"
 	else

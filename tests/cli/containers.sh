@@ -147,6 +147,35 @@ one_user nobody >/dev/null
 got=$("$OVBD" runtime-config oci:u:app - 2>&1)
 check "without --rootfs, a user the image's passwd lacks is refused ($got)" eval '[[ $got == *"no user \"nobody\""* ]]'
 
+# ---- the VM flow's output: what a guest is told, checked by veritysetup alone
+ovbd verity add --tag v conv:app >/dev/null
+ovbd vm-disks --guest --name g oci:conv:v >spec.txt
+ovbd vm-disks --qemu oci:conv:v >qemu.txt
+ovbd vm-disks --kata oci:conv:v >kata.txt
+IFS=: read -r serial tserial root salt dbs blocks hoff <<<"$(awk '{print $5}' spec.txt)"
+blob=$(grep "node-name=$serial," qemu.txt | sed 's/.*file\.filename=//')
+tree=$(grep "node-name=$tserial," qemu.txt | sed 's/.*file\.filename=//')
+check "vm-disks: the guest's command is ovbd open --disks NAME SPEC, with a disk serial per layer and tree" \
+	[ "$(awk '{print $1, $2, $3, $4}' spec.txt)" = "ovbd open --disks g" -a "$serial" = ovbd-l000 -a "$tserial" = ovbd-t000 ]
+if command -v veritysetup >/dev/null; then
+	check "vm-disks: veritysetup verify --no-superblock accepts the QEMU disks' files with the spec's root hash, salt, block size and count, and hash offset" \
+		veritysetup verify --no-superblock --hash-offset "$hoff" --salt "$salt" --data-block-size "$dbs" \
+			--data-blocks "$blocks" --hash-block-size 4096 "$blob" "$tree" "$root"
+else
+	not_ok "veritysetup is missing (tools/install-deps.sh installs cryptsetup-bin)"
+fi
+check "vm-disks: the spec's root hash is the manifest's (verity show)" \
+	sh -c "\"$OVBD\" verity show --json oci:conv:v | grep -q '\"root_hash\": \"$root\"'"
+check "vm-disks --kata: io.katacontainers.volume is the base64 of a layer_raw_block KataVirtualVolume with dm_verity" \
+	python3 -c '
+import base64, json, sys
+lines = open(sys.argv[1]).read().split("\n")
+v = json.loads(base64.b64decode(lines[1].split("=", 1)[1]))
+d = v["dm_verity"]
+ok = v["volume_type"] == "layer_raw_block" and d["hash"] == sys.argv[2] and d["blocknum"] == int(sys.argv[3]) and d["offset"] == int(sys.argv[4])
+sys.exit(0 if ok else 1)' kata.txt "$root" "$blocks" "$hoff"
+expect_error "vm-disks: a serial prefix longer than 15 characters is refused" 2 "$OVBD" vm-disks --prefix abcdefghijklmnop oci:conv:v
+
 # ---- refusals
 expect_error "runtime-config: a layout that does not exist" 1 "$OVBD" runtime-config oci:nothere:x out.json
 expect_error "runtime-config: a missing argument is a usage error" 2 "$OVBD" runtime-config oci:conv:app

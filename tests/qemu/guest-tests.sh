@@ -731,6 +731,44 @@ else
 	check "$rounds rounds of bundle, run (runc and crun in turn) and remove leak no mount, device or container ($bad bad)" rounds_clean
 fi
 
+# ---- the VM flow: the host handed the app image's layer and tree as read-only
+# virtio disks (ovbd vm-disks --qemu); the guest maps them with what vm-disks
+# printed, verifying with the manifest's root hashes
+section vm
+if [ -f vm/guest.cmd ]; then
+	vmref=$(ovbd open vmref $CL:app >/dev/null 2>&1 && dev_sha /dev/mapper/vmref $(blockdev --getsize64 /dev/mapper/vmref))
+	ovbd close vmref >/dev/null 2>&1
+	if sh vm/guest.cmd >/tmp/vm.out 2>&1; then
+		ok "vm-disks: the guest maps the image from its disks by serial ($(cut -c1-60 vm/guest.cmd)...)"
+		vmgot=$(dev_sha /dev/mapper/vmimg $(blockdev --getsize64 /dev/mapper/vmimg))
+		check "vm-disks: the mapped image reads as the stored image does (sha256), through dm-verity on the disks" \
+			sh -c "[ -n '$vmref' ] && [ '$vmgot' = '$vmref' ] && dmsetup table vmimg-v000 | grep -q ' verity 1 '"
+		mkdir -p /mnt/vm
+		check "vm-disks: its files match (bin/busybox, mounted ext4)" \
+			sh -c "mount -t ext4 -o ro,noload /dev/mapper/vmimg /mnt/vm && cmp /mnt/vm/bin/busybox /bin/busybox; r=\$?; umount /mnt/vm; exit \$r"
+		check "vm-disks: ovbd close" ovbd close vmimg
+	else
+		not_ok "vm-disks: ovbd open --disks: $(cat /tmp/vm.out)"
+	fi
+	sed 's/ovbd-l000:/bad-l000:/' vm/guest.cmd >/tmp/vmbad.cmd
+	if sh /tmp/vmbad.cmd >/tmp/vm.out 2>&1; then
+		check "vm-disks: a disk with a flipped byte gives EIO in the guest, never its bytes" \
+			sh -c "! dd if=/dev/mapper/vmimg of=/dev/null bs=1M 2>/tmp/vm.err && grep -qi 'i/o error' /tmp/vm.err"
+		ovbd close vmimg >/dev/null 2>&1
+	else
+		not_ok "vm-disks: the flipped disk did not map: $(cat /tmp/vm.out)"
+	fi
+	check "vm-disks: a spec naming a disk the guest lacks is refused, naming the serial" \
+		sh -c "! ovbd open --disks vmx nosuch-l000 2>/tmp/vm.err && grep -q 'no disk with the serial nosuch-l000' /tmp/vm.err"
+	check "vm-disks: a malformed spec is a usage error (exit 2), naming the field" \
+		sh -c "ovbd open --disks vmx 'ovbd-l000:ovbd-t000:xyz' 2>/tmp/vm.err; [ \$? = 2 ] && grep -q 'SERIAL:TREE:ROOT' /tmp/vm.err"
+	check "vm-disks: --require-verity refuses a spec without root hashes" \
+		sh -c "! ovbd open --require-verity --disks vmx ovbd-l000 2>/tmp/vm.err && grep -q 'verity is required' /tmp/vm.err"
+	check "vm-disks: nothing is left" sh -c "! dmsetup ls | grep -q '^vm' && [ -z \"\$(losetup -a)\" ]"
+else
+	not_ok "vm-disks: no vm/guest.cmd in the fixtures"
+fi
+
 if [ -z "$QUICK" ]; then
 	set --; for f in stacks/s255/S*; do set -- "$@" "$f"; done
 	if ovbd open s255 "$@" >/tmp/open.out 2>&1; then

@@ -121,6 +121,19 @@ head -c 4194304 /dev/urandom >"$work/nofs.raw"
 "$OVBD" commit --zfile --tar "$work/nofs.raw" "$work/nofs.layer" >/dev/null
 "$OVBD" image build --tag nofs "$OUT/containers/layout" "$work/nofs.layer" >/dev/null
 rm -rf "$work/app-src" "$work/nofs.raw" "$work/nofs.layer"
+# ---- the VM flow: the app image's layer and tree as read-only virtio disks
+# (tests/qemu/run.sh adds vm/qemu.args to the guest's QEMU command line), what
+# the guest runs to map them (vm/guest.cmd), and a copy of the layer with one
+# byte flipped as a disk of its own (serial bad-l000)
+mkdir -p "$OUT/vm"
+"$OVBD" vm-disks --qemu oci:"$OUT/containers/layout":app >"$OUT/vm/qemu.args"
+"$OVBD" vm-disks --guest --name vmimg oci:"$OUT/containers/layout":app >"$OUT/vm/guest.cmd"
+"$OVBD" vm-disks --kata oci:"$OUT/containers/layout":app >"$OUT/vm/kata.txt"
+blob=$(grep 'node-name=ovbd-l000,' "$OUT/vm/qemu.args" | sed 's/.*file\.filename=//')
+cp "$blob" "$OUT/vm/bad.blob"
+printf 'X' | dd of="$OUT/vm/bad.blob" bs=1 seek=$(( $(size "$blob") / 2 )) conv=notrunc status=none
+printf '%s\n' "-blockdev" "driver=raw,node-name=bad-l000,read-only=on,file.driver=file,file.read-only=on,file.filename=$OUT/vm/bad.blob" \
+	"-device" "virtio-blk-pci,drive=bad-l000,serial=bad-l000" >>"$OUT/vm/qemu.args"
 cp -r "$OUT/stacks/layout" "$work/vn"
 vn=$("$OVBD" verity add --tag vn "$work/vn:ext4" | awk '{print $2}')
 "$OVBD" rmi "$work/vn:sha256-${vn#sha256:}" >/dev/null

@@ -65,11 +65,13 @@ limit=${QEMU_TIMEOUT:-$((2400 + extra))}
 # its early text patching (an int3 Oops in sched_clock_cpu, on a loaded
 # host). The first console is kept and the retry is said; a second such
 # death fails the run as any other.
+# the VM flow's disks (ovbd vm-disks --qemu, from the fixtures), after the data disk
+vmdisks=$(cat "$B/data/vm/qemu.args" 2>/dev/null)
 for attempt in 1 2; do
 	start=$(date +%s)
 	timeout "$limit" qemu-system-x86_64 $accel -m 2048 -smp 2 -nographic -no-reboot \
 		-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" -append "$append" \
-		-drive "file=$B/data-$stamp.img,if=virtio,format=raw,readonly=on" >"$log" 2>&1 </dev/null
+		-drive "file=$B/data-$stamp.img,if=virtio,format=raw,readonly=on" $vmdisks >"$log" 2>&1 </dev/null
 	rc=$?
 	echo "# qemu $kver: exit $rc after $(( $(date +%s) - start )) s; console in $log"
 	[ $attempt = 1 ] && [ $rc != 124 ] && ! grep -q "guest: init started" "$log" || break

@@ -290,15 +290,16 @@ static struct json_object *runtime_env(struct json_object *ic, const struct runt
 static int runtime_process(struct json_object *ic, const struct runtime_opts *o,
 			   struct json_object *spec, char *why, size_t len)
 {
+	/* each object joins spec as it is made: spec's put frees all on a failure */
 	struct json_object *p = json_object_new_object(), *args = json_object_new_array(), *v;
-	struct json_object *user = json_object_new_object(), *caps = json_object_new_object();
-	struct json_object *rl = json_object_new_object(), *rls = json_object_new_array();
+	struct json_object *user = json_object_new_object(), *caps, *rl, *rls;
 	const char *spec_user = "", *cwd = "/";
 	struct runtime_user u;
 	static const char *const parts[] = { "Entrypoint", "Cmd" };
 
 	json_object_object_add(spec, "process", p);
 	json_object_object_add(p, "terminal", json_object_new_boolean(0));
+	json_object_object_add(p, "args", args);
 	if ((v = runtime_field(ic, "User")) && json_object_is_type(v, json_type_string))
 		spec_user = json_object_get_string(v);
 	json_object_object_add(p, "user", user);
@@ -329,7 +330,6 @@ static int runtime_process(struct json_object *ic, const struct runtime_opts *o,
 	}
 	if (!json_object_array_length(args))
 		return failf(why, len, "image config: neither Entrypoint nor Cmd: nothing to run");
-	json_object_object_add(p, "args", args);
 	json_object_object_add(p, "env", runtime_env(ic, &u));
 	if ((v = runtime_field(ic, "WorkingDir")) && json_object_is_type(v, json_type_string) &&
 	    *json_object_get_string(v))
@@ -337,6 +337,9 @@ static int runtime_process(struct json_object *ic, const struct runtime_opts *o,
 	if (*cwd != '/')
 		return failf(why, len, "image config: WorkingDir \"%s\" is not an absolute path", cwd);
 	json_object_object_add(p, "cwd", json_object_new_string(cwd));
+	caps = json_object_new_object();
+	rl = json_object_new_object();
+	rls = json_object_new_array();
 	for (int k = 0; k < 4; k++)
 		json_object_object_add(caps, (const char *[]){ "bounding", "effective", "permitted", "ambient" }[k],
 				       runtime_strings(runtime_caps, 3));
