@@ -19,3 +19,9 @@ bench_boot() {	# INITRD DATA_IMG [CMDLINE...]: boot the guest; its console on st
 		-append "console=ttyS0 panic=-1 loglevel=4 log_buf_len=16M${3:+ $3}" \
 		-drive "file=$2,if=virtio,format=raw,readonly=on" </dev/null 2>&1 | tr -d '\r'
 }
+bench_tree() {	# MIB DIR: MIB MiB of files from /usr/share and /usr/lib, copied into DIR
+	find /usr/share /usr/lib -type f -size -16M -printf '%s %p\n' 2>/dev/null | LC_ALL=C sort -k2 |
+		awk -v max=$(($1 << 20)) '{ if (t >= max) exit; t += $1; print $2 }' >"$2.files"
+	tar -cf - -T "$2.files" 2>/dev/null | tar -xf - -C "$2"
+	rm -f "$2.files"
+}

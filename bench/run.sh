@@ -25,9 +25,7 @@ make -s -C tools
 rm -rf "$B"; mkdir -p "$D/c" "$D/stack" "$D/stack1" "$B/tree"
 
 say "the tree: $MIB MiB of files from /usr/share and /usr/lib"
-find /usr/share /usr/lib -type f -size -16M -printf '%s %p\n' 2>/dev/null | LC_ALL=C sort -k2 |
-	awk -v max=$((MIB << 20)) '{ if (t >= max) exit; t += $1; print $2 }' >"$B/files"
-tar -cf - -T "$B/files" 2>/dev/null | tar -xf - -C "$B/tree"
+bench_tree "$MIB" "$B/tree"
 size=$(du -sm "$B/tree" | cut -f1)
 mkfs.ext4 -q -F -O ^has_journal -b 4096 -d "$B/tree" "$D/raw.img" "$((size * 5 / 4 + 64))M"
 
