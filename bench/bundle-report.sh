@@ -30,3 +30,8 @@ every cache dropped before each. Errors in the run: $errors.
 | registry to the container's first line: \`ovbd bundle --lazy\` + \`runc run\` against \`skopeo copy\` + \`umoci unpack\` + \`runc run\` | ${V[bundle_lazy_first_line_s]:-n/a} s (${ALL[bundle_lazy_first_line_s]:-}) | ${V[umoci_first_line_s]:-n/a} s (${ALL[umoci_first_line_s]:-}) | **$lazy** | <= 0.3 | $(meets "$lazy" 0.3) |
 | a bundle from local copies: \`ovbd bundle\` from the store against \`umoci unpack\` from a layout | ${V[bundle_local_s]:-n/a} s (${ALL[bundle_local_s]:-}) | ${V[umoci_unpack_s]:-n/a} s (${ALL[umoci_unpack_s]:-}) | **$local_r** | (reported) | |
 MD
+if [ "$errors" -gt 0 ]; then
+	echo
+	echo "Errors (a figure with an error is not a measurement):"
+	grep '^BENCH error' "$LOG" | sed 's/^BENCH error /- /' | cut -c1-300
+fi

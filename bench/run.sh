@@ -144,3 +144,5 @@ cat "$B/console.log" "$B/host.log" >"$B/all.log"
 bench/report.sh "$B/all.log" "$MIB" >"$B/latest.md" || { echo "bench: bench/report.sh failed on $B/all.log"; exit 1; }
 cp "$B/latest.md" bench/results/latest.md
 cat bench/results/latest.md
+say "containers: ovbd bundle against skopeo + umoci unpack, in a guest of their own (bench/bundle.sh)"
+[ "${SKIP_BUNDLE:-0}" = 1 ] || bench/bundle.sh | tail -8 || echo "bench: the bundle run failed (build/bench-bundle/)"
