@@ -31,6 +31,8 @@ profile() {
 }
 
 insmod /modules/dm-overlaybd.ko || { echo "BENCH error insmod"; exit 1; }
+# ONLY=lazy (bench/run.sh ONLY=lazy): the open --lazy section alone
+if [ "${ONLY:-}" != lazy ]; then
 echo "bench: warming the host cache"
 cat raw.img b.lsmt c/L* d.zfile e.zfile f.erofs >/dev/null
 
@@ -193,6 +195,7 @@ for round in $(seq "$ROUNDS"); do
 	bench open255_subproc_s "$(elapsed "$t2" "$t3")"
 	bench close255_subproc_s "$(elapsed "$t3" "$t4")"
 done
+fi	# ONLY=lazy
 echo "bench: open --lazy against ovbd pull + ovbd open, docker-registry on the guest's loopback"
 # Two links between the registry and the client: the loopback as it is (the
 # TCG guest's own CPU is then the limit, about 30 MB/s), and a 200 Mbit/s

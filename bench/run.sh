@@ -6,7 +6,9 @@
 # rounds of each guest workload (default 3; the kernel passes it to init).
 # The guest: bench/guest-lib.sh. DATA_ONLY=1 makes only the images that
 # bench/ab.sh and bench/uml.sh read ((a)-(e), fio and the 255-layer stacks,
-# about a minute) and stops there.
+# about a minute) and stops there. ONLY=lazy makes only the open --lazy
+# section's images and runs only it in the guest (bench/results/lazy.md; the
+# full run's latest.md is left as it is).
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
@@ -15,6 +17,7 @@ B=$TOP/build/bench D=$TOP/build/bench/data
 MIB=${BENCH_MIB:-280}
 OVBD=$TOP/tools/build/ovbd
 say() { printf '== %s\n' "$*"; }
+full() { [ "${ONLY:-}" != lazy ]; }
 copy_bin() {	# BIN DIR: the binary, its libraries and the loader
 	mkdir -p "$2"; cp -L "$1" "$2/"
 	ldd "$1" | grep -oE '/[^ ]+\.so[^ ]*' | while read -r lib; do cp -L "$lib" "$2/"; done
@@ -29,6 +32,7 @@ bench_tree "$MIB" "$B/tree"
 size=$(du -sm "$B/tree" | cut -f1)
 mkfs.ext4 -q -F -O ^has_journal -b 4096 -d "$B/tree" "$D/raw.img" "$((size * 5 / 4 + 64))M"
 
+if full; then
 say "(b) one uncompressed layer, (d) lz4 4 KiB, (e) zstd 16 KiB"
 "$OVBD" commit "$D/raw.img" "$D/b.lsmt"
 "$OVBD" commit --zfile --algo lz4 --block-size 4096 "$D/raw.img" "$D/d.zfile"
@@ -61,6 +65,8 @@ bench_cc ctrtime bench/ctrtime.c tools/lib/stack.c tools/lib/blob.c tools/lib/ut
 cat "$D"/stack/* >/dev/null
 echo "BENCH host_userspace_255x10k_s $("$B/ctrtime" "$D"/stack/layer*)" >"$B/host.log"
 if [ "${DATA_ONLY:-0}" = 1 ]; then rm -rf "$B/tree"; say "DATA_ONLY: $D has what bench/ab.sh and bench/uml.sh read"; exit 0; fi
+fi	# full
+if full; then
 say "(f) EROFS lz4hc of the same tree"
 mkfs.erofs -zlz4hc "$D/f.erofs" "$B/tree" >/dev/null
 say "native speed: the module in User-Mode Linux (bench/uml.sh)"
@@ -74,6 +80,7 @@ bench/userspace.sh "$D/raw.img" "$B" | tee -a "$B/host.log"
 say "pull from a local registry against curl"
 bench/registry.sh "$D/raw.img" "$B/registry" | tee -a "$B/host.log"
 rm -rf "$B/registry"
+fi	# full
 say "a registry's storage with the tree as a 1-layer lz4 image, for open --lazy in the guest"
 "$OVBD" commit --zfile --tar "$D/raw.img" "$B/lazy.tar"
 "$OVBD" image build --tag v1 "$B/lazy-layout" "$B/lazy.tar" >/dev/null
@@ -111,6 +118,7 @@ kill "$REG_PID"; wait "$REG_PID" 2>/dev/null || true
 rm -rf "$D/registry"; cp -a "$B/lazy-reg" "$D/registry"; rm -rf "$B/lazy-reg" "$B/lazy-layout" "$B/lazy.tar"
 # the program a container would start: the first file of 1-4 MiB in the tree
 (cd "$B/tree" && find . -type f -size +1M -size -4M | LC_ALL=C sort | head -1) >"$D/lazy-file.txt"
+if full; then
 say "convert an ordinary gzip image of the tree against tar -x to tmpfs"
 bench/convert.sh "$B/tree" "$B/convert" | tee -a "$B/host.log"
 rm -rf "$B/convert"
@@ -126,6 +134,7 @@ rm -rf "$B/old"; mkdir -p "$B/old"
 git -C "$TOP" archive 4f9949c tools include src VERSION | tar -x -C "$B/old"
 make -s -C "$B/old/tools" >/dev/null
 copy_bin "$B/old/tools/build/ovbd" "$D/oldovbd"
+fi	# full
 cp bench/guest.sh bench/fio-guest.sh "$D/"
 ls -l "$D" | sed 's/^/  /'
 bench_data_img "$D" "$B/data.img"
@@ -136,12 +145,18 @@ bench_module "$B/module"
 bench_initrd "$B/module/src/dm-overlaybd.ko" "$B/initrd.gz" "$B"
 
 say "one guest: Debian $BENCH_KVER, TCG, 2 vCPUs (-cpu max: SSE4.2, as on real hardware, for crc32c)"
-bench_boot "$B/initrd.gz" "$B/data.img" ${ROUNDS:+ROUNDS=$ROUNDS} |
+bench_boot "$B/initrd.gz" "$B/data.img" "${ROUNDS:+ROUNDS=$ROUNDS}${ONLY:+ ONLY=$ONLY}" |
 	tee "$B/console.log" | grep -E '^(bench|BENCH)'
 grep -q '^bench: done' "$B/console.log" || { echo "bench: the guest did not finish ($B/console.log)"; exit 1; }
 cat "$B/console.log" "$B/host.log" >"$B/all.log"
 # a report that fails leaves the last latest.md as it was
 bench/report.sh "$B/all.log" "$MIB" >"$B/latest.md" || { echo "bench: bench/report.sh failed on $B/all.log"; exit 1; }
+if ! full; then	# the lazy rows alone, beside the full run's table
+	{ sed -n '1,/^$/p' "$B/latest.md" | head -5; echo; echo "ONLY=lazy: the open --lazy section alone (bench/run.sh ONLY=lazy)."; echo
+	  echo "| figure | ratio | measured |"; echo "|---|---|---|"
+	  grep -E '^\| (open --lazy|the same over|where |reading the whole tree after)' "$B/latest.md"; } >bench/results/lazy.md
+	cat bench/results/lazy.md; exit 0
+fi
 cp "$B/latest.md" bench/results/latest.md
 cat bench/results/latest.md
 say "containers: ovbd bundle against skopeo + umoci unpack, in a guest of their own (bench/bundle.sh)"
