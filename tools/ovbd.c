@@ -326,7 +326,9 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
 		usage(0);
 	/* a global option, as skopeo has it: which registries.conf */
-	while (argc > 2 && !strncmp(argv[1], "--registries-conf", 17)) {
+	while (!strncmp(argv[1], "--registries-conf", 17)) {
+		if (argc < 3 || (!argv[1][17] && argc < 4))
+			die(EXIT_USAGE, "--registries-conf FILE goes before a command (ovbd --registries-conf FILE COMMAND ...)");
 		if (argv[1][17] == '=') {
 			regconf_use(argv[1] + 18);
 			argv++, argc--;
