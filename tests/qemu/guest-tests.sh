@@ -735,6 +735,7 @@ fi
 # virtio disks (ovbd vm-disks --qemu); the guest maps them with what vm-disks
 # printed, verifying with the manifest's root hashes
 section vm
+CL=${CL:-oci:containers/layout}
 if [ -f vm/guest.cmd ]; then
 	vmref=$(ovbd open vmref $CL:app >/dev/null 2>&1 && dev_sha /dev/mapper/vmref $(blockdev --getsize64 /dev/mapper/vmref))
 	ovbd close vmref >/dev/null 2>&1
@@ -753,7 +754,7 @@ if [ -f vm/guest.cmd ]; then
 	sed 's/ovbd-l000:/bad-l000:/' vm/guest.cmd >/tmp/vmbad.cmd
 	if sh /tmp/vmbad.cmd >/tmp/vm.out 2>&1; then
 		check "vm-disks: a disk with a flipped byte gives EIO in the guest, never its bytes" \
-			sh -c "! dd if=/dev/mapper/vmimg of=/dev/null bs=1M 2>/tmp/vm.err && grep -qi 'i/o error' /tmp/vm.err"
+			sh -c "! cat /dev/mapper/vmimg >/dev/null 2>/tmp/vm.err && grep -qi 'input/output error' /tmp/vm.err"
 		ovbd close vmimg >/dev/null 2>&1
 	else
 		not_ok "vm-disks: the flipped disk did not map: $(cat /tmp/vm.out)"

@@ -65,13 +65,15 @@ limit=${QEMU_TIMEOUT:-$((2400 + extra))}
 # its early text patching (an int3 Oops in sched_clock_cpu, on a loaded
 # host). The first console is kept and the retry is said; a second such
 # death fails the run as any other.
-# the VM flow's disks (ovbd vm-disks --qemu, from the fixtures), after the data disk
+# the VM flow's disks (ovbd vm-disks --qemu, from the fixtures), after the
+# data disk: -device order is PCI order, so the data disk stays /dev/vda
 vmdisks=$(cat "$B/data/vm/qemu.args" 2>/dev/null)
 for attempt in 1 2; do
 	start=$(date +%s)
 	timeout "$limit" qemu-system-x86_64 $accel -m 2048 -smp 2 -nographic -no-reboot \
 		-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" -append "$append" \
-		-drive "file=$B/data-$stamp.img,if=virtio,format=raw,readonly=on" $vmdisks >"$log" 2>&1 </dev/null
+		-drive "file=$B/data-$stamp.img,if=none,id=data,format=raw,readonly=on" \
+		-device virtio-blk-pci,drive=data,serial=ovbd-data $vmdisks >"$log" 2>&1 </dev/null
 	rc=$?
 	echo "# qemu $kver: exit $rc after $(( $(date +%s) - start )) s; console in $log"
 	[ $attempt = 1 ] && [ $rc != 124 ] && ! grep -q "guest: init started" "$log" || break
@@ -95,6 +97,10 @@ if [ $rc = 124 ]; then
 else
 	check "[$tag] guest ran to the end" grep -q "=== guest done" "$log"
 fi
+# the test script itself ran to its last line (a guest without its data disk
+# runs nothing, and must not pass)
+check "[$tag] the guest's test script ran to its end (guest: ${SMOKE:+smoke }tests finished)" \
+	grep -q "guest: ${SMOKE:+smoke }tests finished" "$log"
 splats=$(tr -d '\r' <"$log" | grep -nE 'BUG:|WARNING:|Oops|general protection fault|KASAN|UBSAN|hung task|soft lockup|Call Trace' | head -5)
 check "[$tag] no kernel splat on the console${splats:+: $splats}" [ -z "$splats" ]
 summary
