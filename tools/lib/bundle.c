@@ -141,7 +141,6 @@ static int bundle_undo(const struct bundle *b, char *why, size_t len)
 	static const char *const files[] = { "config.json", "rootfs", "upper", "work", BUNDLE_STATE "/rw",
 					     BUNDLE_STATE "/lower" };
 	char path[BUNDLE_PATH_MAX];
-	int open_count;
 
 	for (size_t i = 0; i < sizeof(mounts) / sizeof(mounts[0]); i++) {
 		bundle_path(path, b, mounts[i]);
@@ -149,8 +148,7 @@ static int bundle_undo(const struct bundle *b, char *why, size_t len)
 			return -1;
 	}
 	/* the kernel is the record: every bundle of the image mounts its stack */
-	open_count = dm_open_count(b->stack);
-	if (open_count == 0 || open_count < 0) {
+	if (dm_open_count(b->stack) <= 0) {	/* unused, or gone (-1) */
 		/* also what a bundle that died while opening it left: its parts */
 		if (lazy_close(b->stack, why, len) < 0)
 			return -1;
