@@ -20,10 +20,6 @@ B=$TOP/build/bench-bundle D=$TOP/build/bench-bundle/data
 MIB=${BENCH_MIB:-280} ROUNDS=${ROUNDS:-3}
 OVBD=$TOP/tools/build/ovbd
 say() { printf '== %s\n' "$*"; }
-copy_bin() {	# BIN DIR: the binary, its libraries and the loader
-	mkdir -p "$2"; cp -L "$1" "$2/"
-	ldd "$1" | grep -oE '/[^ ]+\.so[^ ]*' | while read -r lib; do cp -L "$lib" "$2/"; done
-}
 make -s -C tools
 rm -rf "$B"; mkdir -p "$D" "$B/tree/bin"
 
@@ -50,17 +46,6 @@ cp -a "$B/reg" "$D/registry"
 echo "BENCH bundle_plain_bytes $(du -sb "$B/plain/blobs" | cut -f1)" >"$B/host.log"
 echo "BENCH bundle_obd_bytes $(du -sb "$B/obd/blobs" | cut -f1)" >>"$B/host.log"
 rm -rf "$B/tree" "$B/plain" "$B/obd" "$B/reg"
-for t in skopeo umoci; do copy_bin "$(command -v $t)" "$D/$t"; done
+for t in skopeo umoci; do bench_copy_bin "$(command -v $t)" "$D/$t"; done
 cp bench/bundle-guest.sh "$D/guest.sh"
-bench_data_img "$D" "$B/data.img"
-rm -rf "$B/module"; mkdir -p "$B/module"; cp -r src include VERSION "$B/module/"
-bench_module "$B/module"
-bench_initrd "$B/module/src/dm-overlaybd.ko" "$B/initrd.gz" "$B"
-
-say "one guest: Debian $BENCH_KVER, TCG, 2 vCPUs"
-bench_boot "$B/initrd.gz" "$B/data.img" "ROUNDS=$ROUNDS" | tee "$B/console.log" | grep -E '^(bench|BENCH)'
-grep -q '^bench: done' "$B/console.log" || { echo "bench: the guest did not finish ($B/console.log)"; exit 1; }
-grep -h '^BENCH ' "$B/console.log" "$B/host.log" >"$B/all.log"
-bench/bundle-report.sh "$B/all.log" "$MIB" >"$B/bundle.md"
-cp "$B/bundle.md" bench/results/bundle.md
-cat bench/results/bundle.md
+bench_section_guest "$B" "$D" bundle "$MIB" "$ROUNDS"

@@ -25,3 +25,24 @@ bench_tree() {	# MIB DIR: MIB MiB of files from /usr/share and /usr/lib, copied 
 	tar -cf - -T "$2.files" 2>/dev/null | tar -xf - -C "$2"
 	rm -f "$2.files"
 }
+bench_copy_bin() {	# BIN DIR: the binary, its libraries and the loader, for the guest
+	mkdir -p "$2"; cp -L "$1" "$2/"
+	ldd "$1" | grep -oE '/[^ ]+\.so[^ ]*' | while read -r lib; do cp -L "$lib" "$2/"; done
+}
+# B D NAME MIB ROUNDS: a section's own guest (bench/NAME.sh): /data from D
+# (its guest.sh run at boot), this tree's module, then NAME-report.sh of its
+# BENCH lines and B/host.log into bench/results/NAME.md
+bench_section_guest() {
+	local B=$1 D=$2 name=$3 mib=$4 rounds=$5
+	bench_data_img "$D" "$B/data.img"
+	rm -rf "$B/module"; mkdir -p "$B/module"; cp -r "$TOP/src" "$TOP/include" "$TOP/VERSION" "$B/module/"
+	bench_module "$B/module"
+	bench_initrd "$B/module/src/dm-overlaybd.ko" "$B/initrd.gz" "$B"
+	printf '== %s\n' "one guest: Debian $BENCH_KVER, TCG, 2 vCPUs"
+	bench_boot "$B/initrd.gz" "$B/data.img" "ROUNDS=$rounds" | tee "$B/console.log" | grep -E '^(bench|BENCH)'
+	grep -q '^bench: done' "$B/console.log" || { echo "bench: the guest did not finish ($B/console.log)"; return 1; }
+	grep -h '^BENCH ' "$B/console.log" "$B/host.log" >"$B/all.log"
+	"$TOP/bench/$name-report.sh" "$B/all.log" "$mib" >"$B/$name.md" || return 1
+	cp "$B/$name.md" "$TOP/bench/results/$name.md"
+	cat "$TOP/bench/results/$name.md"
+}

@@ -134,9 +134,11 @@ done
 
 echo "bench: kernel memory of a zfile device"
 lz=$(losetup -r -f --show d.zfile)
+# the zfile part under bd (its layer blob's shared part)
+bdz=$(ovbd status bd | sed -n 's/^dm    \(ovbd-blob-[^:]*-z\): .*/\1/p' | head -n 1)
 for round in $(seq "$ROUNDS"); do
 	cold; m0=$(mem)
-	dmsetup --noudevsync create --readonly mz --table "0 $(blockdev --getsz /dev/mapper/bd-z000) zfile $lz -"
+	dmsetup --noudevsync create --readonly mz --table "0 $(blockdev --getsz /dev/mapper/$bdz) zfile $lz -"
 	m1=$(mem)
 	bench zfile_mem_KiB "$((m1 - m0))"
 	bench zfile_blocks "$(dmsetup status mz | awk '{print $6}')"

@@ -18,10 +18,6 @@ MIB=${BENCH_MIB:-280}
 OVBD=$TOP/tools/build/ovbd
 say() { printf '== %s\n' "$*"; }
 full() { [ "${ONLY:-}" != lazy ]; }
-copy_bin() {	# BIN DIR: the binary, its libraries and the loader
-	mkdir -p "$2"; cp -L "$1" "$2/"
-	ldd "$1" | grep -oE '/[^ ]+\.so[^ ]*' | while read -r lib; do cp -L "$lib" "$2/"; done
-}
 
 [ "${SKIP_DEPS:-0}" = 1 ] || tools/install-deps.sh
 make -s -C tools
@@ -51,7 +47,7 @@ for k in $(seq 1 10); do
 	lowers+=("$D/c/$name")
 done
 rm "$B/part.img"
-copy_bin "$(command -v fio)" "$D/fio"
+bench_copy_bin "$(command -v fio)" "$D/fio"
 say "255 layers of 10 000 segments, and 255 of 1 (for the index's marginal memory)"
 make -s -C tools build/libovbd.a
 bench_cc() {	# OUT SRC...: a bench helper linked with the format core and ovbd's own
@@ -124,16 +120,16 @@ bench/convert.sh "$B/tree" "$B/convert" | tee -a "$B/host.log"
 rm -rf "$B/convert"
 rm -f "$B/u.lz4" "$B/u.zstd"
 
-copy_bin "$(command -v lz4)" "$D/bin"; copy_bin "$(command -v zstd)" "$D/bin"
+bench_copy_bin "$(command -v lz4)" "$D/bin"; bench_copy_bin "$(command -v zstd)" "$D/bin"
 # perf (linux-perf, built for 6.1) profiles the guest where targets are missed
-copy_bin "$(command -v perf)" "$D/perf"
+bench_copy_bin "$(command -v perf)" "$D/perf"
 # ovbd as it was before libdevmapper and the loop ioctls (dmsetup and losetup
 # subprocesses), to time open against the in-process one in the same boot
 say "ovbd of 4f9949c (subprocesses), for ovbd open side by side"
 rm -rf "$B/old"; mkdir -p "$B/old"
 git -C "$TOP" archive 4f9949c tools include src VERSION | tar -x -C "$B/old"
 make -s -C "$B/old/tools" >/dev/null
-copy_bin "$B/old/tools/build/ovbd" "$D/oldovbd"
+bench_copy_bin "$B/old/tools/build/ovbd" "$D/oldovbd"
 fi	# full
 cp bench/guest.sh bench/fio-guest.sh "$D/"
 ls -l "$D" | sed 's/^/  /'
@@ -152,7 +148,7 @@ cat "$B/console.log" "$B/host.log" >"$B/all.log"
 # a report that fails leaves the last latest.md as it was
 bench/report.sh "$B/all.log" "$MIB" >"$B/latest.md" || { echo "bench: bench/report.sh failed on $B/all.log"; exit 1; }
 if ! full; then	# the lazy rows alone, beside the full run's table
-	{ sed -n '1,/^$/p' "$B/latest.md" | head -5; echo; echo "ONLY=lazy: the open --lazy section alone (bench/run.sh ONLY=lazy)."; echo
+	{ sed -n '1,4p' "$B/latest.md"; echo; echo "ONLY=lazy: the open --lazy section alone (bench/run.sh ONLY=lazy)."; echo
 	  echo "| figure | ratio | measured |"; echo "|---|---|---|"
 	  grep -E '^\| (open --lazy|the same over|where |reading the whole tree after)' "$B/latest.md"; } >bench/results/lazy.md
 	cat bench/results/lazy.md; exit 0
@@ -161,3 +157,5 @@ cp "$B/latest.md" bench/results/latest.md
 cat bench/results/latest.md
 say "containers: ovbd bundle against skopeo + umoci unpack, in a guest of their own (bench/bundle.sh)"
 [ "${SKIP_BUNDLE:-0}" = 1 ] || bench/bundle.sh | tail -8 || echo "bench: the bundle run failed (build/bench-bundle/)"
+say "sharing a base: 10 images on one base layer, and the decoded-block cache, in a guest of their own (bench/share.sh)"
+[ "${SKIP_SHARE:-0}" = 1 ] || bench/share.sh | tail -14 || echo "bench: the sharing run failed (build/bench-share/)"

@@ -33,8 +33,8 @@ RES=$A/res-\$BOOT.txt SAMPLE_MIB=256 OVBD=$TOP/tools/build/ovbd
 insmod $UML_LIBCRC32C && insmod $A/mod/src/dm-overlaybd.ko || { echo "insmod failed"; echo o >/proc/sysrq-trigger; }
 cp $A/d.tar /tmp/img/
 zdev zd /tmp/img/d.tar || { echo "open failed"; echo o >/proc/sysrq-trigger; }
-# the zfile device that ovbd open made under zd's lsmt
-zf=\$(dmsetup ls | awk '\$1 ~ /^zd-z/ {print \$1; exit}')
+# the zfile device that ovbd open made under zd's lsmt (its layer blob's shared part)
+zf=\$(dmsetup ls | awk '\$1 ~ /^ovbd-blob-.*-z\$/ {print \$1; exit}')
 echo "zfile dev: \$zf"
 seqread zd warmup >/dev/null; seqread \$zf warmup >/dev/null
 for r in 1 2 3 4; do

@@ -46,7 +46,8 @@ echo "BENCH uml_sha256_ni \$(awk '/^name/ {n = \$3} /^driver/ {d = \$3} /^priori
 cp -r $A/lay /tmp/img/lay
 "\$OVBD" open zd oci:/tmp/img/lay:v1 >/dev/null && "\$OVBD" open zv oci:/tmp/img/lay:vv >/dev/null ||
 	{ echo "uml-verity: open failed"; echo o >/proc/sysrq-trigger; sleep 10; }
-echo "BENCH uml_verity_devices \$(dmsetup ls | grep -c '^zv-v000')"
+vpart=\$(dmsetup ls | grep -oE '^ovbd-blob-[0-9a-f]+-[0-9a-f]+-v' | head -n 1)
+echo "BENCH uml_verity_devices \$(dmsetup ls | grep -cE '^ovbd-blob-[0-9a-f]+-[0-9a-f]+-v[[:space:]]')"
 for dev in zd zv; do seqread \$dev warmup >/dev/null; done
 for r in 1 2 3 4; do
 	if [ \$((r % 2)) = 1 ]; then order="zd zv"; else order="zv zd"; fi
@@ -56,7 +57,7 @@ for r in 1 2 3 4; do
 		randiops \$dev uml_vrand4k_iops_\$dev
 	done
 done
-echo "BENCH uml_verity_status \$(dmsetup status zv-v000 | awk '{print \$4}')"
+echo "BENCH uml_verity_status \$(dmsetup status \$vpart | awk '{print \$4}')"
 "\$OVBD" close zd; "\$OVBD" close zv
 echo "uml: done"
 echo o >/proc/sysrq-trigger

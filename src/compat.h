@@ -12,6 +12,7 @@
 #include <linux/dm-io.h>
 #include <linux/highmem.h>
 #include <linux/ioprio.h>
+#include <linux/shrinker.h>
 #include "compat-probes.h"
 
 /* Open modes: blk_mode_t and BLK_OPEN_* replaced fmode_t for block devices. */
@@ -45,6 +46,48 @@ static inline u64 ovbd_bdev_bytes(struct block_device *bdev)
 	return bdev_nr_bytes(bdev);
 #else
 	return i_size_read(bdev->bd_inode);
+#endif
+}
+
+/*
+ * A shrinker with these callbacks, registered: allocated apart (6.7+), or
+ * storage registered with a name (6.0+) or without. NULL on failure.
+ */
+static inline struct shrinker *
+ovbd_shrinker_add(struct shrinker *storage, const char *name,
+		  unsigned long (*count)(struct shrinker *, struct shrink_control *),
+		  unsigned long (*scan)(struct shrinker *, struct shrink_control *))
+{
+#if defined(OVBD_HAVE_SHRINKER_ALLOC)
+	struct shrinker *s = shrinker_alloc(0, "%s", name);
+
+	if (!s)
+		return NULL;
+	s->count_objects = count;
+	s->scan_objects = scan;
+	s->seeks = DEFAULT_SEEKS;
+	shrinker_register(s);
+	return s;
+#elif defined(OVBD_HAVE_REGISTER_SHRINKER_NAMED) || defined(OVBD_HAVE_REGISTER_SHRINKER)
+	storage->count_objects = count;
+	storage->scan_objects = scan;
+	storage->seeks = DEFAULT_SEEKS;
+#if defined(OVBD_HAVE_REGISTER_SHRINKER_NAMED)
+	return register_shrinker(storage, "%s", name) ? NULL : storage;
+#else
+	return register_shrinker(storage) ? NULL : storage;
+#endif
+#else
+#error "conftest: neither shrinker_alloc() nor register_shrinker() found: an unknown kernel API"
+#endif
+}
+
+static inline void ovbd_shrinker_del(struct shrinker *s)
+{
+#if defined(OVBD_HAVE_SHRINKER_ALLOC)
+	shrinker_free(s);
+#else
+	unregister_shrinker(s);
 #endif
 }
 

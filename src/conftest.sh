@@ -60,6 +60,27 @@ void *ovbd_probe(struct bio_vec *bv);
 void *ovbd_probe(struct bio_vec *bv) { return bvec_kmap_local(bv); }
 C
 
+# shrinkers: allocated and registered apart (6.7+), or registered with a
+# name (6.0+), or without one
+probe SHRINKER_ALLOC <<'C'
+#include <linux/mm.h>
+struct shrinker *ovbd_probe(void);
+struct shrinker *ovbd_probe(void)
+{ struct shrinker *s = shrinker_alloc(0, "%s", "x"); if (s) shrinker_register(s); return s; }
+C
+
+probe REGISTER_SHRINKER_NAMED <<'C'
+#include <linux/mm.h>
+int ovbd_probe(struct shrinker *s);
+int ovbd_probe(struct shrinker *s) { return register_shrinker(s, "%s", "x"); }
+C
+
+probe REGISTER_SHRINKER <<'C'
+#include <linux/mm.h>
+int ovbd_probe(struct shrinker *s);
+int ovbd_probe(struct shrinker *s) { return register_shrinker(s); }
+C
+
 objs=$(cd "$dir" && ls probe_*.c | sed 's/\.c$/.o/')
 make -C "$KDIR" M="$dir" -k -j"$(nproc)" $objs >"$dir/build.log" 2>&1 || true
 if [ ! -f "$dir/probe_CONTROL.o" ]; then

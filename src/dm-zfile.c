@@ -26,7 +26,9 @@
  * reserve. Bios wait on their device's list, not in workers, until a slot
  * or the reserve is free; decoders are never held across I/O.
  */
+#include <linux/hashtable.h>
 #include <linux/module.h>
+#include <linux/refcount.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <linux/workqueue.h>
@@ -54,6 +56,7 @@ MODULE_PARM_DESC(seq_prefetch,
 enum {
 	ZC_READS, ZC_DECODED, ZC_CRC_ERRORS, ZC_DECODE_ERRORS, ZC_IO_ERRORS,
 	ZC_PREFETCH_HITS,	/* runs decoded from a completed prefetch */
+	ZC_CACHE_HITS, ZC_CACHE_MISSES, ZC_CACHE_EVICTIONS,	/* the decoded-block cache */
 	ZC_NR
 };
 
@@ -158,6 +161,207 @@ struct zfile_io {
 	struct bio *bio;
 	struct zfile_buf *buf;
 };
+
+/*
+ * ---- the decoded-block cache
+ *
+ * Decoded blocks, kept per zfile device (so that every lsmt device above a
+ * shared zfile part shares them), in one module-wide table and LRU list,
+ * bounded by the module parameter cache_mb (a total across devices) and
+ * given back under memory pressure by a shrinker. Only a block whose CRC
+ * and decode succeeded goes in. An entry is allocated without reclaim
+ * (GFP_NOWAIT), in the worker after its decode: when that fails, the block
+ * is just not cached, and reads go on as without a cache. cache_mb=0
+ * turns it off: no lookup, no entry, reads exactly as before.
+ * Why not dm-bufio: see the README ("The decoded-block cache").
+ */
+static unsigned int zfile_cache_mb = 64;
+module_param_named(cache_mb, zfile_cache_mb, uint, 0644);
+MODULE_PARM_DESC(cache_mb,
+		 "zfile: decoded blocks kept in memory, in MiB, a total across devices (default 64; 0: off)");
+
+#define ZCACHE_HASH_BITS	12
+/*
+ * No reclaim from the worker, no warning; and reclaimable, as the shrinker
+ * makes it: blocks up to 8 KiB come from the kmalloc-rcl caches, which
+ * /proc/meminfo counts under SReclaimable, not SUnreclaim.
+ */
+#define ZCACHE_GFP	(GFP_NOWAIT | __GFP_NOWARN | __GFP_RECLAIMABLE)
+
+struct zcache_ent {
+	struct hlist_node hnode;
+	struct list_head lru;		/* zcache.lru: most recently used first */
+	struct zfile_ctx *zc;		/* its device: entries go before the device does */
+	u64 blk;
+	refcount_t ref;			/* the table's, plus readers copying out of data */
+	u32 len;
+	u8 *data;			/* kmalloc'd apart: a power-of-two block fills its slab object */
+};
+
+static struct {
+	spinlock_t lock;
+	DECLARE_HASHTABLE(tab, ZCACHE_HASH_BITS);
+	struct list_head lru;
+	unsigned long entries;
+	u64 bytes;
+	struct shrinker *shrinker;
+	struct shrinker storage;	/* for kernels that register a caller's shrinker */
+} zcache = {
+	.lock = __SPIN_LOCK_UNLOCKED(zcache.lock),
+	.lru = LIST_HEAD_INIT(zcache.lru),
+};
+
+static u64 zcache_key(const struct zfile_ctx *zc, u64 blk)
+{
+	return zc->id * 0x9e3779b97f4a7c15ull ^ blk;
+}
+
+static void zcache_put(struct zcache_ent *e)
+{
+	if (refcount_dec_and_test(&e->ref)) {
+		kfree(e->data);
+		kfree(e);
+	}
+}
+
+/* Unlink e (under zcache.lock); the caller puts the table's reference. */
+static void zcache_unlink(struct zcache_ent *e)
+{
+	hash_del(&e->hnode);
+	list_del(&e->lru);
+	zcache.entries--;
+	zcache.bytes -= e->len;
+}
+
+/* Evict least recently used entries (under zcache.lock) onto out, until bytes <= limit or nr done. */
+static unsigned long zcache_evict(u64 limit, unsigned long nr, struct list_head *out)
+{
+	unsigned long n = 0;
+
+	while (zcache.bytes > limit && n < nr && !list_empty(&zcache.lru)) {
+		struct zcache_ent *e = list_last_entry(&zcache.lru, struct zcache_ent, lru);
+
+		zcache_unlink(e);
+		atomic64_inc(&e->zc->ctr[ZC_CACHE_EVICTIONS]);
+		list_add(&e->lru, out);
+		n++;
+	}
+	return n;
+}
+
+static void zcache_free_list(struct list_head *l)
+{
+	struct zcache_ent *e, *t;
+
+	list_for_each_entry_safe(e, t, l, lru)
+		zcache_put(e);
+}
+
+static struct zcache_ent *zcache_find(const struct zfile_ctx *zc, u64 blk)
+{
+	struct zcache_ent *e;
+
+	hash_for_each_possible(zcache.tab, e, hnode, zcache_key(zc, blk))
+		if (e->zc == zc && e->blk == blk)
+			return e;
+	return NULL;
+}
+
+/* Copy n bytes at in of zc's decoded block blk into dst, if the cache has it. */
+static bool zcache_copy(struct zfile_ctx *zc, u64 blk, u32 in, u8 *dst, u32 n)
+{
+	struct zcache_ent *e;
+
+	if (!READ_ONCE(zfile_cache_mb))
+		return false;
+	spin_lock(&zcache.lock);
+	e = zcache_find(zc, blk);
+	if (e) {
+		refcount_inc(&e->ref);
+		list_move(&e->lru, &zcache.lru);
+	}
+	spin_unlock(&zcache.lock);
+	if (!e) {
+		atomic64_inc(&zc->ctr[ZC_CACHE_MISSES]);
+		return false;
+	}
+	memcpy(dst, e->data + in, n);	/* entries never change: no lock needed */
+	zcache_put(e);
+	atomic64_inc(&zc->ctr[ZC_CACHE_HITS]);
+	return true;
+}
+
+/* Keep a copy of zc's block blk, just decoded into src (len bytes); best effort. */
+static void zcache_insert(struct zfile_ctx *zc, u64 blk, const u8 *src, u32 len)
+{
+	u64 limit = (u64)READ_ONCE(zfile_cache_mb) << 20;
+	struct zcache_ent *e;
+	LIST_HEAD(out);
+
+	if (!limit || len > limit)
+		return;
+	e = kmalloc(sizeof(*e), ZCACHE_GFP);
+	if (!e)
+		return;
+	e->data = kmalloc(len, ZCACHE_GFP);
+	if (!e->data) {
+		kfree(e);
+		return;
+	}
+	e->zc = zc;
+	e->blk = blk;
+	e->len = len;
+	refcount_set(&e->ref, 1);
+	memcpy(e->data, src, len);
+	spin_lock(&zcache.lock);
+	if (zcache_find(zc, blk)) {	/* another worker decoded it too */
+		spin_unlock(&zcache.lock);
+		zcache_put(e);
+		return;
+	}
+	hash_add(zcache.tab, &e->hnode, zcache_key(zc, blk));
+	list_add(&e->lru, &zcache.lru);
+	zcache.entries++;
+	zcache.bytes += len;
+	zcache_evict(limit, ULONG_MAX, &out);	/* the limit may have been lowered */
+	spin_unlock(&zcache.lock);
+	zcache_free_list(&out);
+}
+
+/* Drop every entry of zc: its dtr, when no I/O is left. */
+static void zcache_drop(struct zfile_ctx *zc)
+{
+	struct zcache_ent *e, *t;
+	LIST_HEAD(out);
+
+	spin_lock(&zcache.lock);
+	list_for_each_entry_safe(e, t, &zcache.lru, lru)
+		if (e->zc == zc) {
+			zcache_unlink(e);
+			list_add(&e->lru, &out);
+		}
+	spin_unlock(&zcache.lock);
+	zcache_free_list(&out);
+}
+
+static unsigned long zcache_count(struct shrinker *s, struct shrink_control *sc)
+{
+	unsigned long n = READ_ONCE(zcache.entries);
+
+	return n ? n : SHRINK_EMPTY;
+}
+
+static unsigned long zcache_scan(struct shrinker *s, struct shrink_control *sc)
+{
+	unsigned long n;
+	LIST_HEAD(out);
+
+	spin_lock(&zcache.lock);
+	n = zcache_evict(0, sc->nr_to_scan, &out);
+	spin_unlock(&zcache.lock);
+	zcache_free_list(&out);
+	return n ? n : SHRINK_STOP;
+}
 
 static bool zfile_run_has(const struct zfile_run *r, u64 blk)
 {
@@ -481,22 +685,29 @@ static blk_status_t zfile_read_bio(struct zfile_ctx *zc, struct zfile_buf *b, st
 		dst = bvec_kmap_local(&bv);
 		while (done < bv.bv_len) {
 			u64 blk = pos >> zf->block_shift;
-			u32 in = pos & (zf->h.block_size - 1), n;
+			u32 in = pos & (zf->h.block_size - 1), n, bsz;
 
 			if (pos >= size) {	/* the tail of the last sector */
 				memset(dst + done, 0, bv.bv_len - done);
 				break;
 			}
-			n = ovbd_zfile_block_bytes(zf, blk);
-			if (!in && blk != b->cached_blk && bv.bv_len - done >= n) {
+			bsz = ovbd_zfile_block_bytes(zf, blk);
+			n = min3(bsz - in, bv.bv_len - done, (u32)min_t(u64, size - pos, U32_MAX));
+			if (blk != b->cached_blk && zcache_copy(zc, blk, in, dst + done, n)) {
+				/* a cache hit */
+			} else if (!in && blk != b->cached_blk && bv.bv_len - done >= bsz) {
 				/* the whole block fits: decode it in place */
 				if (zfile_load_block(zc, b, blk, last, ra, end, dst + done))
 					goto fail;
+				zcache_insert(zc, blk, dst + done, bsz);
+				n = bsz;
 			} else {
+				bool hit = blk == b->cached_blk;
+
 				if (zfile_load_block(zc, b, blk, last, ra, end, NULL))
 					goto fail;
-				n = min3(n - in, bv.bv_len - done,
-					 (u32)min_t(u64, size - pos, U32_MAX));
+				if (!hit)
+					zcache_insert(zc, blk, b->dbuf, bsz);
 				memcpy(dst + done, b->dbuf + in, n);
 			}
 			done += n;
@@ -580,6 +791,9 @@ static void zfile_pool_free(void)
 	if (zfile_pool.wq)
 		destroy_workqueue(zfile_pool.wq);
 	zfile_pool.wq = NULL;
+	if (zcache.shrinker)
+		ovbd_shrinker_del(zcache.shrinker);
+	zcache.shrinker = NULL;
 	for (i = 0; i < zfile_pool.nslots; i++)
 		zfile_free_buf(&zfile_pool.slots[i]);
 	for (i = 0; i < zfile_pool.ndecs; i++)
@@ -629,7 +843,9 @@ static int zfile_pool_get(bool zstd)
 	mutex_lock(&zfile_pool.lock);
 	if (!zfile_pool.users) {
 		zfile_pool.wq = alloc_workqueue("ovbd_zfile", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
-		if (!zfile_pool.wq)
+		zcache.shrinker = ovbd_shrinker_add(&zcache.storage, "dm-overlaybd-zfile-cache",
+						    zcache_count, zcache_scan);
+		if (!zfile_pool.wq || !zcache.shrinker)
 			ret = -ENOMEM;
 		for (i = 0; i < n && !ret; i++) {
 			struct zfile_buf *b = &zfile_pool.slots[zfile_pool.nslots++];
@@ -763,6 +979,7 @@ static void zfile_dtr(struct dm_target *ti)
 	struct zfile_ctx *zc = ti->private;
 
 	zfile_pf_drain(zc);
+	zcache_drop(zc);
 	if (zc->id)
 		zfile_pool_put();
 	zfile_free_buf(&zc->reserve);
@@ -876,14 +1093,17 @@ static void zfile_status(struct dm_target *ti, status_type_t type,
 
 	switch (type) {
 	case STATUSTYPE_INFO:
-		DMEMIT("%s %u %llu %lld %lld %lld %lld %lld %lld",
+		DMEMIT("%s %u %llu %lld %lld %lld %lld %lld %lld %lld %lld %lld",
 		       zc->zf.h.algo == OVBD_ZF_ALGO_LZ4 ? "lz4" : "zstd",
 		       zc->zf.h.block_size, zc->zf.nblocks,
 		       atomic64_read(&zc->ctr[ZC_READS]), atomic64_read(&zc->ctr[ZC_DECODED]),
 		       atomic64_read(&zc->ctr[ZC_CRC_ERRORS]),
 		       atomic64_read(&zc->ctr[ZC_DECODE_ERRORS]),
 		       atomic64_read(&zc->ctr[ZC_IO_ERRORS]),
-		       atomic64_read(&zc->ctr[ZC_PREFETCH_HITS]));
+		       atomic64_read(&zc->ctr[ZC_PREFETCH_HITS]),
+		       atomic64_read(&zc->ctr[ZC_CACHE_HITS]),
+		       atomic64_read(&zc->ctr[ZC_CACHE_MISSES]),
+		       atomic64_read(&zc->ctr[ZC_CACHE_EVICTIONS]));
 		break;
 	case STATUSTYPE_TABLE:
 		DMEMIT("%s %s", zc->dev->name, zc->bytes_arg);

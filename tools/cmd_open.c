@@ -255,11 +255,23 @@ static void print_text(struct json_object *o)
 		else if (!strcmp(oci_jstr(d, "kind"), "loop"))
 			printf("loop  %s %s\n", oci_jstr(d, "device"),
 			       oci_jstr(d, "file") ? oci_jstr(d, "file") : "(detached)");
-		else
-			printf("dm    %s: %s%s%s\n", oci_jstr(d, "name"),
+		else {
+			struct json_object *users;
+			size_t k;
+
+			printf("dm    %s: %s%s%s", oci_jstr(d, "name"),
 			       oci_jstr(d, "status") ? oci_jstr(d, "status") : "?",
 			       oci_jstr(d, "verity") ? ": dm-verity " : "",
 			       oci_jstr(d, "verity") ? oci_jstr(d, "verity") : "");
+			if (json_object_object_get_ex(d, "used_by", &users)) {	/* a blob's part */
+				printf(" (used by");
+				for (k = 0; k < json_object_array_length(users); k++)
+					printf("%s %s", k ? "," : "",
+					       json_object_get_string(json_object_array_get_idx(users, k)));
+				printf(")");
+			}
+			printf("\n");
+		}
 	}
 	printf("dm    %s: %s\n", oci_jstr(o, "name"), oci_jstr(o, "status") ? oci_jstr(o, "status") : "?");
 	printf("uuid  %s\n", oci_jstr(o, "uuid"));
@@ -328,9 +340,11 @@ static int by_name(const void *a, const void *b)
 int cmd_list(int argc, char **argv)
 {
 	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+					      { "prune", no_argument, NULL, 'p' },
 					      { "help", no_argument, NULL, 'h' }, { 0 } };
 	struct json_object *all = json_object_new_array();
-	bool json = false;
+	bool json = false, prune = false;
+	unsigned int pruned = 0;
 	char why[600];
 	size_t i;
 	int c;
@@ -338,6 +352,8 @@ int cmd_list(int argc, char **argv)
 	while ((c = ovbd_getopt(argc, argv, "h", opts)) != -1) {
 		if (c == 'j')
 			json = true;
+		else if (c == 'p')
+			prune = true;
 		else
 			usage_of("list", c == 'h' ? 0 : EXIT_USAGE);
 	}
@@ -345,6 +361,13 @@ int cmd_list(int argc, char **argv)
 		usage_of("list", EXIT_USAGE);
 	if (access("/dev/mapper/control", F_OK))
 		die(EXIT_BAD_INPUT, "list: /dev/mapper/control is missing: device-mapper is not loaded");
+	if (prune) {	/* the shared parts that no stack uses (what a killed open or close left) */
+		if (dmstack_prune(&pruned, why, sizeof(why)))
+			die(EXIT_BAD_INPUT, "list --prune: %s", one_line(why));
+		if (pruned)
+			fprintf(stderr, "ovbd: list --prune: removed %u unused shared part%s\n", pruned,
+				pruned == 1 ? "" : "s");
+	}
 	if (dm_each(OVBD_UUID_STACK, add_stack, all, why, sizeof(why)))
 		die(EXIT_BAD_INPUT, "list: %s", why);
 	json_object_array_sort(all, by_name);

@@ -221,11 +221,14 @@ static const struct command commands[] = {
 	  "                    (a KataVirtualVolume of type layer_raw_block, dm_verity)\n"
 	  "  --prefix P        the disks' serial prefix (default ovbd; up to 15 characters)\n",
 	  "qemu-system-x86_64 ... $(ovbd vm-disks --qemu oci:./store:v1)" },
-	{ "list", cmd_list, "list [--json]",
+	{ "list", cmd_list, "list [--json] [--prune]",
 	  "List every stack that ovbd opened (device-mapper devices whose UUID\n"
 	  "starts with OVBD-stack-), from the kernel alone, with its layers and\n"
-	  "status counters.",
-	  "  --json            a JSON array of what status --json prints\n",
+	  "status counters. A layer blob's parts are shared by every stack that\n"
+	  "uses it; status shows which stacks use each.",
+	  "  --json            a JSON array of what status --json prints\n"
+	  "  --prune           first remove the shared parts that no stack uses\n"
+	  "                    (what a killed open or close left)\n",
 	  "ovbd list --json" },
 };
 

@@ -380,7 +380,7 @@ if [ -d registry ] && command -v docker-registry >/dev/null && command -v nbdkit
 	rm -rf /tmp/store
 	if ovbd open --lazy ln $REG/ext4:vn >/tmp/open.out 2>&1; then
 		check "a verified image whose trees the registry lacks: its layers local before mapping, under dm-verity" sh -c \
-			"! ovbd status ln | grep -q nbd && [ \$(dmsetup ls | grep -cE '^ln-v00[01]\s') = 2 ]"
+			"! ovbd status ln | grep -q nbd && [ \$(dmsetup ls | grep -cE '^ovbd-blob-[0-9a-f]{24}-[0-9a-f]{16}-v\s') = 2 ]"
 		mount -t ext4 -o ro,noload /dev/mapper/ln /mnt/lz
 		check "... every file matches" tree_ok /mnt/lz
 		umount /mnt/lz; ovbd close ln >/dev/null 2>&1
@@ -461,13 +461,13 @@ section records-crash
 no_leftovers() {	# NAME: no dm device, loop device or record of NAME is left
 	i=0
 	while [ $i -lt 50 ] && [ -n "$(losetup -a)" ]; do sleep 0.1; i=$((i + 1)); done
-	! dmsetup ls | grep -q "^$1" && [ -z "$(losetup -a)" ] && [ ! -e /run/ovbd/$1.image ]
+	! dmsetup ls | grep -qE "^($1|ovbd-blob-)" && [ -z "$(losetup -a)" ] && [ ! -e /run/ovbd/$1.image ]
 }
 set --; for f in $(ls $E/L* | head -n 3); do set -- "$@" "$f"; done
 if ovbd open uu "$@" >/tmp/open.out 2>&1; then
-	check "uuids: the stack is OVBD-stack-<32 hex>-uu, its zfile devices OVBD-part-<32 hex>-uu-zNNN" sh -c "
+	check "uuids: the stack is OVBD-stack-<32 hex>-uu, each layer's shared part ovbd-blob-<24 hex>-z (OVBD-blob-<64 hex>-z)" sh -c "
 		dmsetup info -c --noheadings -o name,uuid | grep -qE '^uu:OVBD-stack-[0-9a-f]{32}-uu\$' &&
-		dmsetup info -c --noheadings -o name,uuid | grep -qE '^uu-z000:OVBD-part-[0-9a-f]{32}-uu-z000\$'"
+		[ \$(dmsetup info -c --noheadings -o name,uuid | grep -cE '^ovbd-blob-[0-9a-f]{24}-[zl]:OVBD-blob-[0-9a-f]{64}-[zl]\$') = 3 ]"
 	check "uuids: three read-only loop devices that clear themselves (LO_FLAGS_AUTOCLEAR)" sh -c "
 		[ \$(/sbin/losetup -l -n -O AUTOCLEAR,RO | grep -cE '^ *1 +1 *\$') = 3 ]"
 	check "ovbd list: the stack, its layers and counters, from the kernel alone" sh -c "ovbd list | grep -qE '^uu +3 '"
@@ -475,9 +475,9 @@ if ovbd open uu "$@" >/tmp/open.out 2>&1; then
 		ovbd list --json | grep -q '\"name\": \"uu\"' && ovbd status --json uu | grep -q '\"layers\": 3' &&
 		ovbd status --json uu | grep -q '\"kind\": \"loop\"' && ovbd status --json uu | grep -q '\"reads\": '"
 	check "ovbd status: loops with their files, the zfile devices, the stack's uuid" sh -c "
-		ovbd status uu | grep -q '^loop  /dev/loop[0-9]* .*/L00' && ovbd status uu | grep -q '^dm    uu-z000: ' && ovbd status uu | grep -q '^uuid  OVBD-stack-'"
+		ovbd status uu | grep -q '^loop  /dev/loop[0-9]* .*/L00' && ovbd status uu | grep -qE '^dm    ovbd-blob-[0-9a-f]{24}-z: .* \(used by uu\)' && ovbd status uu | grep -q '^uuid  OVBD-stack-'"
 	check "open of a name that is open is refused" sh -c "! ovbd open uu $* 2>/tmp/e && grep -q 'exists already' /tmp/e"
-	check "ovbd close removes every device, and the loops go with them" sh -c "ovbd close uu && ! dmsetup ls | grep -q '^uu'"
+	check "ovbd close removes every device, and the loops go with them" sh -c "ovbd close uu && ! dmsetup ls | grep -qE '^(uu|ovbd-blob-)'"
 	check "... no loop device is left" no_leftovers uu
 else
 	not_ok "uuids: ovbd open: $(cat /tmp/open.out)"
@@ -541,11 +541,12 @@ vtree_ok() {	# MOUNTPOINT: every file's sha256 as in the source tree of layers 0
 	(cd "$1" && find . -type f | LC_ALL=C sort | xargs sha256sum) >/tmp/vtree.sha256 2>/dev/null
 	cmp -s /tmp/vtree.sha256 $E/tree-2.sha256
 }
-vleft() { dmsetup ls | grep -qE "^$1(-|\s)" || [ -n "$(losetup -a)" ]; }
+vleft() { dmsetup ls | grep -qE "^($1(-|\s)|ovbd-blob-)" || [ -n "$(losetup -a)" ]; }
 vnothing_left() { i=0; while [ $i -lt 50 ] && vleft "$1"; do sleep 0.1; i=$((i + 1)); done; ! vleft "$1"; }
 if ovbd open vr oci:$V:v >/tmp/open.out 2>&1; then
-	check "verity: each layer of a verified image is read through dm-verity (vr-v000, vr-v001)" sh -c \
-		"[ \$(dmsetup ls | grep -cE '^vr-v00[01]\s') = 2 ] && dmsetup table vr-v000 | grep -qE ' verity 1 [0-9]+:[0-9]+ [0-9]+:[0-9]+ (512|4096) 4096 '"
+	vparts=$(dmsetup ls | grep -oE '^ovbd-blob-[0-9a-f]{24}-[0-9a-f]{16}-v' | tr '\n' ' ')
+	check "verity: each layer of a verified image is read through its blob's dm-verity part (ovbd-blob-<blob>-<root>-v: $vparts)" sh -c \
+		"[ \$(echo $vparts | wc -w) = 2 ] && dmsetup table $(echo $vparts | cut -d' ' -f1) | grep -qE ' verity 1 [0-9]+:[0-9]+ [0-9]+:[0-9]+ (512|4096) 4096 '"
 	mount -t ext4 -o ro,noload /dev/mapper/vr /mnt/vr
 	check "verity: mounted, every file's sha256 matches the source" vtree_ok /mnt/vr
 	umount /mnt/vr
@@ -576,7 +577,7 @@ if ovbd open vt oci:/tmp/vt:v >/tmp/open.out 2>&1 && mount -t ext4 -o ro,noload 
 	check "verity: ... and every other file still reads right" sh -c \
 		"(cd /mnt/vr && find . -type f ! -path ./etc/file40 | LC_ALL=C sort | xargs sha256sum) | cmp -s - /tmp/vt.want"
 	check "verity: ... status says that layer's verity device is corrupted, the kernel log names the block" sh -c \
-		"ovbd status vt | grep -q 'vt-v000: .*dm-verity corrupted' && dmesg | grep -qE 'verity: .*data block [0-9]+ is corrupted'"
+		"ovbd status vt | grep -qE 'ovbd-blob-[0-9a-f-]*-v: .*dm-verity corrupted' && dmesg | grep -qE 'verity: .*data block [0-9]+ is corrupted'"
 	umount /mnt/vr
 else
 	not_ok "verity: open and mount of the tampered copy: $(cat /tmp/open.out)"
@@ -595,7 +596,103 @@ for r in $(seq 1 $rounds); do
 	{ ovbd open vr oci:$V:v >/dev/null && head -c 1048576 /dev/mapper/vr >/dev/null && ovbd close vr >/dev/null; } || bad=$((bad + 1))
 done
 check "verity: $rounds rounds of open, read and close succeed and leave no verity, loop or dm device ($bad bad)" \
-	sh -c "[ $bad = 0 ] && ! dmsetup ls | grep -q '^vr' && [ -z \"\$(losetup -a)\" ]"
+	sh -c "[ $bad = 0 ] && ! dmsetup ls | grep -qE '^(vr|ovbd-blob-)' && [ -z \"\$(losetup -a)\" ]"
+
+# ---- sharing: a layer blob's parts once, for every stack that uses it; the
+# kernel is the record (a part lives while a table names it)
+section sharing
+parts() { dmsetup ls | grep -cE '^ovbd-blob-'; }
+nloops() { losetup -a | grep -c .; }
+sh_left() { dmsetup ls | grep -qE '^(sh[0-9a-z]*|ovbd-blob-[0-9a-f-]*)\s' || [ -n "$(losetup -a)" ]; }
+sh_nothing_left() { i=0; while [ $i -lt 50 ] && sh_left; do sleep 0.1; i=$((i + 1)); done; ! sh_left; }
+b2="$E/L00 $E/L01" b10=$(ls $E/L0* | tr '\n' ' ')
+tree_of() { (cd "$1" && find . -type f | LC_ALL=C sort | xargs sha256sum) 2>/dev/null | cmp -s - "$2"; }
+mkdir -p /mnt/sa /mnt/sb
+# shellcheck disable=SC2086
+if ovbd open sha $b10 >/tmp/open.out 2>&1 && ovbd open shb $b2 >>/tmp/open.out 2>&1; then
+	check "sharing: two stacks on one base: one set of parts for the ten blobs (10 parts, 10 loops)" \
+		sh -c "[ \$(dmsetup ls | grep -cE '^ovbd-blob-') = 10 ] && [ \$(losetup -a | grep -c .) = 10 ]"
+	check "sharing: status names both stacks on the base's parts, one on the others" sh -c \
+		"[ \$(ovbd status shb | grep -c '(used by sha, shb)') = 2 ] && [ \$(ovbd status sha | grep -c '(used by sha)\$') = 8 ] &&
+		 ovbd status --json sha | grep -q '\"shared\": true'"
+	check "sharing: close of a part's user keeps it (open count from the kernel)" sh -c \
+		"! ovbd open sha $b10 2>/dev/null; [ \$(dmsetup ls | grep -cE '^ovbd-blob-') = 10 ]"
+	mount -t ext4 -o ro,noload /dev/mapper/shb /mnt/sb
+	check "sharing: close the ten-layer stack: the other keeps its two parts, the eight unused go" sh -c \
+		"ovbd close sha && [ \$(dmsetup ls | grep -cE '^ovbd-blob-') = 2 ] && [ \$(losetup -a | grep -c .) = 2 ]"
+	drop() { sync; echo 3 >/proc/sys/vm/drop_caches; }; drop
+	check "sharing: ... and it still reads every file right (tree of layers 0-1)" tree_of /mnt/sb $E/tree-2.sha256
+	umount /mnt/sb
+	check "sharing: the last close removes the shared parts: nothing left" sh -c "ovbd close shb && ! dmsetup ls | grep -q ovbd-blob- && [ -z \"\$(losetup -a)\" ]"
+else
+	not_ok "sharing: ovbd open of two stacks on one base: $(cat /tmp/open.out)"
+fi
+# a verified base under three stacks of two images (vb, vc: v's base layer
+# with its root hash, other configs): one dm-verity part for it
+rm -rf /tmp/sh; cp -r $V /tmp/sh; chmod -R u+w /tmp/sh
+if ovbd open --require-verity shv oci:/tmp/sh:v >/tmp/open.out 2>&1 && ovbd open --require-verity shw oci:/tmp/sh:vb >>/tmp/open.out 2>&1 &&
+   ovbd open --require-verity shx oci:/tmp/sh:vc >>/tmp/open.out 2>&1; then
+	check "sharing: a verified base under three stacks is one dm-verity part, verified for all" sh -c \
+		"[ \$(dmsetup ls | grep -cE '^ovbd-blob-[0-9a-f]{24}-[0-9a-f]{16}-v\s') = 2 ] &&
+		 ovbd status shw | grep -E 'ovbd-blob-.*-v: .*dm-verity verified \(used by shv, shw, shx\)'"
+	l0=$(dev_sha /dev/mapper/shw $(blockdev --getsize64 /dev/mapper/shw))
+	b0=$(ovbd verity show --json oci:$V:v | grep -o '"blob": *"[^"]*' | head -n 1 | sed 's|.*/||')
+	want0=$(ovbd cat $V/blobs/sha256/$b0 | sha256sum | cut -d' ' -f1)
+	lx=$(dev_sha /dev/mapper/shx $(blockdev --getsize64 /dev/mapper/shx))
+	mount -t ext4 -o ro,noload /dev/mapper/shv /mnt/sa
+	check "sharing: ... vb and vc read the base alone, as ovbd cat of its blob ($l0, $lx)" sh -c \
+		"[ '$l0' = '$want0' ] && [ '$lx' = '$want0' ]"
+	check "sharing: ... and v, over the shared verified base, reads every file right" vtree_ok /mnt/sa
+	umount /mnt/sa
+	ovbd close shv; ovbd close shw; echo 3 >/proc/sys/vm/drop_caches
+	lx=$(dev_sha /dev/mapper/shx $(blockdev --getsize64 /dev/mapper/shx))
+	check "sharing: close two of three: the verified base stays for the third, which still reads right" sh -c \
+		"[ '$lx' = '$want0' ] && [ \$(dmsetup ls | grep -cE '^ovbd-blob-.*-v\s') = 1 ]"
+	ovbd close shx >/dev/null 2>&1
+	check "sharing: verified parts: nothing left after the last close" sh_nothing_left
+else
+	not_ok "sharing: three verified stacks on one base: $(cat /tmp/open.out)"
+	for n in shv shw shx; do ovbd close $n >/dev/null 2>&1; done
+fi
+rm -rf /tmp/sh
+# 20 opens at once of stacks on one base: exactly one set of parts
+# shellcheck disable=SC2086
+ovbd open sh0 $b2 >/dev/null 2>&1; one=$(parts); ovbd close sh0 >/dev/null 2>&1
+bad=0
+for i in $(seq 1 20); do
+	# shellcheck disable=SC2086
+	{ if [ $((i % 2)) = 0 ]; then ovbd open sh$i $b2; else ovbd open sh$i $E/L00 $E/L01 $E/L02; fi >/dev/null 2>/tmp/race$i.err || echo fail >>/tmp/race$i.err; } &
+done
+wait
+for i in $(seq 1 20); do grep -q fail /tmp/race$i.err && { bad=$((bad + 1)); echo "# racing open sh$i: $(head -c 300 /tmp/race$i.err)"; }; done
+check "sharing: 20 racing opens on one base all succeed, with exactly one set of parts ($(parts) parts, $(nloops) loops; $one for the base)" \
+	sh -c "[ $bad = 0 ] && [ \$(dmsetup ls | grep -cE '^ovbd-blob-') = $((one + 1)) ] && [ \$(losetup -a | grep -c .) = 3 ]"
+for i in $(seq 1 20); do ovbd close sh$i >/dev/null 2>&1 & done; wait
+check "sharing: 20 racing closes: nothing left" sh_nothing_left
+# SIGKILL at each step of open and of close of a stack whose base another
+# stack uses: the other keeps reading, and nothing is left at the end
+# shellcheck disable=SC2086
+ovbd open shk $b2 >/dev/null 2>&1
+want=$(dev_sha /dev/mapper/shk $(blockdev --getsize64 /dev/mapper/shk))
+rounds=$(depth 100 32 16) bad=0 killed=0
+for r in $(seq 1 $rounds); do
+	k=$(( r % 8 + 1 ))
+	if [ $((r % 3)) = 0 ]; then	# kill the close
+		ovbd open shc $b10 >/dev/null 2>&1
+		OVBD_TEST_KILL_AT=$(( r % 4 + 1 )) ovbd close shc >/dev/null 2>&1; [ $? = 137 ] && killed=$((killed + 1))
+	else
+		OVBD_TEST_KILL_AT=$k ovbd open shc $b10 >/dev/null 2>&1; [ $? = 137 ] && killed=$((killed + 1))
+	fi
+	if [ $((r % 2)) = 0 ]; then ovbd close shc >/dev/null 2>&1; else ovbd list --prune >/dev/null 2>&1; ovbd close shc >/dev/null 2>&1; fi
+	{ [ "$(dev_sha /dev/mapper/shk $(blockdev --getsize64 /dev/mapper/shk))" = "$want" ] && [ "$(parts)" = 2 ] &&
+	  [ "$(nloops)" = 2 ] && ! dmsetup info shc >/dev/null 2>&1; } ||
+		{ bad=$((bad + 1)); echo "# shared kill round $r: $(dmsetup ls | tr '\n' ' ') loops $(nloops)"; }
+done
+check "sharing: SIGKILL of open or close of a stack on a shared base ($rounds rounds, $killed killed): the other reads right, and close or list --prune leaves only its parts ($bad bad)" \
+	sh -c "[ $bad = 0 ] && [ $killed -gt $((rounds / 2)) ]"
+ovbd close shk >/dev/null 2>&1
+check "sharing: nothing left after the kill rounds" sh_nothing_left
+check "sharing: ovbd list --prune with nothing to prune is quiet" sh -c "ovbd list --prune >/dev/null 2>/tmp/e && [ ! -s /tmp/e ]"
 
 # ---- an ordinary image converted by ovbd convert, against umoci's unpack
 section convert
@@ -623,7 +720,7 @@ section containers
 CL=oci:containers/layout REG=${REG:-127.0.0.1:5000}
 no_bundle_left() {	# nothing of a bundle: no mount under /tmp/b, no stack, no loop or nbd in use
 	grep -q ' /tmp/b' /proc/mounts && return 1
-	dmsetup ls | grep -q '^ovbd-bundle-' && return 1
+	dmsetup ls | grep -qE '^(ovbd-bundle-|ovbd-blob-)' && return 1
 	[ -z "$(losetup -a)" ] || return 1
 	for sz in /sys/block/nbd*/size; do [ "$(cat "$sz" 2>/dev/null || echo 0)" = 0 ] || return 1; done
 }
@@ -661,7 +758,7 @@ else
 		[ -s /tmp/c-$rt.err ] && echo "# $rt stderr: $(head -c 300 /tmp/c-$rt.err)"
 	done
 	check "two bundles of one image share its one stack (and its verity devices)" \
-		sh -c "[ \$(dmsetup ls | grep -c '^ovbd-bundle-[0-9a-f]*$S_') = 1 ] && dmsetup ls | grep -q '^ovbd-bundle-[0-9a-f]*-v000$S_'"
+		sh -c "[ \$(dmsetup ls | grep -c '^ovbd-bundle-[0-9a-f]*$S_') = 1 ] && dmsetup ls | grep -q '^ovbd-blob-[0-9a-f]*-[0-9a-f]*-v$S_'"
 	check "the image's device reads the same after the containers wrote (sha256)" \
 		[ "$(dev_sha /dev/mapper/$stack $(blockdev --getsize64 /dev/mapper/$stack))" = "$before" ]
 	check "bundle --remove of one bundle keeps the stack the other one uses" \
@@ -838,6 +935,56 @@ for sp in N Y; do
 done
 echo "$sp0" >$SP
 
+# ---- zfile's decoded-block cache (cache_mb): hits, misses and evictions in
+# status fields 13-15; never a wrong byte, with it on, off, or shrunk by
+# memory pressure; shared by every stack above a blob's zfile part
+section cache
+CM=/sys/module/dm_overlaybd/parameters/cache_mb
+cm0=$(cat $CM)
+zst() { dmsetup status "$1" | awk -v f="$2" '{print $f}'; }
+if ovbd open zc pf/lz4.zfile >/dev/null 2>&1; then
+	check "cache: the default limit is 64 MiB ($cm0)" [ "$cm0" = 64 ]
+	check "cache: first O_DIRECT pass reads right" $T 300 blkprobe cmp /dev/mapper/zc $E/ref.raw 65536
+	d1=$(zst zc 8) h1=$(zst zc 13) m1=$(zst zc 14)
+	check "cache: a second pass reads right" $T 300 blkprobe cmp /dev/mapper/zc $E/ref.raw 4096
+	d2=$(zst zc 8) h2=$(zst zc 13)
+	check "cache: the second pass hits the cache (hits $h1 -> $h2, misses $m1) and decodes nothing again (decoded $d1 -> $d2)" \
+		sh -c "[ $h2 -gt $h1 ] && [ $m1 -ge 1 ] && [ $d2 = $d1 ]"
+	echo 2 >/proc/sys/vm/drop_caches	# the shrinkers run
+	check "cache: memory pressure (drop_caches=2) evicts through the shrinker ($(zst zc 15) evictions)" sh -c "[ \$(dmsetup status zc | awk '{print \$15}') -ge 1 ]"
+	check "cache: after eviction, reads are right" $T 300 blkprobe cmp /dev/mapper/zc $E/ref.raw 4096
+	echo 1 >$CM
+	check "cache: a 1 MiB limit, reads right, evicting as they go" sh -c \
+		"$T 300 blkprobe cmp /dev/mapper/zc $E/ref.raw 65536 && [ \$(dmsetup status zc | awk '{print \$15}') -gt 256 ]"
+	echo 0 >$CM
+	h3=$(zst zc 13) d3=$(zst zc 8)
+	check "cache: off (cache_mb=0): reads right, no hit, every block decoded again" sh -c \
+		"$T 300 blkprobe cmp /dev/mapper/zc $E/ref.raw 1048576 && [ \$(dmsetup status zc | awk '{print \$13}') = $h3 ] && [ \$(dmsetup status zc | awk '{print \$8}') -gt $d3 ]"
+	echo "$cm0" >$CM
+	ovbd close zc >/dev/null
+else
+	not_ok "cache: ovbd open of pf/lz4.zfile"
+fi
+ovbd open flip bad/flip.zfile >/dev/null
+$T 120 blkprobe errors /dev/mapper/flip 4096 >/dev/null; $T 120 blkprobe errors /dev/mapper/flip 4096 >/tmp/ranges
+check "cache: a block whose CRC failed is never cached: EIO again on exactly it ($(zst flip 9) CRC errors)" \
+	sh -c "cmp -s /tmp/ranges bad/flip.expect && [ \$(dmsetup status flip | awk '{print \$9}') -ge 2 ]"
+ovbd close flip
+# two stacks above one blob's zfile part share its decoded blocks
+if ovbd open ca $E/L00 $E/L01 >/dev/null 2>&1 && ovbd open cb $E/L00 $E/L01 >/dev/null 2>&1; then
+	z=$(dmsetup ls | grep -oE '^ovbd-blob-[0-9a-f]+-z' | head -n 1)
+	dd if=/dev/mapper/ca of=/dev/null bs=1M iflag=direct 2>/dev/null
+	d1=$(zst "$z" 8) h1=$(zst "$z" 13)
+	dd if=/dev/mapper/cb of=/dev/null bs=1M iflag=direct 2>/dev/null
+	check "cache: the second stack on a shared zfile part decodes nothing again (decoded $d1 -> $(zst "$z" 8), hits $h1 -> $(zst "$z" 13))" \
+		sh -c "[ \$(dmsetup status $z | awk '{print \$8}') = $d1 ] && [ \$(dmsetup status $z | awk '{print \$13}') -gt $h1 ]"
+	sz=$(blockdev --getsize64 /dev/mapper/ca)
+	check "cache: ... and reads the image's bytes (sha256)" [ "$(dev_sha /dev/mapper/cb $sz)" = "$(cat $E/disk-2.sha256)" ]
+else
+	not_ok "cache: ovbd open of two stacks on one base"
+fi
+ovbd close ca >/dev/null 2>&1; ovbd close cb >/dev/null 2>&1
+
 # the tables' feature group, "<#features> <feature>..." after the fixed
 # arguments: zfile's no_prefetch turns the prefetch off for one device; an
 # empty group, an unknown or repeated feature; lsmt's group (none defined)
@@ -887,7 +1034,7 @@ if $DM create --readonly badl --table "0 2048 lsmt $l -" 2>/dev/null; then not_o
 else check "overlapping index refused, naming layer and field" kmsg_has "lsmt layer 0: lsmt index entry offset"; fi
 losetup -d "$l"
 check "ovbd open of a bad layer fails cleanly and rolls back" sh -c \
-	"! ovbd open badopen stacks/ext4/L00 bad/overlap.lsmt 2>/tmp/e && grep -q 'ovbd: ' /tmp/e && ! dmsetup info badopen-z000 >/dev/null 2>&1 && [ -z \"\$(losetup -a)\" ]"
+	"! ovbd open badopen stacks/ext4/L00 bad/overlap.lsmt 2>/tmp/e && grep -q 'ovbd: ' /tmp/e && ! dmsetup info badopen-z000 >/dev/null 2>&1 && ! dmsetup ls | grep -q ovbd-blob- && [ -z \"\$(losetup -a)\" ]"
 
 # status field N of device D is at least 1 (no device: no line: a failure)
 counted() { dmsetup status "$1" | awk -v f="$2" '{n = $f} END {exit !(n >= 1)}'; }

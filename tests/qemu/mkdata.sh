@@ -92,6 +92,35 @@ sha256sum "$work/twin1" >"$OUT/stacks/twin1.sha256"	# its digest: the guest dama
 # lies in layer 0's blob (uncompressed), for the guest to flip
 mkdir -p "$OUT/verity"; cp -r "$OUT/stacks/layout" "$OUT/verity/layout"
 "$OVBD" verity add --tag v "$OUT/verity/layout:ext4" >/dev/null
+# two more verified images on v's base layer (its descriptor as it is: the
+# same root hash), differing in their config: vb and vc, for sharing
+python3 - "$OUT/verity/layout" <<'PYEOF'
+import hashlib, json, os, sys
+lay = sys.argv[1]
+def blob(d): return os.path.join(lay, 'blobs', 'sha256', d.split(':')[1])
+def put(obj):
+    data = json.dumps(obj, separators=(',', ':')).encode()
+    d = 'sha256:' + hashlib.sha256(data).hexdigest()
+    open(blob(d), 'wb').write(data)
+    return d, len(data)
+idx = json.load(open(os.path.join(lay, 'index.json')))
+v = next(m for m in idx['manifests'] if m.get('annotations', {}).get('org.opencontainers.image.ref.name') == 'v')
+man = json.load(open(blob(v['digest'])))
+cfg = json.load(open(blob(man['config']['digest'])))
+for tag in ('vb', 'vc'):
+    c = json.loads(json.dumps(cfg))
+    c['rootfs']['diff_ids'] = c['rootfs']['diff_ids'][:1]
+    c['history'] = c.get('history', [])[:1]
+    c.setdefault('config', {}).setdefault('Labels', {})['org.example.image'] = tag
+    cd, cn = put(c)
+    m = json.loads(json.dumps(man))
+    m['config'] = dict(m['config'], digest=cd, size=cn)
+    m['layers'] = m['layers'][:1]
+    md, mn = put(m)
+    idx['manifests'].append({'mediaType': v['mediaType'], 'digest': md, 'size': mn,
+                             'annotations': {'org.opencontainers.image.ref.name': tag}})
+json.dump(idx, open(os.path.join(lay, 'index.json'), 'w'))
+PYEOF
 python3 - "$work/twin0" "$tree/etc/file40" >"$OUT/verity/flip.txt" <<'PYEOF'
 import hashlib, sys
 blob = open(sys.argv[1], 'rb').read()

@@ -23,6 +23,8 @@
 #define OVBD_UUID_PREFIX	"OVBD-"
 #define OVBD_UUID_STACK		"OVBD-stack-"
 #define OVBD_UUID_PART		"OVBD-part-"
+#define OVBD_UUID_BLOB		"OVBD-blob-"	/* a part shared by the stacks of a blob */
+#define OVBD_BLOB_PREFIX	"ovbd-blob-"	/* its name */
 #define OVBD_DM_NAME_MAX	128
 #define OVBD_DM_UUID_MAX	129
 

@@ -12,6 +12,9 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <openssl/evp.h>
+#include <dirent.h>
+#include <limits.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -155,7 +158,7 @@ int dmstack_render(struct dmstack *s, char *why, size_t len)
 		const struct dmstack_layer *l = &s->layer[i];
 
 		dmstack_zfile_name(zname, sizeof(zname), s->name, i);
-		if (l->zfile) {
+		if (l->zfile && !l->part[0]) {	/* a private zfile part (or the lone ZFile) */
 			snprintf(p, sizeof(p), "%s %llu", l->lower, (unsigned long long)l->file_size);
 			dmstack_set_line(dmstack_add_dev(s, l->lsmt ? zname : s->name, l->lsmt ? (int)i : -1),
 					 0, 0, (l->content_size + 511) >> 9, "zfile", p);
@@ -166,9 +169,10 @@ int dmstack_render(struct dmstack *s, char *why, size_t len)
 		}
 		if (l->virtual_size)
 			vsize = l->virtual_size;
+		/* what the lsmt device reads: a shared layer's topmost part, a zfile part or the lower */
 		used += (size_t)snprintf(lsmt_args + used, PARAMS_MAX - used, "%s%s%s %llu",
-					 used ? " " : "", l->zfile ? "/dev/mapper/" : "",
-					 l->zfile ? zname : l->lower,
+					 used ? " " : "", l->part[0] || l->zfile ? "/dev/mapper/" : "",
+					 l->part[0] ? l->part : l->zfile ? zname : l->lower,
 					 (unsigned long long)(l->zfile ? l->content_size : l->file_size));
 		if (used >= PARAMS_MAX) {
 			free(lsmt_args);
@@ -343,14 +347,17 @@ struct dmstack_made {
 	int fds[2 * OVBD_LSMT_MAX_LAYERS];
 };
 
-/* Create d with its uuid; the stack's part when not the top. */
-static int dmstack_create_dev(struct dmstack *s, const struct dmstack_dev *d,
+/* Create d with its uuid (NULL: the stack's, or its private part's when not the top). */
+static int dmstack_create_dev(struct dmstack *s, const struct dmstack_dev *d, const char *given,
 			      struct dmstack_made *m, char *why, size_t len)
 {
 	char uuid[OVBD_DM_UUID_MAX];
 
-	snprintf(uuid, sizeof(uuid), "%s%s-%.84s", d->top ? OVBD_UUID_STACK : OVBD_UUID_PART, s->id,
-		 d->name);
+	if (given)
+		snprintf(uuid, sizeof(uuid), "%s", given);
+	else
+		snprintf(uuid, sizeof(uuid), "%s%s-%.84s", d->top ? OVBD_UUID_STACK : OVBD_UUID_PART,
+			 s->id, d->name);
 	if (dm_create(d->name, uuid, d->line, d->nlines, !d->top, why, len))
 		return -1;
 	snprintf(m->created[m->ncreated++], OVBD_DM_NAME_MAX, "%s", d->name);
@@ -370,10 +377,11 @@ static int dmstack_layer_fail(unsigned int i, const char *what, char *why, size_
 /*
  * A loop device drops a blob's partial last sector. When a ZFile keeps its
  * trailer fields there, append that sector, zero-padded, with dm-linear,
- * from a 512-byte memfd on its own loop device: NAME-tNNN.
+ * from a 512-byte memfd on its own loop device: dev (NULL: NAME-tNNN),
+ * with uuid (NULL: a private part's).
  */
-static int dmstack_add_tail(struct dmstack *s, unsigned int i, struct dmstack_made *m, char *why,
-			    size_t len)
+static int dmstack_add_tail(struct dmstack *s, unsigned int i, const char *given, const char *uuid,
+			    struct dmstack_made *m, char *why, size_t len)
 {
 	struct dmstack_layer *l = &s->layer[i];
 	u64 whole = l->file_size / DMSTACK_SECTOR;
@@ -393,14 +401,17 @@ static int dmstack_add_tail(struct dmstack *s, unsigned int i, struct dmstack_ma
 	if (ret)
 		return dmstack_layer_fail(i, "its last sector: ", why, len);
 	m->nfd++;
-	snprintf(dev, sizeof(dev), "%.*s-t%03u", DMSTACK_NAME_MAX - 8, s->name, i % 1000);
+	if (given)
+		snprintf(dev, sizeof(dev), "%s", given);
+	else
+		snprintf(dev, sizeof(dev), "%.*s-t%03u", DMSTACK_NAME_MAX - 8, s->name, i % 1000);
 	snprintf(d.name, sizeof(d.name), "%s", dev);
 	d.layer = (int)i;
 	snprintf(p, sizeof(p), "%s 0", l->lower);
 	dmstack_set_line(&d, 0, 0, whole, "linear", p);
 	snprintf(p, sizeof(p), "%s 0", tloop);
 	dmstack_set_line(&d, 1, whole, 1, "linear", p);
-	ret = dmstack_create_dev(s, &d, m, why, len);
+	ret = dmstack_create_dev(s, &d, uuid, m, why, len);
 	free(d.params[0]);
 	free(d.params[1]);
 	if (ret)
@@ -425,7 +436,7 @@ static void dmstack_crypt_log(int level, const char *msg, void *arg)
  * superblock, and the manifest's root hash; read-only.
  */
 static int dmstack_add_verity(struct dmstack *s, unsigned int i, const struct layer_verity *v,
-			      struct dmstack_made *m, char *why, size_t len)
+			      const char *given, struct dmstack_made *m, char *why, size_t len)
 {
 	struct dmstack_layer *l = &s->layer[i];
 	struct crypt_params_verity p = {
@@ -452,7 +463,10 @@ static int dmstack_add_verity(struct dmstack *s, unsigned int i, const struct la
 			return dmstack_layer_fail(i, "its verity tree: ", why, len);
 		m->nfd++;
 	}
-	snprintf(dev, sizeof(dev), "%.*s-v%03u", DMSTACK_NAME_MAX - 8, s->name, i % 1000);
+	if (given)
+		snprintf(dev, sizeof(dev), "%s", given);
+	else
+		snprintf(dev, sizeof(dev), "%.*s-v%03u", DMSTACK_NAME_MAX - 8, s->name, i % 1000);
 	if (ovbd_step("verity create", dev, why, len))
 		return -1;
 	r = crypt_init_data_device(&cd, tloop, l->lower);
@@ -512,13 +526,290 @@ static void dmstack_rollback(const char *name, struct dmstack_made *m, char *why
 		close(m->fds[i]);
 }
 
+/* Create d, and on failure add the kernel's reason to why. */
+static int dmstack_create_explained(struct dmstack *s, const struct dmstack_dev *d, const char *uuid,
+				    struct dmstack_made *m, char *why, size_t len)
+{
+	char reason[400];
+
+	if (!dmstack_create_dev(s, d, uuid, m, why, len))
+		return 0;
+	dmstack_kernel_reason(d->name, reason, sizeof(reason));
+	snprintf(why + strlen(why), len - strlen(why), "%s%s", reason,
+		 strstr(reason, "unknown target type") || strstr(why, "unknown target") ?
+		 " (the dm-overlaybd module is not loaded: modprobe dm-overlaybd; "
+		 "if it is not found, see dkms status dm-overlaybd)" : "");
+	return -1;
+}
+
+/* ---- shared parts: one set per layer blob */
+
+/* The parts lock: held while shared parts are found, made or removed. */
+static int dmstack_lock(char *why, size_t len)
+{
+	int fd;
+
+	if (mkdir(OVBD_RUN_DIR, 0700) && errno != EEXIST)
+		return failf(why, len, OVBD_RUN_DIR ": %s", strerror(errno));
+	fd = open(OVBD_RUN_DIR "/parts.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return failf(why, len, OVBD_RUN_DIR "/parts.lock: %s", strerror(errno));
+	while (flock(fd, LOCK_EX))
+		if (errno != EINTR) {
+			failf(why, len, OVBD_RUN_DIR "/parts.lock: %s", strerror(errno));
+			close(fd);
+			return -1;
+		}
+	return fd;
+}
+
+static void dmstack_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);	/* drops the flock */
+}
+
+static void dmstack_hex(const unsigned char *b, size_t n, char *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", b[i]);
+}
+
+/*
+ * The names of blob's shared parts: base "ovbd-blob-<24 hex>[-<16 hex>]"
+ * (the blob's digest where it is a blob of an OCI layout, else a digest of
+ * the file's identity; then the root hash's start under dm-verity) and
+ * uuid "OVBD-blob-<64 hex>" (a digest of the identity, the root hash, the
+ * salt and the data block size), to which "-<kind>" is appended.
+ */
+static int dmstack_blob_key(const char *blob, const struct layer_verity *v, char *base, size_t blen,
+			    char *uuid, size_t ulen, char *why, size_t len)
+{
+	char real[PATH_MAX], id[PATH_MAX + 200], hex[2 * EVP_MAX_MD_SIZE + 1], root[2 * VERITY_DIGEST + 1];
+	const char *slash, *show;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen;
+	struct stat st;
+
+	if (!realpath(blob, real) || stat(real, &st))
+		return failf(why, len, "%s: %s", blob, strerror(errno));
+	slash = strrchr(real, '/');
+	if (slash && strlen(slash + 1) == 64 && strspn(slash + 1, "0123456789abcdef") == 64 &&
+	    slash - real >= 7 && !strncmp(slash - 7, "/sha256", 7))
+		snprintf(id, sizeof(id), "sha256:%s", slash + 1);	/* content-addressed */
+	else
+		snprintf(id, sizeof(id), "file:%llx:%llx:%lld:%lld.%09ld", (unsigned long long)st.st_dev,
+			 (unsigned long long)st.st_ino, (long long)st.st_size,
+			 (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+	EVP_Digest(id, strlen(id), md, &mdlen, EVP_sha256(), NULL);
+	dmstack_hex(md, mdlen, hex);
+	show = !strncmp(id, "sha256:", 7) ? id + 7 : hex;
+	if (v) {
+		dmstack_hex(v->root, VERITY_DIGEST, root);
+		snprintf(base, blen, OVBD_BLOB_PREFIX "%.24s-%.16s", show, root);
+		snprintf(id + strlen(id), sizeof(id) - strlen(id), " verity %s %u %u ", root,
+			 v->data_block_size, v->salt_size);
+		dmstack_hex(v->salt, v->salt_size, id + strlen(id));
+		EVP_Digest(id, strlen(id), md, &mdlen, EVP_sha256(), NULL);
+		dmstack_hex(md, mdlen, hex);
+	} else {
+		snprintf(base, blen, OVBD_BLOB_PREFIX "%.24s", show);
+	}
+	snprintf(uuid, ulen, OVBD_UUID_BLOB "%.64s", hex);
+	return 0;
+}
+
+/*
+ * Is the shared part dev there, as this open would make it? 1: no such
+ * device; 0: yes (its table has target and length, and its first line's
+ * parameters end with tail, or hold it for dm-verity's root hash); -1 with
+ * why set: a device of that name that is something else (fail closed).
+ */
+static int dmstack_part_found(const char *dev, const char *uuid, const char *target, u64 sectors,
+			      const char *tail, char *why, size_t len)
+{
+	char have[OVBD_DM_UUID_MAX], table[2048], t[32], e[300];
+	unsigned long long start, length;
+	int pos = 0;
+	size_t k;
+
+	if (dm_uuid(dev, have, sizeof(have)))
+		return 1;
+	if (dm_query(dev, true, table, sizeof(table), e, sizeof(e)) ||
+	    sscanf(table, "%llu %llu %31s %n", &start, &length, t, &pos) != 3)
+		return failf(why, len, "/dev/mapper/%s: its table: %s", dev, e);
+	table[strcspn(table, "\n")] = 0;
+	k = tail ? strlen(tail) : 0;
+	if ((uuid && strcmp(have, uuid)) || (!uuid && strncmp(have, "CRYPT-VERITY-", 13)) ||
+	    strcmp(t, target) || length != sectors ||
+	    (tail && !strcmp(target, "verity") && !strstr(table + pos, tail)) ||
+	    (tail && strcmp(target, "verity") &&
+	     (strlen(table + pos) < k || strcmp(table + pos + strlen(table + pos) - k, tail))))
+		return failf(why, len, "/dev/mapper/%s exists, but not as this layer's shared part "
+			     "(uuid '%s', table '%.200s'): refusing to use it", dev, have, table);
+	return 0;
+}
+
+/*
+ * Layer i (the file blob) through its shared parts: found when they are
+ * there, else made from the bottom up (loop, dm-verity or tail, then zfile
+ * or linear); its topmost part goes in l->part. The parts lock is held.
+ */
+static int dmstack_share_layer(struct dmstack *s, unsigned int i, const char *blob,
+			       const struct dmstack_opts *o, struct dmstack_made *m, char *why,
+			       size_t len)
+{
+	struct dmstack_layer *l = &s->layer[i];
+	const struct layer_verity *v = o->verity && o->verity[i].set ? &o->verity[i] : NULL;
+	char base[DMSTACK_NAME_MAX - 4], uuid[80], dev[DMSTACK_NAME_MAX],
+	     u[OVBD_DM_UUID_MAX], root[2 * VERITY_DIGEST + 3], size[32], p[DMSTACK_LOWER_MAX + 32];
+	char kind = l->zfile ? 'z' : v ? 'v' : 'l';
+	struct dmstack_dev d = { 0 };
+	u64 sectors;
+	int r;
+
+	if (dmstack_blob_key(blob, v, base, sizeof(base), uuid, sizeof(uuid), why, len))
+		return dmstack_layer_fail(i, "", why, len);
+	if (v) {
+		root[0] = ' ';
+		dmstack_hex(v->root, VERITY_DIGEST, root + 1);
+		strcat(root, " ");
+	}
+	snprintf(size, sizeof(size), " %llu", (unsigned long long)l->file_size);
+	snprintf(dev, sizeof(dev), "%s-%c", base, kind);
+	snprintf(u, sizeof(u), "%s-%c", uuid, kind);
+	sectors = kind == 'z' ? (l->content_size + 511) >> 9 :
+		  kind == 'v' ? v->data_blocks * (v->data_block_size / DMSTACK_SECTOR) :
+		  l->file_size / DMSTACK_SECTOR;
+	r = dmstack_part_found(dev, kind == 'v' ? NULL : u, kind == 'v' ? "verity" : kind == 'z' ?
+			       "zfile" : "linear", sectors, kind == 'v' ? root : kind == 'z' ? size : " 0",
+			       why, len);
+	if (r <= 0)
+		goto found;
+	/* what the top part reads: the verity or tail part (found or made), else a loop */
+	snprintf(dev, sizeof(dev), "%s-%c", base, v ? 'v' : 't');
+	snprintf(u, sizeof(u), "%s-t", uuid);
+	r = 1;
+	if (v)
+		r = dmstack_part_found(dev, NULL, "verity",
+				       v->data_blocks * (v->data_block_size / DMSTACK_SECTOR), root, why, len);
+	else if (l->tail)
+		r = dmstack_part_found(dev, u, "linear", l->file_size / DMSTACK_SECTOR + 1, NULL, why, len);
+	if (r < 0)
+		return dmstack_layer_fail(i, "", why, len);
+	if (!r) {
+		snprintf(l->lower, sizeof(l->lower), "/dev/mapper/%s", dev);
+		l->verity = v;
+	} else {
+		if (loop_attach(blob, o->direct_io, l->lower, sizeof(l->lower), &m->fds[m->nfd], why, len))
+			return dmstack_layer_fail(i, "", why, len);
+		m->nfd++;
+		if (v && dmstack_add_verity(s, i, v, dev, m, why, len))
+			return -1;
+		if (!v && l->tail && dmstack_add_tail(s, i, dev, u, m, why, len))
+			return -1;
+	}
+	if (kind == 'v') {	/* an LSMT layer under dm-verity: the lsmt device reads it */
+		snprintf(l->part, sizeof(l->part), "%s", dev);
+		return 0;
+	}
+	snprintf(d.name, sizeof(d.name), "%s-%c", base, kind);
+	d.layer = (int)i;
+	snprintf(p, sizeof(p), "%s%s", l->lower, kind == 'z' ? size : " 0");
+	dmstack_set_line(&d, 0, 0, sectors, kind == 'z' ? "zfile" : "linear", p);
+	snprintf(u, sizeof(u), "%s-%c", uuid, kind);
+	r = dmstack_create_explained(s, &d, u, m, why, len);
+	free(d.params[0]);
+	if (r)
+		return -1;
+	snprintf(l->part, sizeof(l->part), "%s", d.name);
+	return 0;
+found:
+	if (r < 0)
+		return dmstack_layer_fail(i, "", why, len);
+	snprintf(l->part, sizeof(l->part), "%s", dev);
+	l->verity = v;
+	return 0;
+}
+
+/* A shared part: ours by uuid, or a dm-verity part by its name. */
+static bool dmstack_is_shared(const char *dev, const char *uuid)
+{
+	return !strncmp(uuid, OVBD_UUID_BLOB, strlen(OVBD_UUID_BLOB)) ||
+	       (!strncmp(uuid, "CRYPT-VERITY-", 13) &&
+		!strncmp(dev, OVBD_BLOB_PREFIX, strlen(OVBD_BLOB_PREFIX)));
+}
+
+struct dmstack_parts {
+	unsigned int n, cap;
+	char (*dev)[OVBD_DM_NAME_MAX];
+};
+
+static int dmstack_collect_part(const char *dev, const char *uuid, void *arg)
+{
+	struct dmstack_parts *p = arg;
+
+	if (!dmstack_is_shared(dev, uuid))
+		return 0;
+	if (p->n == p->cap) {
+		p->cap = p->cap ? 2 * p->cap : 64;
+		p->dev = xrealloc(p->dev, p->cap * sizeof(*p->dev));
+	}
+	snprintf(p->dev[p->n++], OVBD_DM_NAME_MAX, "%s", dev);
+	return 0;
+}
+
+/* Remove the shared parts that nothing opens, holders before what they hold. The lock is held. */
+static int dmstack_prune_locked(unsigned int *removed, char *why, size_t len)
+{
+	struct dmstack_parts p = { 0 };
+	unsigned int i, n = 0;
+	bool again = true;
+	int ret = 0;
+
+	if (dm_each(OVBD_UUID_BLOB, dmstack_collect_part, &p, why, len) ||
+	    dm_each("CRYPT-VERITY-", dmstack_collect_part, &p, why, len))
+		ret = -1;
+	while (!ret && again) {
+		again = false;
+		for (i = 0; i < p.n; i++) {
+			if (!p.dev[i][0] || dm_open_count(p.dev[i]) != 0)
+				continue;	/* gone (-1), or used */
+			if (dm_remove(p.dev[i], why, len)) {
+				ret = -1;
+				break;
+			}
+			p.dev[i][0] = 0;
+			n++;
+			again = true;
+		}
+	}
+	free(p.dev);
+	if (removed)
+		*removed = n;
+	return ret;
+}
+
+int dmstack_prune(unsigned int *removed, char *why, size_t len)
+{
+	int fd = dmstack_lock(why, len), r;
+
+	if (fd < 0)
+		return -1;
+	r = dmstack_prune_locked(removed, why, len);
+	dmstack_unlock(fd);
+	return r;
+}
+
 int dmstack_open(struct dmstack *s, const char *name, char **blobs, unsigned int n,
 		 const struct dmstack_opts *o, char *why, size_t len)
 {
 	static struct dmstack_made m;
 	char uuid[OVBD_DM_UUID_MAX];
 	unsigned int i;
-	int ret = -1;
+	int ret = -1, lock;
 
 	memset(&m, 0, sizeof(m));
 	if (dmstack_check_name(name, why, len))
@@ -532,22 +823,16 @@ int dmstack_open(struct dmstack *s, const char *name, char **blobs, unsigned int
 	ret = dmstack_probe(s, name, blobs, n, why, len);	/* validates before creating */
 	if (ret)
 		return ret;
+	lock = dmstack_lock(why, len);
+	if (lock < 0)
+		return -1;
 	ret = -1;	/* a failure from here on rolls back and says so */
 	dmstack_make_id(s, blobs, o->manifest);
 	for (i = 0; i < n; i++) {
 		struct dmstack_layer *l = &s->layer[i];
 		struct stat st;
+		bool dev = !stat(blobs[i], &st) && S_ISBLK(st.st_mode);
 
-		if (!stat(blobs[i], &st) && S_ISBLK(st.st_mode)) {	/* an nbd device (--lazy): as it is */
-			snprintf(l->lower, sizeof(l->lower), "%s", blobs[i]);
-		} else {
-			if (loop_attach(blobs[i], o->direct_io, l->lower, sizeof(l->lower), &m.fds[m.nfd],
-					why, len)) {
-				dmstack_layer_fail(i, "", why, len);
-				goto rollback;
-			}
-			m.nfd++;
-		}
 		if (o->verity && o->verity[i].set) {
 			if (l->tail) {	/* verity needs a whole number of blocks: no partial sector */
 				failf(why, len, "layer %u: a verified blob must be a multiple of 512 bytes", i);
@@ -559,31 +844,41 @@ int dmstack_open(struct dmstack *s, const char *name, char **blobs, unsigned int
 				      i, o->verity[i].data_block_size, (unsigned long long)l->payload_off);
 				goto rollback;
 			}
-			if (dmstack_add_verity(s, i, &o->verity[i], &m, why, len))
-				goto rollback;
 		}
-		if (l->tail && dmstack_add_tail(s, i, &m, why, len))
+		if (!dev && l->lsmt && !o->private_parts) {
+			if (dmstack_share_layer(s, i, blobs[i], o, &m, why, len))
+				goto rollback;
+			continue;
+		}
+		if (dev) {	/* an nbd device (--lazy): as it is */
+			snprintf(l->lower, sizeof(l->lower), "%s", blobs[i]);
+		} else {
+			if (loop_attach(blobs[i], o->direct_io, l->lower, sizeof(l->lower), &m.fds[m.nfd],
+					why, len)) {
+				dmstack_layer_fail(i, "", why, len);
+				goto rollback;
+			}
+			m.nfd++;
+		}
+		if (o->verity && o->verity[i].set &&
+		    dmstack_add_verity(s, i, &o->verity[i], NULL, &m, why, len))
+			goto rollback;
+		if (l->tail && dmstack_add_tail(s, i, NULL, NULL, &m, why, len))
 			goto rollback;
 	}
 	if ((ret = dmstack_render(s, why, len)))
 		goto rollback;
 	ret = -1;
 	for (i = 0; i < s->ndev; i++)
-		if (dmstack_create_dev(s, &s->dev[i], &m, why, len)) {
-			char reason[400];
-
-			dmstack_kernel_reason(s->dev[i].name, reason, sizeof(reason));
-			snprintf(why + strlen(why), len - strlen(why), "%s%s", reason,
-				 strstr(reason, "unknown target type") || strstr(why, "unknown target") ?
-				 " (the dm-overlaybd module is not loaded: modprobe dm-overlaybd; "
-				 "if it is not found, see dkms status dm-overlaybd)" : "");
+		if (dmstack_create_explained(s, &s->dev[i], NULL, &m, why, len))
 			goto rollback;
-		}
+	dmstack_unlock(lock);
 	for (i = 0; i < m.nfd; i++)	/* the dm devices hold the loops now */
 		close(m.fds[i]);
 	return 0;
 rollback:
 	dmstack_rollback(name, &m, why, len);
+	dmstack_unlock(lock);
 	dmstack_free(s);
 	return ret;
 }
@@ -670,9 +965,11 @@ void dmstack_forget_image(const char *name)
 	unlink(path);
 }
 
-int dmstack_close(const char *name, char *why, size_t len)
+/* dmstack_close() with the parts lock held. */
+static int dmstack_close_locked(const char *name, char *why, size_t len)
 {
 	char uuid[OVBD_DM_UUID_MAX], path[256];
+	unsigned int pruned = 0;
 	bool found = false;
 	int r;
 
@@ -684,12 +981,28 @@ int dmstack_close(const char *name, char *why, size_t len)
 		found = true;
 	}
 	r = dmstack_remove_leftovers(name, why, len);	/* what a killed open left */
-	if (r < 0)
+	/*
+	 * The shared parts that this close (or a killed open or close) left
+	 * unused; what a killed run left counts as found: the close finishes it.
+	 */
+	if (r < 0 || dmstack_prune_locked(&pruned, why, len))
 		return -1;
+	r += (int)pruned;
 	dmstack_record_path(path, sizeof(path), name);
 	if (!unlink(path) && !found && !r)
 		return 0;	/* a stale record only */
 	return !found && !r ? 1 : 0;
+}
+
+int dmstack_close(const char *name, char *why, size_t len)
+{
+	int fd = dmstack_lock(why, len), r;
+
+	if (fd < 0)
+		return -1;
+	r = dmstack_close_locked(name, why, len);
+	dmstack_unlock(fd);
+	return r;
 }
 
 bool dmstack_exists(const char *name, char *uuid, size_t len)
@@ -712,6 +1025,50 @@ static void dmstack_dev_node(unsigned int ma, unsigned int mi, char *out, size_t
 	}
 }
 
+static int dmstack_by_string(const void *a, const void *b)
+{
+	return strcmp(json_object_get_string(*(struct json_object *const *)a),
+		      json_object_get_string(*(struct json_object *const *)b));
+}
+
+/* Add to arr the stacks above the block device ma:mi, by its holders in sysfs. */
+static void dmstack_users(const char *sysdir, struct json_object *arr, int depth)
+{
+	char path[600], uuid[OVBD_DM_UUID_MAX], name[OVBD_DM_NAME_MAX];
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/holders", sysdir);
+	d = depth < 5 ? opendir(path) : NULL;
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			char hdir[256];
+			FILE *f;
+
+			snprintf(hdir, sizeof(hdir), "/sys/class/block/%.200s", e->d_name);
+			snprintf(path, sizeof(path), "%s/dm/uuid", hdir);
+			f = fopen(path, "r");
+			if (!f || !fgets(uuid, sizeof(uuid), f))
+				uuid[0] = 0;
+			if (f)
+				fclose(f);
+			snprintf(path, sizeof(path), "%s/dm/name", hdir);
+			f = fopen(path, "r");
+			if (!f || !fgets(name, sizeof(name), f))
+				name[0] = 0;
+			if (f)
+				fclose(f);
+			name[strcspn(name, "\n")] = 0;
+			if (!strncmp(uuid, OVBD_UUID_STACK, strlen(OVBD_UUID_STACK)))
+				json_object_array_add(arr, json_object_new_string(name));
+			else
+				dmstack_users(hdir, arr, depth + 1);
+		}
+	closedir(d);
+}
+
 /* Add what dev's table uses to arr: parts (with their status) and loops (with their files). */
 static void dmstack_describe_deps(const char *dev, struct json_object *arr, int depth)
 {
@@ -726,8 +1083,22 @@ static void dmstack_describe_deps(const char *dev, struct json_object *arr, int 
 
 		dmstack_dev_node(ma[i], mi[i], node, sizeof(node));
 		if (dm_name_of(ma[i], mi[i], name, sizeof(name))) {
+			char uuid[OVBD_DM_UUID_MAX];
+
 			json_object_object_add(o, "kind", json_object_new_string("dm"));
 			json_object_object_add(o, "name", json_object_new_string(name));
+			if (!dm_uuid(name, uuid, sizeof(uuid)) && dmstack_is_shared(name, uuid)) {
+				struct json_object *users = json_object_new_array();
+				char sys[64];
+
+				/* a blob's part: which stacks use it */
+				snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u", ma[i], mi[i]);
+				dmstack_users(sys, users, 0);
+				json_object_array_sort(users, dmstack_by_string);
+				json_object_object_add(o, "shared", json_object_new_boolean(
+					json_object_array_length(users) > 1));
+				json_object_object_add(o, "used_by", users);
+			}
 			if (!dm_query(name, false, status, sizeof(status), why, sizeof(why))) {
 				char kind[32] = "", v = 0;
 

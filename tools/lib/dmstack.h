@@ -9,6 +9,18 @@
  * A stack NAME of layer blobs (bottom first) is, from the bottom up:
  *   a read-only, autoclearing loop device per blob (a block device given
  *   as a layer, such as an nbd device of a lazy open, is used as it is);
+ *
+ * A layer blob that is a file gets its parts once, shared by every stack
+ * that uses it (dmstack_blob_*): ovbd-blob-<blob>[-<root>]-{v,t,z,l},
+ * named by the blob's digest (or the file's identity) and, under dm-verity,
+ * by the root hash, so that a part made with another root hash is another
+ * part. The kernel is the record: a shared part lives while a table names
+ * it (its open count), and the close that leaves it unused removes it
+ * (dmstack_prune). Creation and removal of shared parts are serialised by
+ * a lock (OVBD_RUN_DIR/parts.lock), which the kernel drops when its holder
+ * dies; what a killed open left unused, the next open, close or prune
+ * removes. The private parts below are those of a layer that is a block
+ * device (an nbd device during a lazy phase) and of a lone ZFile:
  *   NAME-vNNN, the dm-verity device of a layer whose root hash the image's
  *   manifest carries (libcryptsetup; the tree file on a loop device of its
  *   own), so that nothing above reads a byte the image's author did not
@@ -48,6 +60,8 @@ struct dmstack_layer {
 	char uuid[OVBD_LSMT_UUID_LEN + 1], parent[OVBD_LSMT_UUID_LEN + 1];
 	/* the block device the layer is read from: its loop, nbd or tail device */
 	char lower[DMSTACK_LOWER_MAX];
+	/* a shared layer: its topmost part, which the lsmt device reads ("" if private) */
+	char part[DMSTACK_NAME_MAX];
 };
 
 /* One device: its name, role and table (up to two lines, as a tail device has). */
@@ -75,6 +89,7 @@ struct dmstack_opts {
 	bool direct_io;			/* loop devices with LO_FLAGS_DIRECT_IO */
 	/* per layer (NULL: none): a verity device under each layer whose ->set is true */
 	const struct layer_verity *verity;
+	bool private_parts;		/* no shared parts: every part is NAME's own */
 };
 
 /* NAME: 1..80 characters without '/', not "." or "..": 0, or -1 with why set. */
@@ -116,6 +131,12 @@ int dmstack_retarget_verity(struct dmstack *s, unsigned int i, const char *data,
  * NAME existed, -1 with why set on failure (a second close goes on).
  */
 int dmstack_close(const char *name, char *why, size_t len);
+
+/*
+ * Remove every shared part that no table and no opener uses (what a killed
+ * open or close left), under the parts lock. removed (may be NULL) counts them.
+ */
+int dmstack_prune(unsigned int *removed, char *why, size_t len);
 
 /* NAME's image record: the reference it was opened by and the manifest digest. */
 int dmstack_record_image(const char *name, const char *ref, const char *manifest, char *why,

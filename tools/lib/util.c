@@ -53,6 +53,15 @@ void *xcalloc(size_t n, size_t size)
 	return p;
 }
 
+void *xrealloc(void *old, size_t n)
+{
+	void *p = realloc(old, n ? n : 1);
+
+	if (!p)
+		die(EXIT_BAD_INPUT, "out of memory (%zu bytes)", n);
+	return p;
+}
+
 int pread_all(int fd, void *buf, size_t len, u64 off, const char *file, char *why, size_t wlen)
 {
 	u8 *p = buf;

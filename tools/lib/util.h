@@ -27,6 +27,7 @@ extern const char *ovbd_result_file;
 void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *old, size_t n);
 
 /* Read exactly len bytes at off: 0, or -1 with why naming file (a failure or EOF). */
 int pread_all(int fd, void *buf, size_t len, u64 off, const char *file, char *why, size_t wlen);
