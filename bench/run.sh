@@ -159,3 +159,5 @@ say "containers: ovbd bundle against skopeo + umoci unpack, in a guest of their 
 [ "${SKIP_BUNDLE:-0}" = 1 ] || bench/bundle.sh | tail -8 || echo "bench: the bundle run failed (build/bench-bundle/)"
 say "sharing a base: 10 images on one base layer, and the decoded-block cache, in a guest of their own (bench/share.sh)"
 [ "${SKIP_SHARE:-0}" = 1 ] || bench/share.sh | tail -14 || echo "bench: the sharing run failed (build/bench-share/)"
+say "random reads against upstream's daemons, in a 6.12 guest of their own (bench/peers.sh; needs ../shared/peers)"
+[ "${SKIP_PEERS:-0}" = 1 ] || bench/peers.sh | tail -14 || echo "bench: the peers run failed (build/bench-peers/)"

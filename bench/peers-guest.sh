@@ -1,0 +1,75 @@
+#!/bin/sh
+# bench/peers.sh, inside the guest: the same layer through dm-overlaybd,
+# overlaybd-ublk and overlaybd-tcmu, and the raw image through dm-linear;
+# each device's sha256 first, then fio in rounds whose order rotates.
+ROUNDS=${ROUNDS:-3} T=${PEER_SECONDS:-5}
+FIO="/data/fio/ld-linux-x86-64.so.2 --library-path /data/fio /data/fio/fio"
+bench() { echo "BENCH $*"; }
+cd /data || exit 1
+for m in $(cat kmod/order); do insmod "kmod/$m" 2>/dev/null; done
+grep -q ' /sys/kernel/config ' /proc/mounts || mount -t configfs none /sys/kernel/config
+insmod /modules/dm-overlaybd.ko 2>/dev/null
+cp raw.img layer.zf /tmp/
+RAWSZ=$(stat -c %s /tmp/raw.img) RAWSHA=$(cat raw.sha)
+export LD_LIBRARY_PATH=/data/peers/lib
+mkdir -p /etc/overlaybd /tmp/obdcache/registry /tmp/obdcache/gzip /tmp/res /var/run/overlaybd-ublk /tmp/ublkcache
+cp peers/overlaybd.json /etc/overlaybd/; echo '{}' >/tmp/cred.json
+# (a) the raw image through dm-linear; (d) dm-overlaybd
+l=$(/sbin/losetup -r -f --show /tmp/raw.img)
+dmsetup create ra --readonly --table "0 $(blockdev --getsz "$l") linear $l 0" && dmsetup mknodes ra
+ovbd open ob /tmp/layer.zf >/dev/null || echo "BENCH error ovbd open"
+# (t) overlaybd-tcmu through tcm_loop
+printf '{"lowers":[{"file":"/tmp/layer.zf"}],"resultFile":"/tmp/res/tcmu"}\n' >/tmp/tcmu.json
+printf '{"lowers":[{"file":"/tmp/layer.zf"}],"resultFile":"/tmp/res/ublk"}\n' >/tmp/ublk.json
+peers/overlaybd-tcmu /etc/overlaybd/overlaybd.json >/tmp/tcmu.out 2>&1 &
+TPID=$!
+sleep 3
+C=/sys/kernel/config/target
+mkdir -p $C/core/user_1/vol1 && echo -n dev_config=overlaybd//tmp/tcmu.json >$C/core/user_1/vol1/control &&
+	echo -n 1 >$C/core/user_1/vol1/enable && mkdir -p $C/loopback/naa.5001405000000001/tpgt_1/lun/lun_0 &&
+	echo -n naa.5001405000000001 >$C/loopback/naa.5001405000000001/tpgt_1/nexus &&
+	ln -s $C/core/user_1/vol1 $C/loopback/naa.5001405000000001/tpgt_1/lun/lun_0/vol1 || echo "BENCH error tcmu configfs"
+TDEV=
+for i in $(seq 1 30); do
+	for s in /sys/class/scsi_disk/*/device/block/*; do [ -e "$s" ] && TDEV=/dev/$(basename "$s"); done
+	[ -n "$TDEV" ] && [ -b "$TDEV" ] && break; sleep 1; mdev -s 2>/dev/null
+done
+[ -b "$TDEV" ] || { echo "BENCH error tcmu: no SCSI disk ($(cat /tmp/res/tcmu 2>/dev/null); $(tail -c 300 /tmp/tcmu.out))"; TDEV=; }
+# (u) overlaybd-ublk
+UDEV=$(peers/overlaybd-ublk add --config /tmp/ublk.json --service-config /etc/overlaybd/overlaybd.json \
+	--log-path /tmp/ublk.log --cache-dir /tmp/ublkcache 2>/tmp/ublk.err | grep -o '/dev/ublkb[0-9]*' | head -n 1)
+sleep 2; mdev -s 2>/dev/null
+UPID=; for f in /var/run/overlaybd-ublk/*.pid; do [ -f "$f" ] && UPID=$(cat "$f"); done
+[ -b "$UDEV" ] || { echo "BENCH error ublk: no device ($(cat /tmp/res/ublk 2>/dev/null); $(tail -c 300 /tmp/ublk.err))"; UDEV=; }
+DEVS="a:/dev/mapper/ra d:/dev/mapper/ob${UDEV:+ u:$UDEV}${TDEV:+ t:$TDEV}"
+for e in $DEVS; do
+	h=$(head -c "$RAWSZ" "${e#*:}" | sha256sum | cut -d' ' -f1)
+	if [ "$h" = "$RAWSHA" ]; then bench "peer_sha_ok_${e%%:*}" 1; else echo "BENCH error sha256 of ${e%%:*} (${e#*:}): $h, expected $RAWSHA"; fi
+done
+busy() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+run() {	# KEY DEV FIO_ARGS...: MB/s, IOPS and busy ticks (1/100 s, both vCPUs) per MiB
+	local k=$1 d=$2 out b0 b1; shift 2
+	sync; echo 3 >/proc/sys/vm/drop_caches
+	b0=$(busy)
+	out=$($FIO --name=$k --filename="$d" --readonly --direct=1 --ioengine=libaio --size="$RAWSZ" \
+		--time_based=1 --runtime=$T --output-format=terse --terse-version=3 "$@" 2>/dev/null)
+	b1=$(busy)
+	echo "$out" | awk -F';' -v k="$k" -v b=$((b1 - b0)) '{
+		printf "BENCH peer_%s_MBps %.1f\nBENCH peer_%s_iops %s\n", k, $7 * 1024 / 1e6, k, $8
+		if ($6 > 0) printf "BENCH peer_%s_cpu_ms_per_MiB %.2f\n", k, b * 10 / ($6 / 1024) }'
+}
+set -- $DEVS; N=$#
+for r in $(seq 1 "$ROUNDS"); do
+	set -- $DEVS; k=$(( (r - 1) % N )); while [ $k -gt 0 ]; do x=$1; shift; set -- "$@" "$x"; k=$((k - 1)); done
+	echo "bench: round $r of $ROUNDS, order: $*"
+	for e in "$@"; do
+		v=${e%%:*} d=${e#*:}
+		run seq_${v} "$d" --rw=read --bs=1M --iodepth=1
+		run rand16_${v} "$d" --rw=randread --bs=4k --iodepth=16 --randseed=$r
+		run rand1_${v} "$d" --rw=randread --bs=4k --iodepth=1 --randseed=$r
+	done
+done
+ovbd close ob; dmsetup remove ra; /sbin/losetup -d "$l"
+[ -n "$UDEV" ] && peers/overlaybd-ublk del -n "${UDEV#/dev/ublkb}" >/dev/null 2>&1
+kill $TPID 2>/dev/null
+echo "bench: done"

@@ -1,0 +1,47 @@
+#!/bin/bash
+# bench/results/peers.md from bench/peers.sh's "BENCH key value" lines:
+# medians of the rounds and their ratios, with the random-read issue's targets.
+# Usage: peers-report.sh ALL_LOG MIB
+LOG=$1 MIB=$2
+declare -A ALL V
+while read -r _ k v; do ALL[$k]="${ALL[$k]:+${ALL[$k]}, }$v"; done < <(grep '^BENCH [a-z]' "$LOG" | grep -v '^BENCH error')
+for k in "${!ALL[@]}"; do
+	V[$k]=$(tr ',' '\n' <<<"${ALL[$k]}" | sort -g | awk -f "$(dirname "$0")/median.awk")
+done
+ratio() { awk -v a="${V[$1]:-0}" -v b="${V[$2]:-0}" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+meets() { awk -v r="$1" -v op="$2" -v t="$3" 'BEGIN { if (r == "n/a") print "n/a"; else print ((op == "<=" && r <= t) || (op == ">=" && r >= t) ? "met" : "missed") }'; }
+row() {	# FIGURE KEY_A KEY_B OP TARGET
+	local x; x=$(ratio "$2" "$3")
+	echo "| $1 | ${V[$2]:-n/a} (${ALL[$2]:-}) | ${V[$3]:-n/a} (${ALL[$3]:-}) | **$x** | ${4:+$4 $5} | ${4:+$(meets "$x" "$4" "$5")} |"
+}
+errors=$(grep -c '^BENCH error' "$LOG")
+cat <<MD
+# Random and sequential reads against upstream's daemons (overlaybd-ublk, overlaybd-tcmu)
+
+$(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$(dirname "$0")/.." rev-parse --short HEAD), \`bench/peers.sh\`
+(part of \`make bench\` where ../shared/peers exists). One Debian 6.12 guest
+(QEMU TCG, 2 vCPUs); a tree of $MIB MiB of /usr/share and /usr/lib files in
+ext4, as one ZFile lz4 4 KiB layer in the guest's tmpfs, read through
+dm-overlaybd (\`ovbd open\`: lsmt over zfile over a loop device), through
+overlaybd-ublk and through overlaybd-tcmu (tcm_loop), and the raw image
+through dm-linear. Each device's sha256 was checked against the raw
+image's first (${V[peer_sha_ok_d]:+dm-overlaybd ok}${V[peer_sha_ok_u]:+, ublk ok}${V[peer_sha_ok_t]:+, tcmu ok}${V[peer_sha_ok_a]:+, raw ok}). fio O_DIRECT, 5 s a
+run; rounds rotate the devices' order; medians; CPU time is both vCPUs'
+busy time (/proc/stat) per MiB read. Errors in the run: $errors.
+
+| figure | dm-overlaybd | peer (or raw) | ratio | target | |
+|---|---|---|---|---|---|
+$(row "random 4K, queue depth 16 (IOPS): dm-overlaybd / overlaybd-ublk" peer_rand16_d_iops peer_rand16_u_iops ">=" 1.5)
+$(row "random 4K, queue depth 1 (IOPS): dm-overlaybd / overlaybd-ublk" peer_rand1_d_iops peer_rand1_u_iops ">=" 1.5)
+$(row "sequential 1 MiB, queue depth 1 (MB/s): dm-overlaybd / overlaybd-ublk" peer_seq_d_MBps peer_seq_u_MBps ">=" 1.3)
+$(row "sequential 1 MiB, queue depth 1 (MB/s): dm-overlaybd / overlaybd-tcmu" peer_seq_d_MBps peer_seq_t_MBps ">=" 2)
+$(row "random 4K, queue depth 16 (IOPS): dm-overlaybd / overlaybd-tcmu" peer_rand16_d_iops peer_rand16_t_iops)
+$(row "CPU time per MiB, random 4K at queue depth 16 (ms): dm-overlaybd / overlaybd-ublk" peer_rand16_d_cpu_ms_per_MiB peer_rand16_u_cpu_ms_per_MiB "<=" 0.6)
+$(row "CPU time per MiB, sequential (ms): dm-overlaybd / overlaybd-ublk" peer_seq_d_cpu_ms_per_MiB peer_seq_u_cpu_ms_per_MiB)
+$(row "random 4K, queue depth 16 (IOPS): the ZFile lz4 device / the raw image through dm-linear" peer_rand16_d_iops peer_rand16_a_iops ">=" 0.8)
+MD
+if [ "$errors" -gt 0 ]; then
+	echo
+	echo "Errors (a figure with an error is not a measurement):"
+	grep '^BENCH error' "$LOG" | sed 's/^BENCH error /- /' | cut -c1-300
+fi
