@@ -309,14 +309,19 @@ static bool zcache_copy(struct zfile_ctx *zc, u64 blk, u32 in, u8 *dst, u32 n)
 	return true;
 }
 
-/* Keep a copy of zc's block blk, just decoded into src (len bytes); best effort. */
-static void zcache_insert(struct zfile_ctx *zc, u64 blk, const u8 *src, u32 len)
+/*
+ * Keep a copy of zc's block blk, just decoded into src (len bytes); best
+ * effort. A sequential stream's block (seq) is not let in once the cache is
+ * full: a scan larger than the cache would only evict blocks that other
+ * readers may want again, and pay a copy and an eviction per block for it.
+ */
+static void zcache_insert(struct zfile_ctx *zc, u64 blk, const u8 *src, u32 len, bool seq)
 {
 	u64 limit = (u64)READ_ONCE(zfile_cache_mb) << 20;
 	struct zcache_ent *e;
 	LIST_HEAD(out);
 
-	if (!limit || len > limit)
+	if (!limit || len > limit || (seq && READ_ONCE(zcache.bytes) + len > limit))
 		return;
 	e = kmalloc(sizeof(*e), ZCACHE_GFP);
 	if (!e)
@@ -717,7 +722,7 @@ static blk_status_t zfile_read_bio(struct zfile_ctx *zc, struct zfile_buf *b, st
 				/* the whole block fits: decode it in place */
 				if (zfile_load_block(zc, b, blk, last, ra, end, dst + done))
 					goto fail;
-				zcache_insert(zc, blk, dst + done, bsz);
+				zcache_insert(zc, blk, dst + done, bsz, ra);
 				n = bsz;
 			} else {
 				bool hit = blk == b->cached_blk;
@@ -725,7 +730,7 @@ static blk_status_t zfile_read_bio(struct zfile_ctx *zc, struct zfile_buf *b, st
 				if (zfile_load_block(zc, b, blk, last, ra, end, NULL))
 					goto fail;
 				if (!hit)
-					zcache_insert(zc, blk, b->dbuf, bsz);
+					zcache_insert(zc, blk, b->dbuf, bsz, ra);
 				memcpy(dst + done, b->dbuf + in, n);
 			}
 			done += n;

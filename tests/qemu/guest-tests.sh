@@ -142,9 +142,26 @@ if [ -d registry ] && command -v docker-registry >/dev/null && command -v nbdkit
    command -v nbd-client >/dev/null; then
 	REG_PID=$(guest-registry registry) || not_ok "docker-registry did not answer on $REG: $(tail -c 300 /tmp/reg.log)"
 	export OVBD_STORE=/tmp/store OVBD_LAZY_TIMEOUT=5
-	tree_ok() {	# MOUNTPOINT [TAG]: every file's sha256 as in the source tree
+	tree_ok() {	# MOUNTPOINT [TAG [SUMS]]: every file's sha256 as in the source tree (SUMS: tree-2's)
 		(cd "$1" && find . -type f | LC_ALL=C sort | xargs sha256sum) >/tmp/tree$2.sha256 2>/tmp/tree$2.err
-		cmp -s /tmp/tree$2.sha256 $E/tree-2.sha256
+		cmp -s /tmp/tree$2.sha256 "${3:-$E/tree-2.sha256}"
+	}
+	# NAME MOUNTPOINT [SUMS] [LABEL]: 8 readers of every file (tree_ok) across
+	# NAME's handover, which the test hook held until now
+	readers_across_handover() {
+		readers=""
+		for r in 1 2 3 4 5 6 7 8; do
+			( n=0 bad=0; while [ ! -e /tmp/readers.stop ] || [ $n -lt 2 ]; do
+				tree_ok "$2" .$r "$3" || bad=$((bad + 1)); n=$((n + 1)); done; echo "$n $bad" >/tmp/reader.$r ) &
+			readers="$readers $!"
+		done
+		sleep 2; touch /run/ovbd/$1.go
+		check "open --lazy$4: the supervisor downloads, verifies and hands every layer over" settled $1
+		touch /tmp/readers.stop; wait $readers
+		bad=$(cat /tmp/reader.* | awk '{b += $2} END {print b + 0}'); rounds=$(cat /tmp/reader.* | awk '{n += $1} END {print n + 0}')
+		[ "$bad" = 0 ] && [ "$rounds" -ge 16 ] && ok "handover$4 under 8 readers of the mounted ext4: $rounds tree reads, no mismatch, no error" ||
+			not_ok "handover$4 under 8 readers: $bad of $rounds tree reads failed"
+		rm -f /tmp/readers.stop /tmp/reader.*
 	}
 	settled() {	# NAME: the supervisor handed everything over (its state is gone)
 		i=0; while [ $i -lt 600 ] && [ -e /run/ovbd/$1.lazy ]; do sleep 0.2; i=$((i + 1)); done
@@ -202,20 +219,7 @@ if [ -d registry ] && command -v docker-registry >/dev/null && command -v nbdkit
 		check "open --lazy: mounted, every file's sha256 matches (read from the registry)" tree_ok /mnt/lz
 		nbdread=$(awk '{s += $3} END {print s * 512}' /sys/block/nbd*/stat)
 		echo "# lazy: $nbdread bytes read through nbd for the whole tree; store: $(du -sk /tmp/store | cut -f1) KiB"
-		# 8 readers across the handover, the file system mounted
-		readers=""
-		for r in 1 2 3 4 5 6 7 8; do
-			( n=0 bad=0; while [ ! -e /tmp/readers.stop ] || [ $n -lt 2 ]; do
-				tree_ok /mnt/lz .$r || bad=$((bad + 1)); n=$((n + 1)); done; echo "$n $bad" >/tmp/reader.$r ) &
-			readers="$readers $!"
-		done
-		sleep 2; touch /run/ovbd/lz.go
-		check "open --lazy: the supervisor downloads, verifies and hands every layer over" settled lz
-		touch /tmp/readers.stop; wait $readers
-		bad=$(cat /tmp/reader.* | awk '{b += $2} END {print b + 0}'); rounds=$(cat /tmp/reader.* | awk '{n += $1} END {print n + 0}')
-		[ "$bad" = 0 ] && [ "$rounds" -ge 16 ] && ok "handover under 8 readers of the mounted ext4: $rounds tree reads, no mismatch, no error" ||
-			not_ok "handover under 8 readers: $bad of $rounds tree reads failed"
-		rm -f /tmp/readers.stop /tmp/reader.*
+		readers_across_handover lz /mnt/lz
 		check "after the handover: loop devices of the stored blobs, no nbd device" sh -c \
 			"ovbd status lz | grep -q '^loop  /dev/loop.* /tmp/store/blobs/sha256/' && ! ovbd status lz | grep -q nbd && ! ls /sys/block/nbd*/pid >/dev/null 2>&1"
 		drop
@@ -396,18 +400,40 @@ if [ -d registry ] && command -v docker-registry >/dev/null && command -v nbdkit
 	# create): exit 1 with one line naming it; no dm, loop or nbd device,
 	# nbdkit or /run/ovbd file left
 	run_empty() { [ -z "$(ls /run/ovbd/ 2>/dev/null | grep "^$1\.")" ]; }
-	k=1 bad=0 lsteps=0
-	while [ $k -le 40 ]; do
-		rm -rf /tmp/store
-		if OVBD_TEST_FAIL_AT=$k OVBD_TEST_LAZY_HOLD=1 ovbd open --lazy fl $REG/ext4:v1 >/dev/null 2>/tmp/e; then
-			lsteps=$((k - 1)); ovbd close fl >/dev/null 2>&1; break
+	lazy_fault_steps() {	# REF [LABEL]
+		k=1 bad=0 lsteps=0
+		while [ $k -le 40 ]; do
+			rm -rf /tmp/store
+			if OVBD_TEST_FAIL_AT=$k OVBD_TEST_LAZY_HOLD=1 ovbd open --lazy fl $1 >/dev/null 2>/tmp/e; then
+				lsteps=$((k - 1)); ovbd close fl >/dev/null 2>&1; break
+			fi
+			one_step_line $k /tmp/e || { bad=$((bad + 1)); echo "# open --lazy, step $k: $(cat /tmp/e)"; }
+			{ nothing_left && run_empty fl; } || { bad=$((bad + 1)); echo "# open --lazy, step $k left: nbd $(ls /sys/block/nbd*/pid 2>/dev/null | wc -l), nbdkit '$(pidof nbdkit)', loops $(losetup -a | wc -l), dm $(dmsetup ls | grep -vc 'No devices'), run: $(ls /run/ovbd)"; }
+			k=$((k + 1))
+		done
+		check "open --lazy$2: each of its $lsteps steps failed in turn: exit 1, one line naming it, nothing left ($bad bad)" \
+			[ $bad = 0 ] && [ $lsteps -ge 5 ]
+	}
+	lazy_fault_steps $REG/ext4:v1
+
+	# FULL: the same at 4 GiB (ext4:big, the last layer's tree in a sparse
+	# 4 GiB ext4): mapped at once, 8 readers across the handover, and each
+	# step of open --lazy failed in turn
+	if [ -n "$FULL" ]; then
+		if OVBD_TEST_LAZY_HOLD=1 ovbd open --lazy lb $REG/ext4:big >/tmp/open.out 2>&1 &&
+		   mount -t ext4 -o ro,noload /dev/mapper/lb /mnt/lz; then
+			check "open --lazy at 4 GiB: $(blockdev --getsize64 /dev/mapper/lb) bytes mapped, every file matches" \
+				tree_ok /mnt/lz .big $E/tree-10.sha256
+			readers_across_handover lb /mnt/lz $E/tree-10.sha256 " at 4 GiB"
+			umount /mnt/lz
+			check "open --lazy at 4 GiB: close leaves nothing" sh -c "ovbd close lb && sleep 1 && ! ls /sys/block/nbd*/pid >/dev/null 2>&1"
+		else
+			not_ok "open --lazy at 4 GiB: $(cat /tmp/open.out)"
+			ovbd close lb >/dev/null 2>&1
 		fi
-		one_step_line $k /tmp/e || { bad=$((bad + 1)); echo "# open --lazy, step $k: $(cat /tmp/e)"; }
-		{ nothing_left && run_empty fl; } || { bad=$((bad + 1)); echo "# open --lazy, step $k left: nbd $(ls /sys/block/nbd*/pid 2>/dev/null | wc -l), nbdkit '$(pidof nbdkit)', loops $(losetup -a | wc -l), dm $(dmsetup ls | grep -vc 'No devices'), run: $(ls /run/ovbd)"; }
-		k=$((k + 1))
-	done
-	check "open --lazy: each of its $lsteps steps failed in turn: exit 1, one line naming it, nothing left ($bad bad)" \
-		[ $bad = 0 ] && [ $lsteps -ge 5 ]
+		lazy_fault_steps $REG/ext4:big " at 4 GiB"
+		rm -rf /tmp/store
+	fi
 	# then each step of the handover (per layer: loop attach, table load,
 	# suspend, resume): the supervisor logs it, keeps the device reading
 	# from the registry, retries and hands over; close leaves nothing
@@ -954,8 +980,11 @@ if ovbd open zc pf/lz4.zfile >/dev/null 2>&1; then
 	check "cache: memory pressure (drop_caches=2) evicts through the shrinker ($(zst zc 15) evictions)" sh -c "[ \$(dmsetup status zc | awk '{print \$15}') -ge 1 ]"
 	check "cache: after eviction, reads are right" $T 300 blkprobe cmp /dev/mapper/zc $E/ref.raw 4096
 	echo 1 >$CM
-	check "cache: a 1 MiB limit, reads right, evicting as they go" sh -c \
-		"$T 300 blkprobe cmp /dev/mapper/zc $E/ref.raw 65536 && [ \$(dmsetup status zc | awk '{print \$15}') -gt 256 ]"
+	check "cache: a 1 MiB limit, random readers verified, evicting as they go" sh -c \
+		"$T 120 blkprobe stress /dev/mapper/zc $E/ref.raw 2 5 && [ \$(dmsetup status zc | awk '{print \$15}') -gt 256 ]"
+	check "cache: a sequential scan does not flush a full cache (at most its first bio's blocks evicted)" sh -c \
+		"e0=\$(dmsetup status zc | awk '{print \$15}'); $T 300 blkprobe cmp /dev/mapper/zc $E/ref.raw 1048576 &&
+		 [ \$(dmsetup status zc | awk '{print \$15}') -le \$((e0 + 512)) ]"
 	echo 0 >$CM
 	h3=$(zst zc 13) d3=$(zst zc 8)
 	check "cache: off (cache_mb=0): reads right, no hit, every block decoded again" sh -c \

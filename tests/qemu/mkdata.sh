@@ -167,6 +167,13 @@ cp -r "$OUT/stacks/layout" "$work/vn"
 vn=$("$OVBD" verity add --tag vn "$work/vn:ext4" | awk '{print $2}')
 "$OVBD" rmi "$work/vn:sha256-${vn#sha256:}" >/dev/null
 "$OVBD" push "$work/vn:vn" "127.0.0.1:$REG_PORT/ext4:vn" >/dev/null 2>&1
+# a 4 GiB image (ext4:big) of the last layer's tree, sparse: one lz4 layer
+# holding only the blocks in use; FULL=1's guests open it lazily
+mkfs.ext4 -q -F -O ^has_journal -b 4096 -d "$tree" "$work/big.raw" 4G
+"$OVBD" commit --zfile --tar "$work/big.raw" "$work/big.tar"; rm -f "$work/big.raw"
+"$OVBD" image build --tag big "$work/big" "$work/big.tar" >/dev/null
+"$OVBD" push "$work/big:big" "127.0.0.1:$REG_PORT/ext4:big" >/dev/null 2>&1
+rm -rf "$work/big" "$work/big.tar"
 kill "$REG_PID"; wait "$REG_PID" 2>/dev/null || true
 cp -a "$work/reg" "$OUT/registry"
 
