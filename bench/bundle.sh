@@ -19,7 +19,6 @@ cd "$TOP"
 B=$TOP/build/bench-bundle D=$TOP/build/bench-bundle/data
 MIB=${BENCH_MIB:-280} ROUNDS=${ROUNDS:-3}
 OVBD=$TOP/tools/build/ovbd
-say() { printf '== %s\n' "$*"; }
 make -s -C tools
 rm -rf "$B"; mkdir -p "$D" "$B/tree/bin"
 

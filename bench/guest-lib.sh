@@ -3,6 +3,7 @@
 # model: the default qemu64 lacks SSE4.2, which would leave the kernel's
 # crc32c, and only it, without its hardware instruction.
 BENCH_KVER=$(ls /lib/modules | grep -E '^6\.1\.' | sort -V | tail -1)
+say() { printf '== %s\n' "$*"; }	# a step of the bench, on the host
 bench_module() {	# DIR: dm-overlaybd.ko of the src, include and VERSION copied into DIR
 	make -s -C "$1/src" KVER="$BENCH_KVER" >/dev/null
 }
@@ -38,7 +39,7 @@ bench_section_guest() {
 	rm -rf "$B/module"; mkdir -p "$B/module"; cp -r "$TOP/src" "$TOP/include" "$TOP/VERSION" "$B/module/"
 	bench_module "$B/module"
 	bench_initrd "$B/module/src/dm-overlaybd.ko" "$B/initrd.gz" "$B"
-	printf '== %s\n' "one guest: Debian $BENCH_KVER, TCG, 2 vCPUs"
+	say "one guest: Debian $BENCH_KVER, TCG, 2 vCPUs"
 	bench_boot "$B/initrd.gz" "$B/data.img" "ROUNDS=$rounds" | tee "$B/console.log" | grep -E '^(bench|BENCH)'
 	grep -q '^bench: done' "$B/console.log" || { echo "bench: the guest did not finish ($B/console.log)"; return 1; }
 	grep -h '^BENCH ' "$B/console.log" "$B/host.log" >"$B/all.log"

@@ -34,13 +34,15 @@ for i in $(seq 1 30); do
 	for s in /sys/class/scsi_disk/*/device/block/*; do [ -e "$s" ] && TDEV=/dev/$(basename "$s"); done
 	[ -n "$TDEV" ] && [ -b "$TDEV" ] && break; sleep 1; mdev -s 2>/dev/null
 done
-[ -b "$TDEV" ] || { echo "BENCH error tcmu: no SCSI disk ($(cat /tmp/res/tcmu 2>/dev/null); $(tail -c 300 /tmp/tcmu.out))"; TDEV=; }
+[ -b "$TDEV" ] || { echo "BENCH error tcmu: no SCSI disk ($(cat /tmp/res/tcmu 2>/dev/null); $(tail -c 300 /tmp/tcmu.out))"; TDEV=
+	echo "bench: peers: the daemons' log:"; tail -n 40 /tmp/overlaybd.log /tmp/tcmu.out 2>&1 | sed 's/^/bench:   /'; }
 # (u) overlaybd-ublk
 UDEV=$(peers/overlaybd-ublk add --config /tmp/ublk.json --service-config /etc/overlaybd/overlaybd.json \
 	--log-path /tmp/ublk.log --cache-dir /tmp/ublkcache 2>/tmp/ublk.err | grep -o '/dev/ublkb[0-9]*' | head -n 1)
 sleep 2; mdev -s 2>/dev/null
 UPID=; for f in /var/run/overlaybd-ublk/*.pid; do [ -f "$f" ] && UPID=$(cat "$f"); done
-[ -b "$UDEV" ] || { echo "BENCH error ublk: no device ($(cat /tmp/res/ublk 2>/dev/null); $(tail -c 300 /tmp/ublk.err))"; UDEV=; }
+[ -b "$UDEV" ] || { echo "BENCH error ublk: no device ($(cat /tmp/res/ublk 2>/dev/null); $(tail -c 300 /tmp/ublk.err))"; UDEV=
+	echo "bench: peers: ublk's log:"; tail -n 40 /tmp/ublk.log /tmp/ublk.err 2>&1 | sed 's/^/bench:   /'; ls /dev/ublk* 2>&1 | sed 's/^/bench:   /'; }
 DEVS="a:/dev/mapper/ra d:/dev/mapper/ob${UDEV:+ u:$UDEV}${TDEV:+ t:$TDEV}"
 for e in $DEVS; do
 	h=$(head -c "$RAWSZ" "${e#*:}" | sha256sum | cut -d' ' -f1)

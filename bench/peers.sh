@@ -22,7 +22,6 @@ BENCH_KVER=$(ls /lib/modules | grep -E '^6\.12\.' | sort -V | tail -1)
 B=$TOP/build/bench-peers D=$TOP/build/bench-peers/data
 MIB=${PEERS_MIB:-180} ROUNDS=${ROUNDS:-3}
 OVBD=$TOP/tools/build/ovbd
-say() { printf '== %s\n' "$*"; }
 make -s -C tools
 rm -rf "$B"; mkdir -p "$D/peers/lib" "$D/kmod" "$B/tree"
 say "the tree: $MIB MiB of files in ext4, as one ZFile lz4 4 KiB layer"

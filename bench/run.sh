@@ -16,7 +16,6 @@ cd "$TOP"
 B=$TOP/build/bench D=$TOP/build/bench/data
 MIB=${BENCH_MIB:-280}
 OVBD=$TOP/tools/build/ovbd
-say() { printf '== %s\n' "$*"; }
 full() { [ "${ONLY:-}" != lazy ]; }
 
 [ "${SKIP_DEPS:-0}" = 1 ] || tools/install-deps.sh

@@ -3,18 +3,7 @@
 # medians of the rounds and their ratios, with the issue's targets.
 # Usage: share-report.sh ALL_LOG MIB
 LOG=$1 MIB=$2
-declare -A ALL V
-while read -r _ k v; do ALL[$k]="${ALL[$k]:+${ALL[$k]}, }$v"; done < <(grep '^BENCH [a-z]' "$LOG" | grep -v '^BENCH error')
-for k in "${!ALL[@]}"; do
-	V[$k]=$(tr ',' '\n' <<<"${ALL[$k]}" | sort -g | awk -f "$(dirname "$0")/median.awk")
-done
-ratio() { awk -v a="${V[$1]:-0}" -v b="${V[$2]:-0}" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-meets() { awk -v r="$1" -v op="$2" -v t="$3" 'BEGIN { if (r == "n/a") print "n/a"; else print ((op == "<=" && r <= t) || (op == ">=" && r >= t) ? "met" : "missed") }'; }
-row() {	# FIGURE KEY_A KEY_B OP TARGET
-	local x; x=$(ratio "$2" "$3")
-	echo "| $1 | ${V[$2]:-n/a} (${ALL[$2]:-}) | ${V[$3]:-n/a} (${ALL[$3]:-}) | **$x** | ${4:+$4 $5} | ${4:+$(meets "$x" "$4" "$5")} |"
-}
-errors=$(grep -c '^BENCH error' "$LOG")
+. "$(dirname "$0")/report-lib.sh"
 cat <<MD
 # Sharing a base: one set of parts per layer blob, and zfile's decoded-block cache
 
@@ -41,8 +30,4 @@ $(row "one image, full-tree read (s), cache off / at its default (a time: the in
 
 The base's loop devices while 10 images were open: ${V[share_10_base_loops]:-n/a} (one set of parts).
 MD
-if [ "$errors" -gt 0 ]; then
-	echo
-	echo "Errors (a figure with an error is not a measurement):"
-	grep '^BENCH error' "$LOG" | sed 's/^BENCH error /- /' | cut -c1-300
-fi
+errors_list

@@ -15,7 +15,6 @@ cd "$TOP"
 B=$TOP/build/bench-share D=$TOP/build/bench-share/data
 MIB=${BENCH_MIB:-280} ROUNDS=${ROUNDS:-3} READ_MIB=${SHARE_READ_MIB:-24}
 OVBD=$TOP/tools/build/ovbd
-say() { printf '== %s\n' "$*"; }
 make -s -C tools
 rm -rf "$B"; mkdir -p "$D" "$B/tree"
 

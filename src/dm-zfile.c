@@ -216,24 +216,6 @@ static u64 zcache_key(const struct zfile_ctx *zc, u64 blk)
 	return zc->id * 0x9e3779b97f4a7c15ull ^ blk;
 }
 
-/*
- * Copy a decoded block: whole aligned pages with copy_page() (a cache
- * entry of 4 KiB or more is page-aligned, and so is a page-cache page),
- * which copies by words where memcpy() may go by bytes (rep movsb),
- * slow under emulation; memcpy() for the rest.
- */
-static void zcache_memcpy(u8 *dst, const u8 *src, u32 n)
-{
-	while (n >= PAGE_SIZE && PAGE_ALIGNED(dst) && PAGE_ALIGNED(src)) {
-		copy_page(dst, (void *)src);
-		dst += PAGE_SIZE;
-		src += PAGE_SIZE;
-		n -= PAGE_SIZE;
-	}
-	if (n)
-		memcpy(dst, src, n);
-}
-
 static void zcache_put(struct zcache_ent *e)
 {
 	if (refcount_dec_and_test(&e->ref)) {
@@ -303,7 +285,7 @@ static bool zcache_copy(struct zfile_ctx *zc, u64 blk, u32 in, u8 *dst, u32 n)
 		atomic64_inc(&zc->ctr[ZC_CACHE_MISSES]);
 		return false;
 	}
-	zcache_memcpy(dst, e->data + in, n);	/* entries never change: no lock needed */
+	memcpy(dst, e->data + in, n);	/* entries never change: no lock needed */
 	zcache_put(e);
 	atomic64_inc(&zc->ctr[ZC_CACHE_HITS]);
 	return true;
@@ -335,7 +317,7 @@ static void zcache_insert(struct zfile_ctx *zc, u64 blk, const u8 *src, u32 len,
 	e->blk = blk;
 	e->len = len;
 	refcount_set(&e->ref, 1);
-	zcache_memcpy(e->data, src, len);
+	memcpy(e->data, src, len);
 	spin_lock(&zcache.lock);
 	if (zcache_find(zc, blk)) {	/* another worker decoded it too */
 		spin_unlock(&zcache.lock);

@@ -792,15 +792,27 @@ static int dmstack_prune_locked(unsigned int *removed, char *why, size_t len)
 	return ret;
 }
 
-int dmstack_prune(unsigned int *removed, char *why, size_t len)
+/* fn(arg) with the parts lock held. */
+static int dmstack_under_lock(int (*fn)(void *arg, char *why, size_t len), void *arg, char *why,
+			      size_t len)
 {
 	int fd = dmstack_lock(why, len), r;
 
 	if (fd < 0)
 		return -1;
-	r = dmstack_prune_locked(removed, why, len);
+	r = fn(arg, why, len);
 	dmstack_unlock(fd);
 	return r;
+}
+
+static int dmstack_prune_fn(void *removed, char *why, size_t len)
+{
+	return dmstack_prune_locked(removed, why, len);
+}
+
+int dmstack_prune(unsigned int *removed, char *why, size_t len)
+{
+	return dmstack_under_lock(dmstack_prune_fn, removed, why, len);
 }
 
 int dmstack_open(struct dmstack *s, const char *name, char **blobs, unsigned int n,
@@ -965,9 +977,10 @@ void dmstack_forget_image(const char *name)
 	unlink(path);
 }
 
-/* dmstack_close() with the parts lock held. */
-static int dmstack_close_locked(const char *name, char *why, size_t len)
+/* dmstack_close() with the parts lock held (arg: NAME). */
+static int dmstack_close_locked(void *arg, char *why, size_t len)
 {
+	const char *name = arg;
 	char uuid[OVBD_DM_UUID_MAX], path[256];
 	unsigned int pruned = 0;
 	bool found = false;
@@ -996,13 +1009,7 @@ static int dmstack_close_locked(const char *name, char *why, size_t len)
 
 int dmstack_close(const char *name, char *why, size_t len)
 {
-	int fd = dmstack_lock(why, len), r;
-
-	if (fd < 0)
-		return -1;
-	r = dmstack_close_locked(name, why, len);
-	dmstack_unlock(fd);
-	return r;
+	return dmstack_under_lock(dmstack_close_locked, (void *)name, why, len);
 }
 
 bool dmstack_exists(const char *name, char *uuid, size_t len)
@@ -1031,6 +1038,21 @@ static int dmstack_by_string(const void *a, const void *b)
 		      json_object_get_string(*(struct json_object *const *)b));
 }
 
+/* The first line of the sysfs file dir/what into buf ("" if none). */
+static void dmstack_sys_line(const char *dir, const char *what, char *buf, size_t len)
+{
+	char path[600];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, what);
+	f = fopen(path, "r");
+	if (!f || !fgets(buf, (int)len, f))
+		buf[0] = 0;
+	if (f)
+		fclose(f);
+	buf[strcspn(buf, "\n")] = 0;
+}
+
 /* Add to arr the stacks above the block device ma:mi, by its holders in sysfs. */
 static void dmstack_users(const char *sysdir, struct json_object *arr, int depth)
 {
@@ -1045,22 +1067,10 @@ static void dmstack_users(const char *sysdir, struct json_object *arr, int depth
 	while ((e = readdir(d)))
 		if (e->d_name[0] != '.') {
 			char hdir[256];
-			FILE *f;
 
 			snprintf(hdir, sizeof(hdir), "/sys/class/block/%.200s", e->d_name);
-			snprintf(path, sizeof(path), "%s/dm/uuid", hdir);
-			f = fopen(path, "r");
-			if (!f || !fgets(uuid, sizeof(uuid), f))
-				uuid[0] = 0;
-			if (f)
-				fclose(f);
-			snprintf(path, sizeof(path), "%s/dm/name", hdir);
-			f = fopen(path, "r");
-			if (!f || !fgets(name, sizeof(name), f))
-				name[0] = 0;
-			if (f)
-				fclose(f);
-			name[strcspn(name, "\n")] = 0;
+			dmstack_sys_line(hdir, "dm/uuid", uuid, sizeof(uuid));
+			dmstack_sys_line(hdir, "dm/name", name, sizeof(name));
 			if (!strncmp(uuid, OVBD_UUID_STACK, strlen(OVBD_UUID_STACK)))
 				json_object_array_add(arr, json_object_new_string(name));
 			else
