@@ -14,6 +14,8 @@ RAWSZ=$(stat -c %s /tmp/raw.img) RAWSHA=$(cat raw.sha)
 export LD_LIBRARY_PATH=/data/peers/lib
 mkdir -p /etc/overlaybd /tmp/obdcache/registry /tmp/obdcache/gzip /tmp/res /var/run/overlaybd-ublk /tmp/ublkcache
 cp peers/overlaybd.json /etc/overlaybd/; echo '{}' >/tmp/cred.json
+mkdir -p /etc/ssl/certs /etc/pki/tls/certs
+cp peers/ca-certificates.crt /etc/ssl/certs/; cp peers/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt
 # (a) the raw image through dm-linear; (d) dm-overlaybd
 l=$(/sbin/losetup -r -f --show /tmp/raw.img)
 dmsetup create ra --readonly --table "0 $(blockdev --getsz "$l") linear $l 0" && dmsetup mknodes ra

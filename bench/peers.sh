@@ -36,6 +36,8 @@ for b in overlaybd-ublk overlaybd-tcmu; do
 	ldd "$PEERS/bin/$b" | grep -oE '/[^ ]+\.so[^ ]*' | while read -r lib; do cp -L "$lib" "$D/peers/lib/"; done
 done
 cp "$PEERS/overlaybd.json" "$D/peers/"
+# their image service refuses to start without CA certificates ("no certificates found")
+cp -L /etc/ssl/certs/ca-certificates.crt "$D/peers/"
 for m in configfs target_core_mod target_core_user uio tcm_loop scsi_mod sd_mod ublk_drv; do
 	modprobe -S "$BENCH_KVER" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" {print $2}'
 done | awk '!seen[$0]++' | while read -r ko; do
