@@ -569,14 +569,6 @@ static void dmstack_unlock(int fd)
 		close(fd);	/* drops the flock */
 }
 
-static void dmstack_hex(const unsigned char *b, size_t n, char *out)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", b[i]);
-}
-
 /*
  * The names of blob's shared parts: base "ovbd-blob-<24 hex>[-<16 hex>]"
  * (the blob's digest where it is a blob of an OCI layout, else a digest of
@@ -604,16 +596,16 @@ static int dmstack_blob_key(const char *blob, const struct layer_verity *v, char
 			 (unsigned long long)st.st_ino, (long long)st.st_size,
 			 (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
 	EVP_Digest(id, strlen(id), md, &mdlen, EVP_sha256(), NULL);
-	dmstack_hex(md, mdlen, hex);
+	verity_hex(md, mdlen, hex);
 	show = !strncmp(id, "sha256:", 7) ? id + 7 : hex;
 	if (v) {
-		dmstack_hex(v->root, VERITY_DIGEST, root);
+		verity_hex(v->root, VERITY_DIGEST, root);
 		snprintf(base, blen, OVBD_BLOB_PREFIX "%.24s-%.16s", show, root);
 		snprintf(id + strlen(id), sizeof(id) - strlen(id), " verity %s %u %u ", root,
 			 v->data_block_size, v->salt_size);
-		dmstack_hex(v->salt, v->salt_size, id + strlen(id));
+		verity_hex(v->salt, v->salt_size, id + strlen(id));
 		EVP_Digest(id, strlen(id), md, &mdlen, EVP_sha256(), NULL);
-		dmstack_hex(md, mdlen, hex);
+		verity_hex(md, mdlen, hex);
 	} else {
 		snprintf(base, blen, OVBD_BLOB_PREFIX "%.24s", show);
 	}
@@ -674,7 +666,7 @@ static int dmstack_share_layer(struct dmstack *s, unsigned int i, const char *bl
 		return dmstack_layer_fail(i, "", why, len);
 	if (v) {
 		root[0] = ' ';
-		dmstack_hex(v->root, VERITY_DIGEST, root + 1);
+		verity_hex(v->root, VERITY_DIGEST, root + 1);
 		strcat(root, " ");
 	}
 	snprintf(size, sizeof(size), " %llu", (unsigned long long)l->file_size);
@@ -691,8 +683,8 @@ static int dmstack_share_layer(struct dmstack *s, unsigned int i, const char *bl
 	/* what the top part reads: the verity or tail part (found or made), else a loop */
 	snprintf(dev, sizeof(dev), "%s-%c", base, v ? 'v' : 't');
 	snprintf(u, sizeof(u), "%s-t", uuid);
-	r = 1;
-	if (v)
+	r = 1;	/* kind 'v': the verity part itself was looked for above */
+	if (v && kind != 'v')
 		r = dmstack_part_found(dev, NULL, "verity",
 				       v->data_blocks * (v->data_block_size / DMSTACK_SECTOR), root, why, len);
 	else if (l->tail)
@@ -1053,7 +1045,7 @@ static void dmstack_sys_line(const char *dir, const char *what, char *buf, size_
 	buf[strcspn(buf, "\n")] = 0;
 }
 
-/* Add to arr the stacks above the block device ma:mi, by its holders in sysfs. */
+/* Add to arr the stacks above the block device whose sysfs directory is sysdir, by its holders. */
 static void dmstack_users(const char *sysdir, struct json_object *arr, int depth)
 {
 	char path[600], uuid[OVBD_DM_UUID_MAX], name[OVBD_DM_NAME_MAX];
