@@ -45,6 +45,9 @@ sleep 2; mdev -s 2>/dev/null
 UPID=; for f in /var/run/overlaybd-ublk/*.pid; do [ -f "$f" ] && UPID=$(cat "$f"); done
 [ -b "$UDEV" ] || { echo "BENCH error ublk: no device ($(cat /tmp/res/ublk 2>/dev/null); $(tail -c 300 /tmp/ublk.err))"; UDEV=
 	echo "bench: peers: ublk's log:"; tail -n 40 /tmp/ublk.log /tmp/ublk.err 2>&1 | sed 's/^/bench:   /'; ls /dev/ublk* 2>&1 | sed 's/^/bench:   /'; }
+# n: dm-overlaybd again, with zfile's direct reads off (direct_reads=N):
+# every random read through a pool slot, as before they existed
+DR=/sys/module/dm_overlaybd/parameters/direct_reads
 DEVS="a:/dev/mapper/ra d:/dev/mapper/ob${UDEV:+ u:$UDEV}${TDEV:+ t:$TDEV}"
 for e in $DEVS; do
 	h=$(head -c "$RAWSZ" "${e#*:}" | sha256sum | cut -d' ' -f1)
@@ -62,15 +65,18 @@ run() {	# KEY DEV FIO_ARGS...: MB/s, IOPS and busy ticks (1/100 s, both vCPUs) p
 		printf "BENCH peer_%s_MBps %.1f\nBENCH peer_%s_iops %s\n", k, $7 * 1024 / 1e6, k, $8
 		if ($6 > 0) printf "BENCH peer_%s_cpu_ms_per_MiB %.2f\n", k, b * 10 / ($6 / 1024) }'
 }
+[ -w $DR ] && DEVS="$DEVS n:/dev/mapper/ob"
 set -- $DEVS; N=$#
 for r in $(seq 1 "$ROUNDS"); do
 	set -- $DEVS; k=$(( (r - 1) % N )); while [ $k -gt 0 ]; do x=$1; shift; set -- "$@" "$x"; k=$((k - 1)); done
 	echo "bench: round $r of $ROUNDS, order: $*"
 	for e in "$@"; do
 		v=${e%%:*} d=${e#*:}
+		[ "$v" = n ] && echo N >$DR
 		run seq_${v} "$d" --rw=read --bs=1M --iodepth=1
 		run rand16_${v} "$d" --rw=randread --bs=4k --iodepth=16 --randseed=$r
 		run rand1_${v} "$d" --rw=randread --bs=4k --iodepth=1 --randseed=$r
+		[ "$v" = n ] && echo Y >$DR
 	done
 done
 ovbd close ob; dmsetup remove ra; /sbin/losetup -d "$l"

@@ -15,7 +15,9 @@ dm-overlaybd (\`ovbd open\`: lsmt over zfile over a loop device), through
 overlaybd-ublk and through overlaybd-tcmu (tcm_loop), and the raw image
 through dm-linear. Each device's sha256 was checked against the raw
 image's first (${V[peer_sha_ok_d]:+dm-overlaybd ok}${V[peer_sha_ok_u]:+, ublk ok}${V[peer_sha_ok_t]:+, tcmu ok}${V[peer_sha_ok_a]:+, raw ok}). fio O_DIRECT, 5 s a
-run; rounds rotate the devices' order; medians; CPU time is both vCPUs'
+run; rounds rotate the devices' order (dm-overlaybd also runs once more a
+round with the module parameter direct_reads=N, the read path before zfile's
+direct reads); medians; CPU time is both vCPUs'
 busy time (/proc/stat) per MiB read. Errors in the run: $errors.
 
 | figure | dm-overlaybd | peer (or raw) | ratio | target | |
@@ -28,5 +30,10 @@ $(row "random 4K, queue depth 16 (IOPS): dm-overlaybd / overlaybd-tcmu" peer_ran
 $(row "CPU time per MiB, random 4K at queue depth 16 (ms): dm-overlaybd / overlaybd-ublk" peer_rand16_d_cpu_ms_per_MiB peer_rand16_u_cpu_ms_per_MiB "<=" 0.6)
 $(row "CPU time per MiB, sequential (ms): dm-overlaybd / overlaybd-ublk" peer_seq_d_cpu_ms_per_MiB peer_seq_u_cpu_ms_per_MiB)
 $(row "random 4K, queue depth 16 (IOPS): the ZFile lz4 device / the raw image through dm-linear" peer_rand16_d_iops peer_rand16_a_iops ">=" 0.8)
+$(row "random 4K, queue depth 1 (IOPS): the ZFile lz4 device / the raw image through dm-linear" peer_rand1_d_iops peer_rand1_a_iops)
+$(row "random 4K, queue depth 16 (IOPS): dm-overlaybd with zfile's direct reads (the default) / without (direct_reads=N, every read through a pool slot, as before)" peer_rand16_d_iops peer_rand16_n_iops)
+$(row "random 4K, queue depth 1 (IOPS): the same" peer_rand1_d_iops peer_rand1_n_iops)
+$(row "CPU time per MiB, random 4K at queue depth 16 (ms): the same" peer_rand16_d_cpu_ms_per_MiB peer_rand16_n_cpu_ms_per_MiB)
+$(row "sequential 1 MiB (MB/s): the same (no direct read: a check that nothing moved)" peer_seq_d_MBps peer_seq_n_MBps)
 MD
 errors_list

@@ -20,12 +20,8 @@ for r in "$REV" $NEWREV; do
 	git -C "$TOP" rev-parse -q --verify "$r^{commit}" >/dev/null ||
 		{ echo "uml-ab: revision '$r' is not a commit of $TOP" >&2; exit 2; }
 done
-D=$TOP/build/bench/data
-[ -s "$D/raw.img" ] || { echo "uml-ab: $D/raw.img missing: make the data with DATA_ONLY=1 bench/run.sh"; exit 1; }
 . "$TOP/tests/uml/build.sh"
-make -s -C "$TOP/tools"
-uml_build
-uml_build_crc32c
+uml_bench_prep uml-ab
 A=$UML_B/ab2
 rm -rf "$A"; mkdir -p "$A/old" "$A/new"
 git -C "$TOP" archive "$REV" src include VERSION | tar -x -C "$A/old"

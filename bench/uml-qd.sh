@@ -11,11 +11,8 @@
 # make bench or DATA_ONLY=1 bench/run.sh)
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-D=$TOP/build/bench/data
 . "$TOP/tests/uml/build.sh"
-make -s -C "$TOP/tools"
-uml_build
-uml_build_crc32c
+uml_bench_prep uml-qd
 A=$UML_B/qd; rm -rf $A; mkdir -p $A/mod
 cp -r "$TOP/src" "$TOP/include" "$TOP/VERSION" "$A/mod/"
 ARCH=um make -s -C "$A/mod/src" KDIR="$UML_OUT" KVER=uml >"$A/mod.log" 2>&1 || { tail $A/mod.log; exit 1; }

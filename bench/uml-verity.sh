@@ -13,12 +13,9 @@
 # data, default build/bench/data; DATA_ONLY=1 bench/run.sh makes it)
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-D=$(cd "${1:-$TOP/build/bench/data}" && pwd) LOG=${2:-/dev/null}
-[ -s "$D/raw.img" ] || { echo "uml-verity: $D/raw.img missing (DATA_ONLY=1 bench/run.sh)"; exit 1; }
+LOG=${2:-/dev/null}
 . "$TOP/tests/uml/build.sh"
-make -s -C "$TOP/tools"
-uml_build
-uml_build_crc32c
+uml_bench_prep uml-verity "${1:-}"
 uml_build_sha256
 if [ -z "$UML_SHA_KO" ]; then
 	echo "BENCH uml_verity_skipped 1"; echo "uml-verity: skipped: $UML_SHA_WHY" | tee -a "$LOG"

@@ -25,6 +25,15 @@
  * device's read, and that read can always go ahead on its own device's
  * reserve. Bios wait on their device's list, not in workers, until a slot
  * or the reserve is free; decoders are never held across I/O.
+ *
+ * A random read (a bio within one block that does not continue a stream)
+ * takes no slot (module parameter direct_reads): the map function copies
+ * it out of the decoded-block cache, or sends one read of the stored block
+ * into a buffer of its own, and a worker decodes it when that read
+ * completes. No worker waits for a read, and reads in flight scale with
+ * the queue depth, not with slots. Its buffer and bio are taken without
+ * reclaim (GFP_NOWAIT); when memory is short the bio takes the slot path,
+ * whose reserve guarantees progress, so no read fails or waits for memory.
  */
 #include <linux/hashtable.h>
 #include <linux/module.h>
@@ -47,6 +56,13 @@
 static_assert(RUN_BYTES >= 2 * OVBD_ZF_BLOCK_MAX);
 #define READAHEAD_BYTES	(128u << 10)	/* extra compressed bytes for sequential streams */
 #define MAX_SLOTS	32
+/* a direct read's buffer (stored block, alignment, zero tail, decoded block) at most */
+#define DIRECT_BUF_MAX	(64u << 10)
+
+static bool zfile_direct_reads = true;
+module_param_named(direct_reads, zfile_direct_reads, bool, 0644);
+MODULE_PARM_DESC(direct_reads,
+		 "zfile: read a bio within one block (a random read) asynchronously, with no pool slot (default Y)");
 
 static bool zfile_seq_prefetch = true;
 module_param_named(seq_prefetch, zfile_seq_prefetch, bool, 0644);
@@ -57,6 +73,7 @@ enum {
 	ZC_READS, ZC_DECODED, ZC_CRC_ERRORS, ZC_DECODE_ERRORS, ZC_IO_ERRORS,
 	ZC_PREFETCH_HITS,	/* runs decoded from a completed prefetch */
 	ZC_CACHE_HITS, ZC_CACHE_MISSES, ZC_CACHE_EVICTIONS,	/* the decoded-block cache */
+	ZC_DIRECT,		/* bios served with no slot: a cache hit in map, or a direct read */
 	ZC_NR
 };
 
@@ -113,6 +130,7 @@ static struct {
 	struct workqueue_struct *wq;
 	u64 next_id;
 	wait_queue_head_t pf_wait;	/* a device's last prefetch in flight ended */
+	struct bio_set bios;		/* direct reads' bios */
 } zfile_pool = {
 	.lock = __MUTEX_INITIALIZER(zfile_pool.lock),
 	.slock = __SPIN_LOCK_UNLOCKED(zfile_pool.slock),
@@ -159,7 +177,15 @@ struct zfile_io {
 	struct work_struct work;
 	struct zfile_ctx *zc;
 	struct bio *bio;
-	struct zfile_buf *buf;
+	struct zfile_buf *buf;		/* the slot path's buffer set */
+	bool ra;			/* the bio continues the device's stream: read ahead */
+	/* a direct read (zfile_direct_read()) */
+	bool in_place;			/* the bio's one page segment is the whole block: decode there */
+	blk_status_t status;		/* of the stored block's read */
+	u8 *dbuf;			/* device bytes [start, end), a zero tail, the decoded block */
+	u64 blk, start, end;
+	u32 src, len;			/* the stored block: dbuf[src..src + len) */
+	u32 dec;			/* the decoded block: dbuf + dec, unless in_place */
 };
 
 /*
@@ -267,13 +293,13 @@ static struct zcache_ent *zcache_find(const struct zfile_ctx *zc, u64 blk)
 	return NULL;
 }
 
-/* Copy n bytes at in of zc's decoded block blk into dst, if the cache has it. */
-static bool zcache_copy(struct zfile_ctx *zc, u64 blk, u32 in, u8 *dst, u32 n)
+/* zc's decoded block blk with a reference held, if the cache has it (counted). */
+static struct zcache_ent *zcache_get(struct zfile_ctx *zc, u64 blk)
 {
 	struct zcache_ent *e;
 
 	if (!READ_ONCE(zfile_cache_mb))
-		return false;
+		return NULL;
 	spin_lock(&zcache.lock);
 	e = zcache_find(zc, blk);
 	if (e) {
@@ -281,13 +307,19 @@ static bool zcache_copy(struct zfile_ctx *zc, u64 blk, u32 in, u8 *dst, u32 n)
 		list_move(&e->lru, &zcache.lru);
 	}
 	spin_unlock(&zcache.lock);
-	if (!e) {
-		atomic64_inc(&zc->ctr[ZC_CACHE_MISSES]);
+	atomic64_inc(&zc->ctr[e ? ZC_CACHE_HITS : ZC_CACHE_MISSES]);
+	return e;	/* entries never change: read e->data with no lock */
+}
+
+/* Copy n bytes at in of zc's decoded block blk into dst, if the cache has it. */
+static bool zcache_copy(struct zfile_ctx *zc, u64 blk, u32 in, u8 *dst, u32 n)
+{
+	struct zcache_ent *e = zcache_get(zc, blk);
+
+	if (!e)
 		return false;
-	}
-	memcpy(dst, e->data + in, n);	/* entries never change: no lock needed */
+	memcpy(dst, e->data + in, n);
 	zcache_put(e);
-	atomic64_inc(&zc->ctr[ZC_CACHE_HITS]);
 	return true;
 }
 
@@ -510,6 +542,24 @@ static u64 zfile_run_span(struct zfile_ctx *zc, u32 cap, u64 first, u64 last, u6
 	return n - 1;
 }
 
+/* A read of the lower device failed: count it, log it (rate limited). */
+static void zfile_read_error(struct zfile_ctx *zc, int err, u64 start)
+{
+	atomic64_inc(&zc->ctr[ZC_IO_ERRORS]);
+	DMERR_LIMIT("%s: zfile: read error %d at sector %llu",
+		    dm_device_name(dm_table_get_md(zc->ti->table)), err,
+		    (unsigned long long)(start >> SECTOR_SHIFT));
+}
+
+/* Block blk's CRC32C (-EBADMSG) or decode failed: count it, log it. */
+static void zfile_decode_error(struct zfile_ctx *zc, u64 blk, int err)
+{
+	atomic64_inc(&zc->ctr[err == -EBADMSG ? ZC_CRC_ERRORS : ZC_DECODE_ERRORS]);
+	DMERR_LIMIT("%s: zfile: block %llu: %s",
+		    dm_device_name(dm_table_get_md(zc->ti->table)), (unsigned long long)blk,
+		    err == -EBADMSG ? "CRC32C mismatch" : "decode failed");
+}
+
 /*
  * Read the compressed run of blocks first.. (at most last) into b->run;
  * with ra, also up to READAHEAD_BYTES of the blocks after last.
@@ -524,10 +574,7 @@ static int zfile_read_run(struct zfile_ctx *zc, struct zfile_buf *b, u64 first, 
 	b->run.first = b->run.last = ~0ull;
 	ret = ovbd_io_read(zc->io, zc->dev->bdev, start, end, b->run.buf, NULL, NULL);
 	if (ret) {
-		atomic64_inc(&zc->ctr[ZC_IO_ERRORS]);
-		DMERR_LIMIT("%s: zfile: read error %d at sector %llu",
-			    dm_device_name(dm_table_get_md(zc->ti->table)), ret,
-			    (unsigned long long)(start >> SECTOR_SHIFT));
+		zfile_read_error(zc, ret, start);
 		return -EIO;
 	}
 	/* a block may reach into a sector the device lacks: zeros, as in ovbd_read */
@@ -658,11 +705,7 @@ static int zfile_load_block(struct zfile_ctx *zc, struct zfile_buf *b, u64 blk, 
 					      len, dst, zc->zstd ? b->dctx : NULL, &e);
 	}
 	if (ret) {
-		atomic64_inc(&zc->ctr[ret == -EBADMSG ? ZC_CRC_ERRORS : ZC_DECODE_ERRORS]);
-		DMERR_LIMIT("%s: zfile: block %llu: %s",
-			    dm_device_name(dm_table_get_md(zc->ti->table)),
-			    (unsigned long long)blk,
-			    ret == -EBADMSG ? "CRC32C mismatch" : "decode failed");
+		zfile_decode_error(zc, blk, ret);
 		return -EIO;
 	}
 	atomic64_inc(&zc->ctr[ZC_DECODED]);
@@ -671,15 +714,14 @@ static int zfile_load_block(struct zfile_ctx *zc, struct zfile_buf *b, u64 blk, 
 	return 0;
 }
 
-static blk_status_t zfile_read_bio(struct zfile_ctx *zc, struct zfile_buf *b, struct bio *bio)
+static blk_status_t zfile_read_bio(struct zfile_ctx *zc, struct zfile_buf *b, struct bio *bio,
+				   bool ra)
 {
 	const struct ovbd_zfile *zf = &zc->zf;
 	u64 pos = (u64)dm_target_offset(zc->ti, bio->bi_iter.bi_sector) << SECTOR_SHIFT;
 	u64 size = zf->h.original_size;
 	u64 end = pos + bio->bi_iter.bi_size;
 	u64 last = (min(end, size) - 1) >> zf->block_shift;
-	/* a bio that starts where the previous one ended: read ahead */
-	bool ra = atomic64_xchg(&zc->next_seq, end) == pos;
 	struct bvec_iter iter;
 	struct bio_vec bv;
 	u8 *dst;
@@ -728,13 +770,160 @@ fail:
 	return BLK_STS_IOERR;
 }
 
+/* Copy the decoded block src (from byte in of it) into every segment of bio. */
+static void zfile_copy_to_bio(struct bio *bio, const u8 *src)
+{
+	struct bvec_iter iter;
+	struct bio_vec bv;
+
+	bio_for_each_segment(bv, bio, iter) {
+		u8 *dst = bvec_kmap_local(&bv);
+
+		memcpy(dst, src, bv.bv_len);
+		kunmap_local(dst);
+		flush_dcache_page(bv.bv_page);
+		src += bv.bv_len;
+	}
+}
+
+/* A direct read's stored block arrived (or failed): decode it in a worker. */
+static void zfile_direct_work(struct work_struct *work)
+{
+	struct zfile_io *io = container_of(work, struct zfile_io, work);
+	struct zfile_ctx *zc = io->zc;
+	struct bio *bio = io->bio;
+	u32 bsz = ovbd_zfile_block_bytes(&zc->zf, io->blk);
+	struct ovbd_err e = { 0 };
+	struct zfile_dec *d = NULL;
+	struct bio_vec bv;
+	u8 *dst;
+	int ret;
+
+	if (io->status) {
+		zfile_read_error(zc, blk_status_to_errno(io->status), io->start);
+		bio->bi_status = BLK_STS_IOERR;
+		goto out;
+	}
+	/* a block may reach into a sector the device lacks: zeros, as in ovbd_read */
+	memset(io->dbuf + (io->end - io->start), 0, zc->lbs);
+	if (io->in_place) {
+		bv = bio_iter_iovec(bio, bio->bi_iter);
+		dst = bvec_kmap_local(&bv);
+	} else {
+		dst = io->dbuf + io->dec;
+	}
+	if (zc->zstd)	/* held only while decoding, as a reserve's */
+		d = zfile_get_decoder();
+	ret = ovbd_zfile_decode_block(&zc->zf, io->blk, io->dbuf + io->src, io->len, dst,
+				      d ? d->dctx : NULL, &e);
+	if (d)
+		zfile_put_decoder(d);
+	if (ret) {
+		zfile_decode_error(zc, io->blk, ret);
+		bio->bi_status = BLK_STS_IOERR;
+	} else {
+		atomic64_inc(&zc->ctr[ZC_DECODED]);
+		zcache_insert(zc, io->blk, dst, bsz, false);
+		if (!io->in_place)
+			zfile_copy_to_bio(bio, dst + ((dm_target_offset(zc->ti, bio->bi_iter.bi_sector)
+						      << SECTOR_SHIFT) & (zc->zf.h.block_size - 1)));
+	}
+	if (io->in_place) {
+		kunmap_local(dst);
+		flush_dcache_page(bv.bv_page);
+	}
+out:
+	kfree(io->dbuf);
+	bio_endio(bio);
+}
+
+static void zfile_direct_endio(struct bio *clone)
+{
+	struct zfile_io *io = clone->bi_private;
+
+	io->status = clone->bi_status;
+	bio_put(clone);
+	INIT_WORK(&io->work, zfile_direct_work);
+	queue_work(zfile_pool.wq, &io->work);
+}
+
+/*
+ * Serve io's bio, the bytes [pos, end) of one block, without a slot: from
+ * the cache, or with an asynchronous read of its stored block (see the
+ * comment at the top). False when it must take the slot path.
+ */
+static bool zfile_direct_read(struct zfile_ctx *zc, struct zfile_io *io, u64 pos, u64 end)
+{
+	const struct ovbd_zfile *zf = &zc->zf;
+	struct bio *bio = io->bio, *clone;
+	struct ovbd_zfile_extent x;
+	u64 blk = pos >> zf->block_shift;
+	u32 bsz, need, in = pos & (zf->h.block_size - 1);
+	struct bio_vec bv;
+	u8 *p;
+
+	if (!READ_ONCE(zfile_direct_reads) || end > zf->h.original_size ||
+	    (end - 1) >> zf->block_shift != blk)
+		return false;
+	/* the cache's lock is only ever taken in task context */
+	if (in_task()) {
+		struct zcache_ent *ce = zcache_get(zc, blk);
+
+		if (ce) {
+			atomic64_inc(&zc->ctr[ZC_DIRECT]);
+			zfile_copy_to_bio(bio, ce->data + in);
+			zcache_put(ce);
+			bio_endio(bio);
+			return true;
+		}
+	}
+	bsz = ovbd_zfile_block_bytes(zf, blk);
+	ovbd_zfile_extent_at(zf, blk, &x);
+	io->blk = blk;
+	io->start = round_down(zc->payload_off + x.off, zc->lbs);
+	io->end = min(round_up(zc->payload_off + x.off + x.len, zc->lbs), zc->dev_bytes);
+	io->src = zc->payload_off + x.off - io->start;
+	io->len = x.len;
+	bv = bio_iter_iovec(bio, bio->bi_iter);
+	io->in_place = !in && bv.bv_len == bsz && bio->bi_iter.bi_size == bsz;
+	/* stored bytes, then a zero tail of one logical block, then the decoded block */
+	io->dec = round_up(io->end - io->start + zc->lbs, 64);
+	need = io->in_place ? io->dec : io->dec + bsz;
+	if (io->end <= io->start || need > DIRECT_BUF_MAX)
+		return false;
+	/* a power of two: kmalloc() aligns it naturally, as the lower device may need */
+	io->dbuf = kmalloc(roundup_pow_of_two(need), GFP_NOWAIT | __GFP_NOWARN);
+	if (!io->dbuf)
+		return false;
+	clone = bio_alloc_bioset(zc->dev->bdev, DIV_ROUND_UP(io->end - io->start, PAGE_SIZE) + 1,
+				 REQ_OP_READ, GFP_NOWAIT | __GFP_NOWARN, &zfile_pool.bios);
+	if (!clone) {
+		kfree(io->dbuf);
+		return false;
+	}
+	clone->bi_iter.bi_sector = io->start >> SECTOR_SHIFT;
+	clone->bi_ioprio = bio->bi_ioprio;
+	for (p = io->dbuf; p < io->dbuf + (io->end - io->start);) {
+		u32 n = min_t(u64, io->dbuf + (io->end - io->start) - p,
+			      PAGE_SIZE - offset_in_page(p));
+
+		__bio_add_page(clone, virt_to_page(p), n, offset_in_page(p));
+		p += n;
+	}
+	clone->bi_end_io = zfile_direct_endio;
+	clone->bi_private = io;
+	atomic64_inc(&zc->ctr[ZC_DIRECT]);
+	submit_bio_noacct(clone);
+	return true;
+}
+
 static void zfile_work(struct work_struct *work)
 {
 	struct zfile_io *io = container_of(work, struct zfile_io, work);
 	struct zfile_ctx *zc = io->zc;
 	struct bio *bio = io->bio;
 
-	bio->bi_status = zfile_read_bio(zc, io->buf, bio);
+	bio->bi_status = zfile_read_bio(zc, io->buf, bio, io->ra);
 	zfile_put_buf(zc, io->buf);
 	bio_endio(bio);
 }
@@ -744,6 +933,7 @@ static int zfile_map(struct dm_target *ti, struct bio *bio)
 	struct zfile_ctx *zc = ti->private;
 	struct zfile_io *io;
 	unsigned long flags;
+	u64 pos, end;
 
 	if (bio_op(bio) != REQ_OP_READ)
 		return DM_MAPIO_KILL;
@@ -755,6 +945,12 @@ static int zfile_map(struct dm_target *ti, struct bio *bio)
 	io = dm_per_bio_data(bio, sizeof(*io));
 	io->zc = zc;
 	io->bio = bio;
+	pos = (u64)dm_target_offset(ti, bio->bi_iter.bi_sector) << SECTOR_SHIFT;
+	end = pos + bio->bi_iter.bi_size;
+	/* a bio that starts where the previous one ended: read ahead */
+	io->ra = atomic64_xchg(&zc->next_seq, end) == pos;
+	if (!io->ra && zfile_direct_read(zc, io, pos, end))
+		return DM_MAPIO_SUBMITTED;
 	spin_lock_irqsave(&zfile_pool.slock, flags);
 	bio_list_add(&zc->pending, bio);
 	zfile_dispatch(zc);
@@ -796,6 +992,7 @@ static void zfile_pool_free(void)
 	if (zfile_pool.wq)
 		destroy_workqueue(zfile_pool.wq);
 	zfile_pool.wq = NULL;
+	bioset_exit(&zfile_pool.bios);
 	if (zcache.shrinker)
 		ovbd_shrinker_del(zcache.shrinker);
 	zcache.shrinker = NULL;
@@ -850,7 +1047,8 @@ static int zfile_pool_get(bool zstd)
 		zfile_pool.wq = alloc_workqueue("ovbd_zfile", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
 		zcache.shrinker = ovbd_shrinker_add(&zcache.storage, "dm-overlaybd-zfile-cache",
 						    zcache_count, zcache_scan);
-		if (!zfile_pool.wq || !zcache.shrinker)
+		if (!zfile_pool.wq || !zcache.shrinker ||
+		    bioset_init(&zfile_pool.bios, n, 0, BIOSET_NEED_BVECS))
 			ret = -ENOMEM;
 		for (i = 0; i < n && !ret; i++) {
 			struct zfile_buf *b = &zfile_pool.slots[zfile_pool.nslots++];
@@ -1098,7 +1296,7 @@ static void zfile_status(struct dm_target *ti, status_type_t type,
 
 	switch (type) {
 	case STATUSTYPE_INFO:
-		DMEMIT("%s %u %llu %lld %lld %lld %lld %lld %lld %lld %lld %lld",
+		DMEMIT("%s %u %llu %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld",
 		       zc->zf.h.algo == OVBD_ZF_ALGO_LZ4 ? "lz4" : "zstd",
 		       zc->zf.h.block_size, zc->zf.nblocks,
 		       atomic64_read(&zc->ctr[ZC_READS]), atomic64_read(&zc->ctr[ZC_DECODED]),
@@ -1108,7 +1306,8 @@ static void zfile_status(struct dm_target *ti, status_type_t type,
 		       atomic64_read(&zc->ctr[ZC_PREFETCH_HITS]),
 		       atomic64_read(&zc->ctr[ZC_CACHE_HITS]),
 		       atomic64_read(&zc->ctr[ZC_CACHE_MISSES]),
-		       atomic64_read(&zc->ctr[ZC_CACHE_EVICTIONS]));
+		       atomic64_read(&zc->ctr[ZC_CACHE_EVICTIONS]),
+		       atomic64_read(&zc->ctr[ZC_DIRECT]));
 		break;
 	case STATUSTYPE_TABLE:
 		DMEMIT("%s %s", zc->dev->name, zc->bytes_arg);

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * blkprobe: in-guest checks of a block device, built static.
- *   blkprobe errors DEV BS        print the byte ranges whose O_DIRECT reads fail
+ *   blkprobe errors DEV BS [scatter]  print the byte ranges whose O_DIRECT reads fail
  *   blkprobe stress DEV REF N SEC N readers at random 4 KiB offsets for SEC seconds,
  *                                 every block compared with the file REF
- *   blkprobe cmp DEV REF BS       O_DIRECT reads of BS bytes over the whole device,
- *                                 each compared with the same bytes of REF
+ *   blkprobe cmp DEV REF BS [scatter]  O_DIRECT reads of BS bytes over the whole
+ *                                 device, each compared with the same bytes of REF
+ * scatter: the odd BS pieces first, then the even ones, so that no read
+ * starts where the one before ended (zfile takes each as a random read)
  *   blkprobe read DEV SEC         O_DIRECT 4 KiB reads at random offsets for SEC seconds
  *   blkprobe now                  monotonic time in seconds, with nanoseconds
  */
@@ -30,32 +32,50 @@ static unsigned long long dev_size(int fd)
 	return s;
 }
 
-static int errors(const char *dev, unsigned int bs)
+/* The k-th of n pieces to read: in order, or scattered (odd pieces, then even). */
+static unsigned long long piece(unsigned long long k, unsigned long long n, int scatter)
+{
+	if (!scatter)
+		return k;
+	return k < n / 2 ? 2 * k + 1 : 2 * (k - n / 2);
+}
+
+static int errors(const char *dev, unsigned int bs, int scatter)
 {
 	int fd = open(dev, O_RDONLY | O_DIRECT);
-	unsigned long long size, off, bad_start = 0, nbad = 0;
+	unsigned long long size, off, k, n, bad_start = 0, nbad = 0;
 	int in_bad = 0;
+	char *bad;
 	void *buf;
 
-	if (fd < 0 || posix_memalign(&buf, 4096, bs)) {
+	if (!bs || fd < 0 || posix_memalign(&buf, 4096, bs)) {
 		perror(dev);
 		return 2;
 	}
 	size = dev_size(fd);
-	for (off = 0; off < size; off += bs) {
-		size_t n = size - off < bs ? size - off : bs;
-		int bad = pread(fd, buf, n, (off_t)off) != (ssize_t)n;
+	n = (size + bs - 1) / bs;
+	bad = calloc(n + 1, 1);
+	if (!bad)
+		return 2;
+	for (k = 0; k < n; k++) {
+		unsigned long long i = piece(k, n, scatter);
+		size_t len;
 
-		if (bad && errno != EIO) {
+		off = i * bs;
+		len = size - off < bs ? size - off : bs;
+		bad[i] = pread(fd, buf, len, (off_t)off) != (ssize_t)len;
+		if (bad[i] && errno != EIO) {
 			printf("error %s at %llu\n", strerror(errno), off);
 			return 2;
 		}
-		if (bad && !in_bad)
+	}
+	for (k = 0, off = 0; k < n; k++, off += bs) {
+		if (bad[k] && !in_bad)
 			bad_start = off;
-		if (!bad && in_bad)
+		if (!bad[k] && in_bad)
 			printf("%llu-%llu\n", bad_start, off);
-		in_bad = bad;
-		nbad += bad;
+		in_bad = bad[k];
+		nbad += bad[k];
 	}
 	if (in_bad)
 		printf("%llu-%llu\n", bad_start, size);
@@ -112,19 +132,19 @@ static int reader(const char *dev, const char *ref, unsigned int seed, time_t un
 	return 0;
 }
 
-static int compare(const char *dev, const char *ref, size_t bs)
+static int compare(const char *dev, const char *ref, size_t bs, int scatter)
 {
-	unsigned long long size, off;
+	unsigned long long size, k;
 	int fd, rfd;
 	char *a, *b;
 
 	if (!bs || bs % 512 || open_pair(dev, ref, bs, &fd, &rfd, &a, &b))
 		return 2;
 	size = dev_size(fd) / bs * bs;
-	for (off = 0; off < size; off += bs)
-		if (!same_at(fd, rfd, a, b, bs, (off_t)off))
+	for (k = 0; k < size / bs; k++)
+		if (!same_at(fd, rfd, a, b, bs, (off_t)(piece(k, size / bs, scatter) * bs)))
 			return 1;
-	printf("%llu bytes verified in %zu-byte reads\n", size, bs);
+	printf("%llu bytes verified in %zu-byte reads%s\n", size, bs, scatter ? ", scattered" : "");
 	return 0;
 }
 
@@ -145,8 +165,10 @@ static int stress(const char *dev, const char *ref, int nproc, int secs)
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argc == 4 && !strcmp(argv[1], "errors"))
-		return errors(argv[2], (unsigned int)atoi(argv[3]));
+	int scatter = argc >= 5 && !strcmp(argv[argc - 1], "scatter");
+
+	if (argc == 4 + (scatter && argc == 5) && !strcmp(argv[1], "errors"))
+		return errors(argv[2], (unsigned int)atoi(argv[3]), scatter);
 	if (argc == 2 && !strcmp(argv[1], "now")) {
 		struct timespec ts;
 
@@ -156,10 +178,10 @@ int main(int argc, char **argv)
 	}
 	if (argc == 6 && !strcmp(argv[1], "stress"))
 		return stress(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]));
-	if (argc == 5 && !strcmp(argv[1], "cmp"))
-		return compare(argv[2], argv[3], (size_t)atol(argv[4]));
+	if (argc == 5 + (scatter && argc == 6) && !strcmp(argv[1], "cmp"))
+		return compare(argv[2], argv[3], (size_t)atol(argv[4]), scatter);
 	if (argc == 4 && !strcmp(argv[1], "read"))
 		return reader(argv[2], NULL, 1, time(NULL) + atoi(argv[3]));
-	fprintf(stderr, "usage: blkprobe errors DEV BS | stress DEV REF N SECONDS | cmp DEV REF BS | read DEV SECONDS | now\n");
+	fprintf(stderr, "usage: blkprobe errors DEV BS [scatter] | stress DEV REF N SECONDS | cmp DEV REF BS [scatter] | read DEV SECONDS | now\n");
 	return 2;
 }

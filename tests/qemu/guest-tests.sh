@@ -22,6 +22,8 @@ grep -q ovbd.full /proc/cmdline && FULL=1
 depth() { if [ -n "$FULL" ]; then echo "$1"; elif [ -n "$QUICK" ]; then echo "$3"; else echo "$2"; fi; }	# FULL CI QUICK
 grep -q ovbd.smoke /proc/cmdline && SMOKE=1	# load the module, map one image, stop
 dev_sha() { $T 300 head -c "$2" "$1" | sha256sum | cut -d' ' -f1; }
+CM=/sys/module/dm_overlaybd/parameters/cache_mb	# zfile's decoded-block cache limit
+zst() { dmsetup status "$1" | awk -v f="$2" '{print $f}'; }	# status field N of device D
 kmsg_has() { dmesg | tail -n 20 | grep -q "$1"; }
 one_step_line() {	# K FILE: one "ovbd: " line naming step K (OVBD_TEST_FAIL_AT)
 	[ "$(wc -l <"$2")" = 1 ] && grep -qE "^ovbd: .*step $1 \(" "$2"
@@ -969,9 +971,7 @@ echo "$sp0" >$SP
 # status fields 13-15; never a wrong byte, with it on, off, or shrunk by
 # memory pressure; shared by every stack above a blob's zfile part
 section cache
-CM=/sys/module/dm_overlaybd/parameters/cache_mb
 cm0=$(cat $CM)
-zst() { dmsetup status "$1" | awk -v f="$2" '{print $f}'; }
 if ovbd open zc pf/lz4.zfile >/dev/null 2>&1; then
 	check "cache: the default limit is 64 MiB ($cm0)" [ "$cm0" = 64 ]
 	check "cache: first O_DIRECT pass reads right" $T 300 blkprobe cmp /dev/mapper/zc $E/ref.raw 65536
@@ -1017,6 +1017,44 @@ else
 	not_ok "cache: ovbd open of two stacks on one base"
 fi
 ovbd close ca >/dev/null 2>&1; ovbd close cb >/dev/null 2>&1
+
+# ---- zfile's direct reads (direct_reads): a bio within one block that does
+# not continue a stream takes no slot: copied from the cache in the map
+# function, or its stored block read asynchronously and decoded when the
+# read completes (status field 16 counts both)
+section direct
+DR=/sys/module/dm_overlaybd/parameters/direct_reads
+dr0=$(cat $DR) cm0=$(cat $CM)
+check "direct: on by default ($dr0)" [ "$dr0" = Y ]
+for img in lz4.zfile zstd.tar; do
+	w="direct, $img"
+	ovbd open zd pf/$img >/dev/null 2>&1 || { not_ok "$w: ovbd open"; continue; }
+	echo 0 >$CM
+	n0=$(zst zd 16)
+	check "$w: scattered 4 KiB O_DIRECT reads match the reference (cache off)" \
+		$T 300 blkprobe cmp /dev/mapper/zd $E/ref.raw 4096 scatter
+	n1=$(zst zd 16)
+	check "$w: ... each one direct ($n0 -> $n1 of $(zst zd 7) reads)" sh -c "[ $n1 -ge $((n0 + 12000)) ]"
+	# 512-byte pieces of the first 4 MiB: decoded beside the bio, then copied
+	$DM create --readonly zd4 --table "0 8192 linear /dev/mapper/zd 0" && $DM mknodes zd4
+	check "$w: scattered 512-byte reads (a piece of a block) match" \
+		$T 300 blkprobe cmp /dev/mapper/zd4 $E/ref.raw 512 scatter
+	$DM remove zd4
+	echo "$cm0" >$CM
+	$T 300 blkprobe cmp /dev/mapper/zd $E/ref.raw 4096 scatter >/dev/null
+	h1=$(zst zd 13) n1=$(zst zd 16)
+	$T 300 blkprobe cmp /dev/mapper/zd $E/ref.raw 4096 scatter >/dev/null; rc=$?
+	h2=$(zst zd 13) n2=$(zst zd 16)
+	check "$w: with the cache, a second scattered pass reads right, copied from it in map (hits $h1 -> $h2, direct $n1 -> $n2)" \
+		sh -c "[ $rc = 0 ] && [ $h2 -ge $((h1 + 12000)) ] && [ $n2 -ge $((n1 + 12000)) ]"
+	check "$w: 8 random readers for 10 s, every block verified" $T 120 blkprobe stress /dev/mapper/zd $E/ref.raw 8 10
+	echo N >$DR
+	n2=$(zst zd 16)
+	check "$w: off (direct_reads=N): reads right, none direct" sh -c \
+		"$T 300 blkprobe cmp /dev/mapper/zd $E/ref.raw 4096 scatter && [ \$(dmsetup status zd | awk '{print \$16}') = $n2 ]"
+	echo "$dr0" >$DR
+	check "$w: ovbd close" ovbd close zd
+done
 
 # the tables' feature group, "<#features> <feature>..." after the fixed
 # arguments: zfile's no_prefetch turns the prefetch off for one device; an
@@ -1075,6 +1113,11 @@ ovbd open flip bad/flip.zfile >/dev/null
 $T 120 blkprobe errors /dev/mapper/flip 4096 >/tmp/ranges
 check "CRC mismatch: EIO on exactly the damaged block" cmp /tmp/ranges bad/flip.expect
 check "CRC mismatch counted in status" counted flip 9
+cm0=$(cat $CM); echo 0 >$CM; d0=$(zst flip 16)
+$T 120 blkprobe errors /dev/mapper/flip 4096 scatter >/tmp/ranges
+check "CRC mismatch on direct reads (scattered): EIO on exactly the damaged block ($d0 -> $(zst flip 16) direct)" \
+	sh -c "cmp -s /tmp/ranges bad/flip.expect && [ \$(dmsetup status flip | awk '{print \$16}') -gt $d0 ]"
+echo "$cm0" >$CM
 ovbd close flip
 
 # I/O errors under the layers: dm-error over the data area, the header
@@ -1089,6 +1132,8 @@ eio_under() {	# WHAT BLOB HEAD DATA_END TARGET SECTORS STATUS_FIELD
 		$DM mknodes top
 		$T 120 blkprobe errors /dev/mapper/top 65536 >/tmp/ranges; rc=$?
 		check "dm-error under $what: EIO, no hang" [ $rc = 1 ]
+		$T 120 blkprobe errors /dev/mapper/top 4096 scatter >/tmp/ranges2; rc=$?
+		check "dm-error under $what: scattered 4 KiB reads (zfile's direct reads): EIO, no hang" [ $rc = 1 ]
 		check "dm-error under $what: I/O errors counted in status" counted top "$field"
 		$DM remove top
 	else

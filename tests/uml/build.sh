@@ -160,3 +160,14 @@ uml_build_crc32c() {
 		{ echo "uml: bench/uml-crc32c did not build ($UML_B/crc32c.log)"; return 1; }
 	UML_CRC_KO=$UML_B/crc32c/crc32c-uml-sse42.ko
 }
+
+# uml_bench_prep PROG [DATA_DIR]: the start of every bench/uml-*.sh: D (the
+# bench data, default build/bench/data) checked, ovbd, the UML kernel and
+# the SSE4.2 crc32c built
+uml_bench_prep() {
+	D=$(cd "${2:-$TOP/build/bench/data}" 2>/dev/null && pwd) || D=${2:-$TOP/build/bench/data}
+	[ -s "$D/raw.img" ] || { echo "$1: $D/raw.img missing: DATA_ONLY=1 bench/run.sh makes it"; exit 1; }
+	make -s -C "$TOP/tools"
+	uml_build
+	uml_build_crc32c
+}

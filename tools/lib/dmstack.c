@@ -7,6 +7,7 @@
 #include "stack.h"
 #include "util.h"
 #include "vimage.h"
+#include <pthread.h>
 #include <libcryptsetup.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -88,6 +89,71 @@ out:
 	return ret;
 }
 
+struct dmstack_probe_job {
+	struct dmstack_layer *l;
+	const char *path;
+	unsigned int i, n;
+	char *why;
+	size_t len;
+	int ret;
+};
+
+static void *dmstack_probe_job_run(void *arg)
+{
+	struct dmstack_probe_job *j = arg;
+
+	j->ret = dmstack_probe_layer(j->l, j->path, j->i, j->n, j->why, j->len);
+	return NULL;
+}
+
+#define DMSTACK_PROBE_THREADS 32
+
+/*
+ * Probe every layer, up to DMSTACK_PROBE_THREADS side by side: the layers
+ * of a lazy open are nbd devices whose every miss is a Range request to
+ * the registry, and side by side those requests overlap (the kernel's ctrs
+ * then read what the probe read from nbdkit's cache files). The lowest
+ * failing layer is the one reported, as if they were probed in order.
+ */
+static int dmstack_probe_layers(struct dmstack *s, char **blobs, unsigned int n, char *why,
+				size_t len)
+{
+	struct dmstack_probe_job *j = calloc(n, sizeof(*j));
+	char *whys = calloc(n, len);
+	pthread_t t[DMSTACK_PROBE_THREADS];
+	bool started[DMSTACK_PROBE_THREADS];
+	unsigned int i, k, m;
+	int ret = 0;
+
+	if (!j || !whys) {
+		free(j);
+		free(whys);
+		return failf(why, len, "out of memory");
+	}
+	for (i = 0; i < n; i += k) {
+		for (k = 0; k < DMSTACK_PROBE_THREADS && i + k < n; k++) {
+			struct dmstack_probe_job *o = &j[i + k];
+
+			*o = (struct dmstack_probe_job){ &s->layer[i + k], blobs[i + k], i + k, n,
+							 whys + (size_t)(i + k) * len, len, 0 };
+			started[k] = !pthread_create(&t[k], NULL, dmstack_probe_job_run, o);
+			if (!started[k])
+				dmstack_probe_job_run(o);
+		}
+		for (m = 0; m < k; m++)
+			if (started[m])
+				pthread_join(t[m], NULL);
+	}
+	for (i = 0; i < n && !ret; i++)
+		if (j[i].ret) {
+			snprintf(why, len, "%s", j[i].why);
+			ret = -1;
+		}
+	free(j);
+	free(whys);
+	return ret;
+}
+
 int dmstack_probe(struct dmstack *s, const char *name, char **blobs, unsigned int n, char *why,
 		  size_t len)
 {
@@ -101,9 +167,8 @@ int dmstack_probe(struct dmstack *s, const char *name, char **blobs, unsigned in
 		return failu(why, len, "a stack has 1..255 layers, not %u", n);
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	s->nlayers = n;
-	for (i = 0; i < n; i++)
-		if (dmstack_probe_layer(&s->layer[i], blobs[i], i, n, why, len))
-			return -1;
+	if (dmstack_probe_layers(s, blobs, n, why, len))
+		return -1;
 	if (s->layer[0].lsmt) {
 		const char *u[OVBD_LSMT_MAX_LAYERS], *pu[OVBD_LSMT_MAX_LAYERS];
 

@@ -842,44 +842,6 @@ static void lazy_undo(struct lazy *z)
 	unlink(path);
 }
 
-/* Read what the probe and the ctrs read of one layer blob: its headers, trailer and indexes. */
-static void *lazy_warm_one(void *path)
-{
-	struct blob b;
-
-	if (!blob_open(&b, path) && blob_content_is_lsmt(&b))
-		blob_open_lsmt(&b);
-	blob_close(&b);
-	return NULL;
-}
-
-/*
- * Warm the nbdkit caches of every remote layer at once. The probe and the
- * ctrs read layer after layer, and each miss is a Range request to the
- * registry: side by side (up to 32 at a time), those requests overlap, and
- * the probe and the ctrs then read nbdkit's cache files. A failure here is
- * none: the probe that follows reads again and says what is wrong.
- */
-static void lazy_warm(const struct lazy *z, char **paths)
-{
-	pthread_t t[32];
-	bool ok[32];
-	unsigned int i = 0, k, n;
-
-	while (i < z->nlayers) {
-		for (n = 0; i < z->nlayers && n < 32; i++)
-			if (z->l[i].state == L_REMOTE) {
-				ok[n] = !pthread_create(&t[n], NULL, lazy_warm_one, paths[i]);
-				if (!ok[n])
-					lazy_warm_one(paths[i]);
-				n++;
-			}
-		for (k = 0; k < n; k++)
-			if (ok[k])
-				pthread_join(t[k], NULL);
-	}
-}
-
 int lazy_open(const char *name, const char *refstr, const struct lazy_opts *o, char *why,
 	      size_t len)
 {
@@ -941,7 +903,7 @@ int lazy_open(const char *name, const char *refstr, const struct lazy_opts *o, c
 	lazy_save(&z);
 	so.manifest = digest;
 	so.verity = nver ? v : NULL;
-	lazy_warm(&z, paths);
+	/* dmstack_open() probes the remote layers side by side: their Range requests overlap */
 	if (dmstack_open(&s, name, paths, z.nlayers, &so, why, len))
 		goto undo;
 	lazy_mark(&z, LAZY_DEVICES);

@@ -1,0 +1,150 @@
+#!/bin/bash
+# The 4 KiB random read at native speed, before and after zfile's direct
+# reads, in the same User-Mode Linux boots (bench/uml.sh's kernel, the
+# SSE4.2 crc32c a native kernel uses): the working tree's module, with the
+# module parameter direct_reads=N (the slot path every read took before)
+# and =Y, the two alternating in every round. Devices, all over loop
+# devices of files in UML's tmpfs: za, the raw image through dm-linear (the
+# I/O path alone); zf, the lz4 4 KiB layer's bare zfile part; zd, the `ovbd
+# open` stack over it (lsmt over zfile). Each round reads each device with
+# 20 000 random O_DIRECT 4 KiB preads (queue depth 1, bench/randread.c)
+# and with fio (libaio, queue depth 16, 3 s). Then, for each setting, the
+# host's perf samples UML's CPU for 3 s of queue-depth-1 reads of zd, and
+# the samples are put into the stages of the path (bench/analysis.md).
+# Prints "RR <round> <direct_reads> <device> <qd> <IOPS>" lines, the
+# medians, and the profiles, into build/uml/rand/summary.txt.
+# Usage: bench/uml-rand.sh   (ROUNDS, default 3; needs build/bench/data
+# from make bench or DATA_ONLY=1 bench/run.sh)
+set -eu
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+. "$TOP/tests/uml/build.sh"
+uml_bench_prep uml-rand
+A=$UML_B/rand; rm -rf "$A"; mkdir -p "$A/mod"
+cp -r "$TOP/src" "$TOP/include" "$TOP/VERSION" "$A/mod/"
+ARCH=um make -s -C "$A/mod/src" KDIR="$UML_OUT" KVER=uml >"$A/mod.log" 2>&1 || { tail "$A/mod.log"; exit 1; }
+"$TOP/tools/build/ovbd" commit --zfile --algo lz4 --block-size 4096 --tar "$D/raw.img" "$A/d.tar"
+gcc -O2 -o "$A/randread" "$TOP/bench/randread.c"
+# queue-depth-1 random reads until STOP exists, for the profile
+cat >"$A/randloop.c" <<'C'
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	int fd = open(argv[1], O_RDONLY | O_DIRECT);
+	off_t blocks = fd < 0 ? 0 : lseek(fd, 0, SEEK_END) / 4096;
+	void *buf;
+
+	if (argc != 3 || blocks < 1 || posix_memalign(&buf, 4096, 4096))
+		return 1;
+	srandom(2);
+	for (long i = 0; (i & 1023) || access(argv[2], F_OK); i++)
+		if (pread(fd, buf, 4096, (random() % blocks) * 4096) != 4096)
+			return 1;
+	return 0;
+}
+C
+gcc -O2 -o "$A/randloop" "$A/randloop.c"
+DR=/sys/module/dm_overlaybd/parameters/direct_reads
+cat >"$A/init.sh" <<EOF
+#!/bin/sh
+RES=$A/res.txt SAMPLE_MIB=256 OVBD=$TOP/tools/build/ovbd RANDREAD=$A/randread
+. $TOP/bench/uml-init-lib.sh
+[ -z "$UML_CRC_KO" ] || insmod $UML_CRC_KO
+insmod $UML_LIBCRC32C && insmod $A/mod/src/dm-overlaybd.ko || { echo "uml-rand: insmod failed"; echo o >/proc/sysrq-trigger; }
+cp $A/d.tar $D/raw.img /tmp/img/
+zdev zd /tmp/img/d.tar || { echo "uml-rand: open failed"; echo o >/proc/sysrq-trigger; }
+zf=\$(dmsetup ls | awk '\$1 ~ /^ovbd-blob-.*-z\$/ {print \$1; exit}')
+l=\$(losetup -r -f --show /tmp/img/raw.img)
+dmsetup --noudevsync create --readonly za --table "0 \$(blockdev --getsz \$l) linear \$l 0"
+dmsetup --noudevsync mknodes za
+ln -s /dev/mapper/\$zf /dev/mapper/zf
+fio16() {	# DEV: IOPS of 3 s of random 4 KiB reads at queue depth 16, cold
+	cold
+	fio --name=r --filename=/dev/mapper/\$1 --direct=1 --rw=randread --bs=4k --ioengine=libaio \\
+		--iodepth=16 --runtime=3 --time_based --randrepeat=1 --output-format=terse --terse-version=3 2>/dev/null |
+		awk -F';' '{print \$8}'
+}
+for dev in za zf zd; do $A/randread /dev/mapper/\$dev 2000; done	# the first touches, untimed
+for r in \$(seq ${ROUNDS:-3}); do
+	for m in N Y; do
+		echo \$m >$DR
+		for dev in za zf zd; do
+			echo "RR \$r \$m \$dev 1 \$(randiops \$dev x | cut -d' ' -f3)"
+			echo "RR \$r \$m \$dev 16 \$(fio16 \$dev)"
+		done
+	done
+done
+echo "STATUS \$(dmsetup status \$zf)"
+# the host's perf samples each setting's reads of zd (uml-rand.sh, below)
+grep '\\[' /proc/kallsyms >$A/modsyms.txt
+for m in N Y; do
+	echo \$m >$DR; cold
+	touch $A/prof-\$m.go
+	$A/randloop /dev/mapper/zd $A/prof-\$m.stop
+done
+echo "uml-rand: done"
+echo o >/proc/sysrq-trigger; sleep 10
+EOF
+chmod +x "$A/init.sh"
+
+# the stage of the path a symbol belongs to (bench/analysis.md)
+stage_of='
+function stage(s) {
+	if (s ~ /^\[host\]|^\[unknown\]$|^ptrace|^__GI_|wait4|^userspace$|^os_|^sig_handler|signals$|^wait_stub|^switch_threads|^run_syscall_stub/)
+		return "UML'"'"'s own mechanism (ptrace hand-overs of system calls and interrupts, in the host kernel)"
+	if (s ~ /crc32c|crc32_/) return "CRC32C"
+	if (s ~ /LZ4|lz4/) return "lz4 decode"
+	if (s ~ /zcache|__kmalloc|kmalloc|kfree|slab|slub|__slab|kmem_cache|alloc_pages|free_unref|__free_pages|get_page_from_freelist|mempool/) return "memory: cache copies, buffers, bios"
+	if (s ~ /^(zfile_|ovbd_zfile|ovbd_io)/) return "zfile: map, queue, worker, extent lookup"
+	if (s ~ /^(lsmt_|ovbd_lsmt|ovbd_index)/) return "lsmt: map"
+	if (s ~ /^(lo_|loop_)|shmem|filemap|copy_page_to_iter|copy_user|_copy_to|memcpy|memmove|find_get|folio|xas_|pagecache|generic_file|__copy/) return "loop device: tmpfs read (page cache copy)"
+	if (s ~ /schedule|switch_to|__switch|finish_task|try_to_wake|wake_up|ttwu|enqueue|dequeue|pick_next|update_curr|sched_|idle|cpu_|do_idle|__wake|complete|wait_for|kthread|worker_thread|process_one_work|queue_work|__queue_work|insert_work|switch_mm|arch_switch|do_syscall|handle_syscall|segv|timer|hrtimer|tick|irq|softirq/) return "scheduling, wake-ups, system call entry and exit"
+	if (s ~ /^(dm_|__dm|__split|__map_bio|alloc_tio|clone_endio|dec_pending|__send|bio_|__bio|submit_bio|blk_|__blk|bvec|iov_iter|dio|__iomap|iomap|blkdev_|__blkdev)/) return "block layer, direct I/O, dm core"
+	return "other"
+}'
+profile() {	# MODE: perf on the host over UML's CPU for 3 s of MODE's reads
+	local i=0
+	while [ ! -e "$A/prof-$1.go" ] && [ $i -lt 12000 ] && kill -0 "$uml" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+	if [ -e "$A/prof-$1.go" ] && perf record -q -F 4000 -C "$PIN" -o "$A/perf-$1.data" -- sleep 3 >/dev/null 2>&1; then
+		# samples in UML's modules have no symbols on the host: the nearest
+		# below, from UML's /proc/kallsyms; the host kernel's get a [host] mark
+		perf script -i "$A/perf-$1.data" -F ip,sym,dso 2>/dev/null | awk -v syms="$A/modsyms.txt" "$stage_of"'
+			function hex(x,  i, v) { x = tolower(x); v = 0
+				for (i = 1; i <= length(x); i++) v = v * 16 + index("0123456789abcdef", substr(x, i, 1)) - 1
+				return v }
+			BEGIN { n = 0
+				while ((getline l < syms) > 0) { split(l, f, " "); a[n] = hex(f[1]); s[n] = f[3]; n++ } }
+			NF >= 2 { name = $2
+			  if ($0 ~ /kernel.kallsyms/) name = "[host]" name
+			  else if (name == "[unknown]") { v = hex($1); best = -1
+				for (i = 0; i < n; i++) if (a[i] <= v && (best < 0 || a[i] > a[best])) best = i
+				if (best >= 0) name = s[best] }
+			  st = stage(name); p[name]++; g[st]++; t++; if (st !~ /^UML/) own++ }
+			END { for (k in g) printf "PROFSTAGE %.1f%% %s\n", 100 * g[k] / t, k
+			      # the kernel'"'"'s own work: the same stages, UML'"'"'s mechanism left out
+			      for (k in g) if (k !~ /^UML/ && own) printf "PROFOWN %.1f%% %s\n", 100 * g[k] / own, k
+			      for (k in p) printf "PROFSYM %.2f%% %s %s\n", 100 * p[k] / t, k, stage(k) }' |
+			sort -k1,1 -k2,2rn | awk -v m="$1" '{print $1, m, substr($0, length($1) + 2)}' >"$A/prof-$1.txt"
+	else
+		echo "PROFSTAGE $1 none: perf record failed" >"$A/prof-$1.txt"
+	fi
+	touch "$A/prof-$1.stop"
+}
+PIN=${UML_PIN:-$(( $(nproc) - 1 ))}
+UML_PIN=$PIN UML_ARGS="uml_string_erms=$(grep -qw erms /proc/cpuinfo && echo 1 || echo 0)" uml_boot "$A/init.sh" "$A/console.log" 1200 &
+uml=$!
+profile N
+profile Y
+wait "$uml" || true
+grep -q '^uml-rand: done' "$A/res.txt" 2>/dev/null || { echo "uml-rand: UML did not finish ($A/console.log)"; tail -5 "$A/res.txt" 2>/dev/null; exit 1; }
+{
+	grep -E '^(RR|STATUS)' "$A/res.txt"
+	for m in N Y; do for dev in za zf zd; do for qd in 1 16; do
+		awk -v m=$m -v d=$dev -v q=$qd '$1 == "RR" && $3 == m && $4 == d && $5 == q {print $6}' "$A/res.txt" | sort -n |
+			awk -v m=$m -v d=$dev -v q=$qd '{v[NR] = $1} END {if (NR) printf "MEDIAN direct_reads=%s %s qd%s %.0f\n", m, d, q, NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+	done; done; done
+	cat "$A/prof-N.txt" "$A/prof-Y.txt" | grep -E '^PROF(STAGE|OWN)'
+	cat "$A/prof-N.txt" "$A/prof-Y.txt" | grep PROFSYM | awk '{sub("%", "", $3); if ($3 >= 0.8) print}'
+} | tee "$A/summary.txt"
