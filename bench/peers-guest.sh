@@ -79,6 +79,26 @@ for r in $(seq 1 "$ROUNDS"); do
 		[ "$v" = n ] && echo Y >$DR
 	done
 done
+# the path of a 4 KiB read, profiled: perf over both vCPUs during 4 s of
+# random reads of the raw image and of dm-overlaybd with and without direct
+# reads, at queue depths 16 and 1 ("BENCHPROF NAME PCT SYMBOL", the top 40)
+PERF="/data/perf/ld-linux-x86-64.so.2 --library-path /data/perf /data/perf/perf"
+prof() {	# NAME DEV DIRECT_READS QD
+	if [ ! -x /data/perf/perf ]; then echo "BENCHPROF $1 none perf-not-in-the-guest"; return 0; fi
+	echo "$3" >$DR; sync; echo 3 >/proc/sys/vm/drop_caches
+	if $PERF record -q -e cpu-clock -F 2000 -a -o /tmp/perf.data -- $FIO --name=p --filename="$2" --readonly \
+		--direct=1 --ioengine=libaio --size="$RAWSZ" --time_based=1 --runtime=4 --rw=randread --bs=4k --iodepth="$4" >/dev/null 2>&1; then
+		$PERF report -i /tmp/perf.data --stdio --no-children --sort sym 2>/dev/null |
+			grep -E '^ +[0-9.]+%' | head -40 | awk -v n="$1" '{print "BENCHPROF", n, $1, $3}'
+	else
+		echo "BENCHPROF $1 none perf-record-failed"
+	fi
+	rm -f /tmp/perf.data; echo Y >$DR
+}
+if [ -w $DR ]; then
+	prof raw_qd16 /dev/mapper/ra Y 16; prof direct_qd16 /dev/mapper/ob Y 16; prof slot_qd16 /dev/mapper/ob N 16
+	prof raw_qd1 /dev/mapper/ra Y 1; prof direct_qd1 /dev/mapper/ob Y 1; prof slot_qd1 /dev/mapper/ob N 1
+fi
 ovbd close ob; dmsetup remove ra; /sbin/losetup -d "$l"
 [ -n "$UDEV" ] && peers/overlaybd-ublk del -n "${UDEV#/dev/ublkb}" >/dev/null 2>&1
 kill $TPID 2>/dev/null

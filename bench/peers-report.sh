@@ -37,3 +37,30 @@ $(row "CPU time per MiB, random 4K at queue depth 16 (ms): the same" peer_rand16
 $(row "sequential 1 MiB (MB/s): the same (no direct read: a check that nothing moved)" peer_seq_d_MBps peer_seq_n_MBps)
 MD
 errors_list
+# the profiles: each run's stages (bench/path-stages.awk) and top symbols
+names=$(awk '$1 == "BENCHPROF" && $3 != "none" {print $2}' "$LOG" | awk '!seen[$0]++')
+[ -n "$names" ] || exit 0
+cat <<MD
+
+### The path of a 4 KiB random read, profiled
+
+perf in the guest, both vCPUs, 4 s of fio random 4 KiB reads a run, after
+the rounds: the raw image through dm-linear, and dm-overlaybd with zfile's
+direct reads (direct) and without (slot: direct_reads=N), at queue depths 16
+and 1. Each stage's share of the samples that were not idle, among the
+run's top 40 symbols (bench/path-stages.awk puts each symbol in a stage),
+then those symbols (% of all samples, idle included).
+
+| stage | $(echo $names | sed 's/ / | /g') |
+|---|$(for n in $names; do printf -- '---|'; done)
+MD
+for n in $names; do
+	awk -v n="$n" '$1 == "BENCHPROF" && $2 == n {print $3, $4}' "$LOG" | awk -f "$(dirname "$0")/path-stages.awk" |
+		awk -v n="$n" '$1 == "OWN" {p = $2; $1 = $2 = ""; sub(/^ +/, ""); print n "\t" $0 "\t" p}'
+done | awk -F'\t' -v names="$names" '{v[$2, $1] = $3; if (!($2 in seen)) {seen[$2] = 1; order[++k] = $2}}
+	END {c = split(names, nm, " ")
+	     for (i = 1; i <= k; i++) {printf "| %s |", order[i]; for (j = 1; j <= c; j++) printf " %s |", ((order[i], nm[j]) in v) ? v[order[i], nm[j]] : "0%"; print ""}}'
+echo
+for n in $names; do
+	echo "- $n: $(awk -v n="$n" '$1 == "BENCHPROF" && $2 == n {printf "%s%s %s", sep, $4, $3; sep = ", "}' "$LOG" | cut -c1-600)"
+done

@@ -46,6 +46,7 @@ done | awk '!seen[$0]++' | while read -r ko; do
 	echo "$n" >>"$D/kmod/order"
 done
 bench_copy_bin "$(command -v fio)" "$D/fio"
+bench_copy_bin "$(command -v perf)" "$D/perf"	# the read path's profile
 cp bench/peers-guest.sh "$D/guest.sh"
 : >"$B/host.log"
 bench_section_guest "$B" "$D" peers "$MIB" "$ROUNDS"

@@ -89,28 +89,13 @@ echo o >/proc/sysrq-trigger; sleep 10
 EOF
 chmod +x "$A/init.sh"
 
-# the stage of the path a symbol belongs to (bench/analysis.md)
-stage_of='
-function stage(s) {
-	if (s ~ /^\[host\]|^\[unknown\]$|^ptrace|^__GI_|wait4|^userspace$|^os_|^sig_handler|signals$|^wait_stub|^switch_threads|^run_syscall_stub/)
-		return "UML'"'"'s own mechanism (ptrace hand-overs of system calls and interrupts, in the host kernel)"
-	if (s ~ /crc32c|crc32_/) return "CRC32C"
-	if (s ~ /LZ4|lz4/) return "lz4 decode"
-	if (s ~ /zcache|__kmalloc|kmalloc|kfree|slab|slub|__slab|kmem_cache|alloc_pages|free_unref|__free_pages|get_page_from_freelist|mempool/) return "memory: cache copies, buffers, bios"
-	if (s ~ /^(zfile_|ovbd_zfile|ovbd_io)/) return "zfile: map, queue, worker, extent lookup"
-	if (s ~ /^(lsmt_|ovbd_lsmt|ovbd_index)/) return "lsmt: map"
-	if (s ~ /^(lo_|loop_)|shmem|filemap|copy_page_to_iter|copy_user|_copy_to|memcpy|memmove|find_get|folio|xas_|pagecache|generic_file|__copy/) return "loop device: tmpfs read (page cache copy)"
-	if (s ~ /schedule|switch_to|__switch|finish_task|try_to_wake|wake_up|ttwu|enqueue|dequeue|pick_next|update_curr|sched_|idle|cpu_|do_idle|__wake|complete|wait_for|kthread|worker_thread|process_one_work|queue_work|__queue_work|insert_work|switch_mm|arch_switch|do_syscall|handle_syscall|segv|timer|hrtimer|tick|irq|softirq/) return "scheduling, wake-ups, system call entry and exit"
-	if (s ~ /^(dm_|__dm|__split|__map_bio|alloc_tio|clone_endio|dec_pending|__send|bio_|__bio|submit_bio|blk_|__blk|bvec|iov_iter|dio|__iomap|iomap|blkdev_|__blkdev)/) return "block layer, direct I/O, dm core"
-	return "other"
-}'
 profile() {	# MODE: perf on the host over UML's CPU for 3 s of MODE's reads
 	local i=0
 	while [ ! -e "$A/prof-$1.go" ] && [ $i -lt 12000 ] && kill -0 "$uml" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
 	if [ -e "$A/prof-$1.go" ] && perf record -q -F 4000 -C "$PIN" -o "$A/perf-$1.data" -- sleep 3 >/dev/null 2>&1; then
 		# samples in UML's modules have no symbols on the host: the nearest
 		# below, from UML's /proc/kallsyms; the host kernel's get a [host] mark
-		perf script -i "$A/perf-$1.data" -F ip,sym,dso 2>/dev/null | awk -v syms="$A/modsyms.txt" "$stage_of"'
+		perf script -i "$A/perf-$1.data" -F ip,sym,dso 2>/dev/null | awk -v syms="$A/modsyms.txt" '
 			function hex(x,  i, v) { x = tolower(x); v = 0
 				for (i = 1; i <= length(x); i++) v = v * 16 + index("0123456789abcdef", substr(x, i, 1)) - 1
 				return v }
@@ -121,12 +106,12 @@ profile() {	# MODE: perf on the host over UML's CPU for 3 s of MODE's reads
 			  else if (name == "[unknown]") { v = hex($1); best = -1
 				for (i = 0; i < n; i++) if (a[i] <= v && (best < 0 || a[i] > a[best])) best = i
 				if (best >= 0) name = s[best] }
-			  st = stage(name); p[name]++; g[st]++; t++; if (st !~ /^UML/) own++ }
-			END { for (k in g) printf "PROFSTAGE %.1f%% %s\n", 100 * g[k] / t, k
-			      # the kernel'"'"'s own work: the same stages, UML'"'"'s mechanism left out
-			      for (k in g) if (k !~ /^UML/ && own) printf "PROFOWN %.1f%% %s\n", 100 * g[k] / own, k
-			      for (k in p) printf "PROFSYM %.2f%% %s %s\n", 100 * p[k] / t, k, stage(k) }' |
-			sort -k1,1 -k2,2rn | awk -v m="$1" '{print $1, m, substr($0, length($1) + 2)}' >"$A/prof-$1.txt"
+			  p[name]++; t++ }
+			END { for (k in p) printf "%.2f %s\n", 100 * p[k] / t, k }' | sort -rn >"$A/prof-$1.syms"
+		# the stages of the path (bench/path-stages.awk), and the symbols
+		awk -f "$TOP/bench/path-stages.awk" "$A/prof-$1.syms" | sort -k1,1 -k2,2rn |
+			awk -v m="$1" '{print "PROF" $1, m, substr($0, length($1) + 2)}' >"$A/prof-$1.txt"
+		awk -v m="$1" '$1 >= 0.8 {print "PROFSYM", m, $1 "%", $2}' "$A/prof-$1.syms" >>"$A/prof-$1.txt"
 	else
 		echo "PROFSTAGE $1 none: perf record failed" >"$A/prof-$1.txt"
 	fi
@@ -146,5 +131,5 @@ grep -q '^uml-rand: done' "$A/res.txt" 2>/dev/null || { echo "uml-rand: UML did 
 			awk -v m=$m -v d=$dev -v q=$qd '{v[NR] = $1} END {if (NR) printf "MEDIAN direct_reads=%s %s qd%s %.0f\n", m, d, q, NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
 	done; done; done
 	cat "$A/prof-N.txt" "$A/prof-Y.txt" | grep -E '^PROF(STAGE|OWN)'
-	cat "$A/prof-N.txt" "$A/prof-Y.txt" | grep PROFSYM | awk '{sub("%", "", $3); if ($3 >= 0.8) print}'
+	cat "$A/prof-N.txt" "$A/prof-Y.txt" | grep PROFSYM
 } | tee "$A/summary.txt"
