@@ -186,6 +186,7 @@ struct zfile_io {
 	u64 blk, start, end;
 	u32 src, len;			/* the stored block: dbuf[src..src + len) */
 	u32 dec;			/* the decoded block: dbuf + dec, unless in_place */
+	u32 dsize;			/* dbuf's size (zfile_dbuf_get()) */
 };
 
 /*
@@ -337,13 +338,34 @@ static void zcache_insert(struct zfile_ctx *zc, u64 blk, const u8 *src, u32 len,
 
 	if (!limit || len > limit || (seq && READ_ONCE(zcache.bytes) + len > limit))
 		return;
-	e = kmalloc(sizeof(*e), ZCACHE_GFP);
-	if (!e)
-		return;
-	e->data = kmalloc(len, ZCACHE_GFP);
-	if (!e->data) {
-		kfree(e);
-		return;
+	/*
+	 * A full cache recycles its least recently used entry when no reader
+	 * holds it and its block has this one's size: no free and allocation
+	 * per insert, so no page to clear (init_on_alloc) and no slab churn.
+	 */
+	e = NULL;
+	if (READ_ONCE(zcache.bytes) + len > limit) {
+		spin_lock(&zcache.lock);
+		if (zcache.bytes + len > limit && !list_empty(&zcache.lru)) {
+			struct zcache_ent *old = list_last_entry(&zcache.lru, struct zcache_ent, lru);
+
+			if (old->len == len && refcount_read(&old->ref) == 1) {
+				zcache_unlink(old);	/* found by no one now: ours alone */
+				atomic64_inc(&old->zc->ctr[ZC_CACHE_EVICTIONS]);
+				e = old;
+			}
+		}
+		spin_unlock(&zcache.lock);
+	}
+	if (!e) {
+		e = kmalloc(sizeof(*e), ZCACHE_GFP);
+		if (!e)
+			return;
+		e->data = kmalloc(len, ZCACHE_GFP);
+		if (!e->data) {
+			kfree(e);
+			return;
+		}
 	}
 	e->zc = zc;
 	e->blk = blk;
@@ -770,6 +792,67 @@ fail:
 	return BLK_STS_IOERR;
 }
 
+/*
+ * Direct reads' buffers (powers of two from 4 KiB to DIRECT_BUF_MAX), kept
+ * for the next read instead of freed, up to DIRECT_KEEP_BYTES per CPU in
+ * all: most reads then allocate nothing, and no page is cleared for them
+ * (init_on_alloc). Freed with the pool.
+ */
+#define DIRECT_KEEP_BYTES	(256u << 10)
+#define DIRECT_CLASSES		(ilog2(DIRECT_BUF_MAX) - PAGE_SHIFT + 1)
+static struct {
+	spinlock_t lock;
+	void *free[DIRECT_CLASSES];	/* by size order, linked through their first word */
+	unsigned long bytes;
+} zfile_dbufs = { .lock = __SPIN_LOCK_UNLOCKED(zfile_dbufs.lock) };
+
+static void *zfile_dbuf_get(u32 size)
+{
+	unsigned int c = ilog2(size) - PAGE_SHIFT;
+	unsigned long flags;
+	void *p;
+
+	spin_lock_irqsave(&zfile_dbufs.lock, flags);
+	p = zfile_dbufs.free[c];
+	if (p) {
+		zfile_dbufs.free[c] = *(void **)p;
+		zfile_dbufs.bytes -= size;
+	}
+	spin_unlock_irqrestore(&zfile_dbufs.lock, flags);
+	return p ? p : kmalloc(size, GFP_NOWAIT | __GFP_NOWARN);
+}
+
+static void zfile_dbuf_put(void *p, u32 size)
+{
+	unsigned int c = ilog2(size) - PAGE_SHIFT;
+	unsigned long flags;
+
+	spin_lock_irqsave(&zfile_dbufs.lock, flags);
+	if (zfile_dbufs.bytes + size <= (unsigned long)DIRECT_KEEP_BYTES * num_online_cpus()) {
+		*(void **)p = zfile_dbufs.free[c];
+		zfile_dbufs.free[c] = p;
+		zfile_dbufs.bytes += size;
+		p = NULL;
+	}
+	spin_unlock_irqrestore(&zfile_dbufs.lock, flags);
+	kfree(p);
+}
+
+/* With the pool: no direct read is in flight. */
+static void zfile_dbufs_free(void)
+{
+	unsigned int c;
+
+	for (c = 0; c < DIRECT_CLASSES; c++)
+		while (zfile_dbufs.free[c]) {
+			void *p = zfile_dbufs.free[c];
+
+			zfile_dbufs.free[c] = *(void **)p;
+			kfree(p);
+		}
+	zfile_dbufs.bytes = 0;
+}
+
 /* Copy the decoded block src (from byte in of it) into every segment of bio. */
 static void zfile_copy_to_bio(struct bio *bio, const u8 *src)
 {
@@ -833,7 +916,7 @@ static void zfile_direct_work(struct work_struct *work)
 		flush_dcache_page(bv.bv_page);
 	}
 out:
-	kfree(io->dbuf);
+	zfile_dbuf_put(io->dbuf, io->dsize);
 	bio_endio(bio);
 }
 
@@ -892,13 +975,14 @@ static bool zfile_direct_read(struct zfile_ctx *zc, struct zfile_io *io, u64 pos
 	if (io->end <= io->start || need > DIRECT_BUF_MAX)
 		return false;
 	/* a power of two: kmalloc() aligns it naturally, as the lower device may need */
-	io->dbuf = kmalloc(roundup_pow_of_two(need), GFP_NOWAIT | __GFP_NOWARN);
+	io->dsize = roundup_pow_of_two(max_t(u32, need, PAGE_SIZE));
+	io->dbuf = zfile_dbuf_get(io->dsize);
 	if (!io->dbuf)
 		return false;
 	clone = bio_alloc_bioset(zc->dev->bdev, DIV_ROUND_UP(io->end - io->start, PAGE_SIZE) + 1,
 				 REQ_OP_READ, GFP_NOWAIT | __GFP_NOWARN, &zfile_pool.bios);
 	if (!clone) {
-		kfree(io->dbuf);
+		zfile_dbuf_put(io->dbuf, io->dsize);
 		return false;
 	}
 	clone->bi_iter.bi_sector = io->start >> SECTOR_SHIFT;
@@ -993,6 +1077,7 @@ static void zfile_pool_free(void)
 		destroy_workqueue(zfile_pool.wq);
 	zfile_pool.wq = NULL;
 	bioset_exit(&zfile_pool.bios);
+	zfile_dbufs_free();
 	if (zcache.shrinker)
 		ovbd_shrinker_del(zcache.shrinker);
 	zcache.shrinker = NULL;
