@@ -42,7 +42,7 @@ bench_section_guest() {
 	say "one guest: Debian $BENCH_KVER, TCG, 2 vCPUs"
 	bench_boot "$B/initrd.gz" "$B/data.img" "ROUNDS=$rounds" | tee "$B/console.log" | grep -E '^(bench|BENCH)'
 	grep -q '^bench: done' "$B/console.log" || { echo "bench: the guest did not finish ($B/console.log)"; return 1; }
-	grep -h '^BENCH ' "$B/console.log" "$B/host.log" >"$B/all.log"
+	grep -hE '^BENCH(PROF)? ' "$B/console.log" "$B/host.log" >"$B/all.log"
 	"$TOP/bench/$name-report.sh" "$B/all.log" "$mib" >"$B/$name.md" || return 1
 	cp "$B/$name.md" "$TOP/bench/results/$name.md"
 	cat "$TOP/bench/results/$name.md"

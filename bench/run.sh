@@ -154,9 +154,17 @@ if ! full; then	# the lazy rows alone, beside the full run's table
 fi
 cp "$B/latest.md" bench/results/latest.md
 cat bench/results/latest.md
+# a section's table rows into latest.md, under its own heading, when this
+# run made its bench/results/NAME.md anew (so every row of latest.md is of one run)
+append_rows() {	# NAME TITLE
+	[ bench/results/$1.md -nt "$B/latest.md" ] || { echo "bench: $1: no new results, no rows in latest.md"; return 0; }
+	{ echo; echo "### $2 (bench/$1.sh, bench/results/$1.md)"; echo
+	  grep -m 1 -E '^[0-9]{4}-[0-9]{2}-[0-9]{2} ' bench/results/$1.md; echo
+	  awk '/^\|/ {print; t = 1; next} t {exit}' bench/results/$1.md; } >>bench/results/latest.md
+}
 say "containers: ovbd bundle against skopeo + umoci unpack, in a guest of their own (bench/bundle.sh)"
-[ "${SKIP_BUNDLE:-0}" = 1 ] || bench/bundle.sh | tail -8 || echo "bench: the bundle run failed (build/bench-bundle/)"
+[ "${SKIP_BUNDLE:-0}" = 1 ] || { bench/bundle.sh | tail -8 || echo "bench: the bundle run failed (build/bench-bundle/)"; append_rows bundle "A container from a registry"; }
 say "sharing a base: 10 images on one base layer, and the decoded-block cache, in a guest of their own (bench/share.sh)"
-[ "${SKIP_SHARE:-0}" = 1 ] || bench/share.sh | tail -14 || echo "bench: the sharing run failed (build/bench-share/)"
+[ "${SKIP_SHARE:-0}" = 1 ] || { bench/share.sh | tail -14 || echo "bench: the sharing run failed (build/bench-share/)"; append_rows share "Sharing a base"; }
 say "random reads against upstream's daemons, in a 6.12 guest of their own (bench/peers.sh; needs ../shared/peers)"
-[ "${SKIP_PEERS:-0}" = 1 ] || bench/peers.sh | tail -14 || echo "bench: the peers run failed (build/bench-peers/)"
+[ "${SKIP_PEERS:-0}" = 1 ] || { bench/peers.sh | tail -14 || echo "bench: the peers run failed (build/bench-peers/)"; append_rows peers "Against upstream's daemons"; }
