@@ -8,6 +8,7 @@ function stage(s) {
 	if (s ~ /^\[host\]|^\[unknown\]$|^ptrace|^__GI_|wait4|^userspace$|^os_|^sig_handler|signals$|^wait_stub|^switch_threads|^run_syscall_stub/)
 		return "mechanism: UML's ptrace hand-overs of system calls and interrupts (host kernel)"
 	if (s ~ /safe_halt|default_idle|do_idle|cpuidle|acpi_idle|mwait|poll_idle/) return "idle: no work"
+	if (s ~ /^clear_page/) return "pages cleared (init_on_alloc; anywhere in the guest)"
 	if (s ~ /crc32c|crc32_|crc_pcl/) return "CRC32C"
 	if (s ~ /LZ4|lz4/) return "lz4 decode"
 	if (s ~ /zcache|kmalloc|kfree|slab|slub|kmem_cache|alloc_pages|free_unref|free_pages|get_page_from_freelist|mempool|rmqueue|__free_one/)
