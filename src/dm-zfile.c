@@ -755,6 +755,7 @@ static blk_status_t zfile_read_bio(struct zfile_ctx *zc, struct zfile_buf *b, st
 		while (done < bv.bv_len) {
 			u64 blk = pos >> zf->block_shift;
 			u32 in = pos & (zf->h.block_size - 1), n, bsz;
+			bool held;
 
 			if (pos >= size) {	/* the tail of the last sector */
 				memset(dst + done, 0, bv.bv_len - done);
@@ -762,20 +763,19 @@ static blk_status_t zfile_read_bio(struct zfile_ctx *zc, struct zfile_buf *b, st
 			}
 			bsz = ovbd_zfile_block_bytes(zf, blk);
 			n = min3(bsz - in, bv.bv_len - done, (u32)min_t(u64, size - pos, U32_MAX));
-			if (blk != b->cached_blk && zcache_copy(zc, blk, in, dst + done, n)) {
+			held = blk == b->cached_blk;	/* decoded in b->dbuf already */
+			if (!held && zcache_copy(zc, blk, in, dst + done, n)) {
 				/* a cache hit */
-			} else if (!in && blk != b->cached_blk && bv.bv_len - done >= bsz) {
+			} else if (!in && !held && bv.bv_len - done >= bsz) {
 				/* the whole block fits: decode it in place */
 				if (zfile_load_block(zc, b, blk, last, ra, end, dst + done))
 					goto fail;
 				zcache_insert(zc, blk, dst + done, bsz, ra);
 				n = bsz;
 			} else {
-				bool hit = blk == b->cached_blk;
-
 				if (zfile_load_block(zc, b, blk, last, ra, end, NULL))
 					goto fail;
-				if (!hit)
+				if (!held)
 					zcache_insert(zc, blk, b->dbuf, bsz, ra);
 				memcpy(dst + done, b->dbuf + in, n);
 			}
