@@ -185,6 +185,7 @@ struct zfile_io {
 	u8 *dbuf;			/* device bytes [start, end), a zero tail, the decoded block */
 	u64 blk, start, end;
 	u32 src, len;			/* the stored block: dbuf[src..src + len) */
+	u32 in;				/* the bio's first byte in the block */
 	u32 dec;			/* the decoded block: dbuf + dec, unless in_place */
 	u32 dsize;			/* dbuf's size (zfile_dbuf_get()) */
 };
@@ -573,13 +574,35 @@ static void zfile_read_error(struct zfile_ctx *zc, int err, u64 start)
 		    (unsigned long long)(start >> SECTOR_SHIFT));
 }
 
-/* Block blk's CRC32C (-EBADMSG) or decode failed: count it, log it. */
-static void zfile_decode_error(struct zfile_ctx *zc, u64 blk, int err)
+/*
+ * Check and decode zc's block blk, stored at src (len bytes), into dst with
+ * the zstd context dctx: NULL for lz4, and for zstd a decoder borrowed just
+ * for this (never held across I/O). Counts it; on a CRC32C mismatch or a
+ * failed decode, counts and logs that and returns -EIO.
+ */
+static int zfile_decode(struct zfile_ctx *zc, u64 blk, const u8 *src, u32 len, u8 *dst,
+			zstd_dctx *dctx)
 {
-	atomic64_inc(&zc->ctr[err == -EBADMSG ? ZC_CRC_ERRORS : ZC_DECODE_ERRORS]);
-	DMERR_LIMIT("%s: zfile: block %llu: %s",
-		    dm_device_name(dm_table_get_md(zc->ti->table)), (unsigned long long)blk,
-		    err == -EBADMSG ? "CRC32C mismatch" : "decode failed");
+	struct ovbd_err e = { 0 };
+	struct zfile_dec *d = NULL;
+	int ret;
+
+	if (zc->zstd && !dctx) {
+		d = zfile_get_decoder();
+		dctx = d->dctx;
+	}
+	ret = ovbd_zfile_decode_block(&zc->zf, blk, src, len, dst, dctx, &e);
+	if (d)
+		zfile_put_decoder(d);
+	if (ret) {
+		atomic64_inc(&zc->ctr[ret == -EBADMSG ? ZC_CRC_ERRORS : ZC_DECODE_ERRORS]);
+		DMERR_LIMIT("%s: zfile: block %llu: %s",
+			    dm_device_name(dm_table_get_md(zc->ti->table)), (unsigned long long)blk,
+			    ret == -EBADMSG ? "CRC32C mismatch" : "decode failed");
+		return -EIO;
+	}
+	atomic64_inc(&zc->ctr[ZC_DECODED]);
+	return 0;
 }
 
 /*
@@ -688,7 +711,6 @@ static bool zfile_use_prefetch(struct zfile_ctx *zc, struct zfile_buf *b, u64 bl
 static int zfile_load_block(struct zfile_ctx *zc, struct zfile_buf *b, u64 blk, u64 last,
 		      bool ra, u64 end, u8 *dst)
 {
-	struct ovbd_err e = { 0 };
 	u64 off;
 	u32 len;
 	int ret;
@@ -714,23 +736,10 @@ static int zfile_load_block(struct zfile_ctx *zc, struct zfile_buf *b, u64 blk, 
 		b->cached_blk = ~0ull;
 		dst = b->dbuf;
 	}
-	if (zc->zstd && !b->dctx) {	/* a reserve: borrow a decoder, never across I/O */
-		struct zfile_dec *d = zfile_get_decoder();
-
-		ret = ovbd_zfile_decode_block(&zc->zf, blk,
-					      b->run.buf + (zc->payload_off + off - b->run.start),
-					      len, dst, d->dctx, &e);
-		zfile_put_decoder(d);
-	} else {	/* lz4 needs no context: never read a slot's while zstd may grow it */
-		ret = ovbd_zfile_decode_block(&zc->zf, blk,
-					      b->run.buf + (zc->payload_off + off - b->run.start),
-					      len, dst, zc->zstd ? b->dctx : NULL, &e);
-	}
-	if (ret) {
-		zfile_decode_error(zc, blk, ret);
+	/* a reserve has no zstd context: zfile_decode() borrows one; lz4 needs none */
+	if (zfile_decode(zc, blk, b->run.buf + (zc->payload_off + off - b->run.start), len, dst,
+			 zc->zstd ? b->dctx : NULL))
 		return -EIO;
-	}
-	atomic64_inc(&zc->ctr[ZC_DECODED]);
 	if (dst == b->dbuf)
 		b->cached_blk = blk;
 	return 0;
@@ -853,7 +862,7 @@ static void zfile_dbufs_free(void)
 	zfile_dbufs.bytes = 0;
 }
 
-/* Copy the decoded block src (from byte in of it) into every segment of bio. */
+/* Copy the decoded bytes at src into every segment of bio, in order. */
 static void zfile_copy_to_bio(struct bio *bio, const u8 *src)
 {
 	struct bvec_iter iter;
@@ -876,11 +885,8 @@ static void zfile_direct_work(struct work_struct *work)
 	struct zfile_ctx *zc = io->zc;
 	struct bio *bio = io->bio;
 	u32 bsz = ovbd_zfile_block_bytes(&zc->zf, io->blk);
-	struct ovbd_err e = { 0 };
-	struct zfile_dec *d = NULL;
 	struct bio_vec bv;
 	u8 *dst;
-	int ret;
 
 	if (io->status) {
 		zfile_read_error(zc, blk_status_to_errno(io->status), io->start);
@@ -895,21 +901,12 @@ static void zfile_direct_work(struct work_struct *work)
 	} else {
 		dst = io->dbuf + io->dec;
 	}
-	if (zc->zstd)	/* held only while decoding, as a reserve's */
-		d = zfile_get_decoder();
-	ret = ovbd_zfile_decode_block(&zc->zf, io->blk, io->dbuf + io->src, io->len, dst,
-				      d ? d->dctx : NULL, &e);
-	if (d)
-		zfile_put_decoder(d);
-	if (ret) {
-		zfile_decode_error(zc, io->blk, ret);
+	if (zfile_decode(zc, io->blk, io->dbuf + io->src, io->len, dst, NULL)) {
 		bio->bi_status = BLK_STS_IOERR;
 	} else {
-		atomic64_inc(&zc->ctr[ZC_DECODED]);
 		zcache_insert(zc, io->blk, dst, bsz, false);
 		if (!io->in_place)
-			zfile_copy_to_bio(bio, dst + ((dm_target_offset(zc->ti, bio->bi_iter.bi_sector)
-						      << SECTOR_SHIFT) & (zc->zf.h.block_size - 1)));
+			zfile_copy_to_bio(bio, dst + io->in);
 	}
 	if (io->in_place) {
 		kunmap_local(dst);
@@ -963,6 +960,7 @@ static bool zfile_direct_read(struct zfile_ctx *zc, struct zfile_io *io, u64 pos
 	bsz = ovbd_zfile_block_bytes(zf, blk);
 	ovbd_zfile_extent_at(zf, blk, &x);
 	io->blk = blk;
+	io->in = in;
 	io->start = round_down(zc->payload_off + x.off, zc->lbs);
 	io->end = min(round_up(zc->payload_off + x.off + x.len, zc->lbs), zc->dev_bytes);
 	io->src = zc->payload_off + x.off - io->start;
