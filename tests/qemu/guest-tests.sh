@@ -40,6 +40,8 @@ if [ -n "$want" ] && [ -z "$OVBD_SLICED" ]; then
 	OVBD_SLICED=1 exec sh /tmp/sliced.sh
 fi
 
+# a part that uses what an earlier one sets (run.sh adds it to a resumed run)
+# needs: prefetch=concurrency sharing=verity
 # ---- module
 section module
 check "insmod dm-overlaybd" insmod /modules/dm-overlaybd.ko
