@@ -238,7 +238,7 @@ static void lsmt_tool_layer(struct kunit *test)
  * virtual_size below the index's reach (a merge of a stack that shrank):
  * entries are clipped to it, or dropped when wholly past, never refused.
  */
-static void lsmt_clip_virtual_size(struct kunit *test)
+static void lsmt_clip_to(struct kunit *test, u64 vsize, u64 sectors)
 {
 	size_t size = sizeof(fx_lsmt);
 	u8 *b = kunit_kmalloc(test, size, GFP_KERNEL);
@@ -250,9 +250,10 @@ static void lsmt_clip_virtual_size(struct kunit *test)
 
 	memcpy(b, fx_lsmt, size);
 	KUNIT_ASSERT_EQ(test, ovbd_lsmt_decode_hdr(b + size - 4096, &h, &e), 0);
-	h.virtual_size = 9 * 512;
+	h.virtual_size = vsize;
 	ovbd_lsmt_encode_hdr(&h, b + size - 4096);
 	KUNIT_ASSERT_EQ(test, ovbd_lsmt_open(&l, b, b + size - 4096, size, &e), 0);
+	KUNIT_EXPECT_EQ(test, ovbd_lsmt_vsectors(&l.tail), sectors);
 	segs = kunit_kcalloc(test, l.tail.index_size, sizeof(*segs), GFP_KERNEL);
 	ovbd_lsmt_index_begin(&l, segs, l.tail.index_size);
 	KUNIT_ASSERT_EQ(test, ovbd_lsmt_index_feed(&l, b + l.tail.index_offset, l.tail.index_size, &e), 0);
@@ -260,7 +261,18 @@ static void lsmt_clip_virtual_size(struct kunit *test)
 	KUNIT_EXPECT_GT(test, l.clipped, 0ull);
 	KUNIT_ASSERT_GT(test, l.nsegs, 0ull);
 	for (k = 0; k < l.nsegs; k++)
-		KUNIT_EXPECT_LE(test, ovbd_seg_end(&segs[k]), 9ull);
+		KUNIT_EXPECT_LE(test, ovbd_seg_end(&segs[k]), sectors);
+}
+
+static void lsmt_clip_virtual_size(struct kunit *test)
+{
+	lsmt_clip_to(test, 9 * 512, 9);
+}
+
+/* any byte count is a valid virtual_size: the partial last sector is mapped */
+static void lsmt_clip_partial_sector(struct kunit *test)
+{
+	lsmt_clip_to(test, 8 * 512 + 300, 9);
 }
 
 /* Damage the first index entry of the tool-made layer in one way. */
@@ -414,6 +426,7 @@ static struct kunit_case ovbd_zfile_cases[] = {
 static struct kunit_case ovbd_lsmt_cases[] = {
 	KUNIT_CASE(lsmt_tool_layer),
 	KUNIT_CASE(lsmt_clip_virtual_size),
+	KUNIT_CASE(lsmt_clip_partial_sector),
 	KUNIT_CASE(lsmt_bad_index),
 	KUNIT_CASE(lsmt_merge_random),
 	KUNIT_CASE(lsmt_merge_limits),

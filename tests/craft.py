@@ -15,10 +15,15 @@ CLI and QEMU suites. Independent of ovbd's writers on purpose.
                                 and one wholly past it; OUT.sha256 and OUT.size
                                 are the clipped content's
   craft.py shrink OUT           a merged layer of a stack that shrank (24 MiB,
-                                then 40 MiB + 1 KiB, then 20 MiB + 512 B), as
+                                then 40 MiB + 1000 B, then 20 MiB + 300 B), as
                                 overlaybd-merge writes it: the lower layers'
                                 entries past the new end kept, tagged with
                                 their source layer; OUT.sha256, OUT.size
+  craft.py odd OUT              virtual_size 16 sectors + 300 B: an entry across
+                                the partial last sector and one wholly past it
+
+  Each clipped layer also gets OUT.dev: the bytes a device of 512-byte
+  sectors maps (virtual_size rounded down to a sector) and their sha256.
 """
 import hashlib
 import io
@@ -94,6 +99,9 @@ def clipped(out, ents, data, vsize):
         f.write(hashlib.sha256(content).hexdigest() + "\n")
     with open(out + ".size", "w") as f:
         f.write("%d\n" % vsize)
+    dev = vsize // 512 * 512
+    with open(out + ".dev", "w") as f:
+        f.write("%d %s\n" % (dev, hashlib.sha256(content[:dev]).hexdigest()))
 
 
 def main():
@@ -132,8 +140,11 @@ def main():
                 (20 * mib - 4, 8, 24, False, 2),          # across the new end
                 (20 * mib + 8, 4, 32, True, 2),           # zeroed, wholly past
                 (24 * mib - 8, 8, 16, False, 1),          # the base's end (24 MiB)
-                (40 * mib - 2, 4, 36, False, 2)]          # the middle layer's end (40 MiB + 1 KiB)
-        clipped(out, ents, data, 20 * mib * 512 + 512)
+                (40 * mib - 2, 4, 36, False, 2)]          # the middle layer's end (40 MiB + 1000 B)
+        clipped(out, ents, data, 20 * mib * 512 + 300)
+    elif cmd == "odd":
+        data = b"".join(sector("odd sector %d" % i) for i in range(20))
+        clipped(out, [(0, 8, 8), (12, 8, 16), (30, 4, 24)], data, 16 * 512 + 300)
     elif cmd == "zeroed0":
         layer(out, [entry(0, 8, 8), entry(8, 8, 0, True)], sector("z") * 8, 1 << 20)
     elif cmd == "paxdir":

@@ -43,6 +43,16 @@ struct ovbd_lsmt_hdr {
 };
 
 /*
+ * The sectors virtual_size covers, its last partial sector included (any
+ * byte count is valid): where the index is clipped. A device of 512-byte
+ * sectors maps virtual_size >> 9 of them.
+ */
+static inline u64 ovbd_lsmt_vsectors(const struct ovbd_lsmt_hdr *h)
+{
+	return (h->virtual_size >> 9) + !!(h->virtual_size & 511);
+}
+
+/*
  * One mapping, kept in the on-disk bit layout (native endian):
  * a: offset (bits 0..49, sector), length (50..63, sectors);
  * b: moffset (0..54, sector in the layer file), zeroed (55), tag (56..63).
@@ -112,8 +122,8 @@ int ovbd_lsmt_open(struct ovbd_lsmt_layer *l, const u8 *head, const u8 *tail,
  * Index loading into segs, which has room for cap entries. Invalid
  * (padding) entries are dropped; the rest must be sorted, disjoint, end
  * at or below 2^50 - 1 sectors and point inside the data area. Where
- * virtual_size is set, an entry is clipped to it, and one wholly past it
- * is dropped (as upstream reads them). nsegs is the count kept.
+ * virtual_size is set, an entry is clipped to ovbd_lsmt_vsectors(), and
+ * one wholly past it is dropped (as upstream reads them). nsegs is the count kept.
  *
  * Feed n raw entries only while cap - nsegs >= n; otherwise grow segs
  * (copying the nsegs kept) and call ovbd_lsmt_index_grow() first.

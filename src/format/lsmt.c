@@ -126,10 +126,13 @@ int ovbd_lsmt_open(struct ovbd_lsmt_layer *l, const u8 *head, const u8 *tail,
 	    (OVBD_LSMT_FLAG_DATA | OVBD_LSMT_FLAG_SEALED))
 		return ovbd_fail_val(e, EINVAL, "lsmt trailer flags", t->flags,
 				     "a sealed data file (bits 1 and 2 set, bit 0 clear)");
-	if (t->virtual_size & 511)
-		return ovbd_fail_val(e, EINVAL, "lsmt virtual_size", t->virtual_size,
-				     "a multiple of 512");
-	if ((t->virtual_size >> 9) >= OVBD_LSMT_INVALID)
+	/*
+	 * virtual_size need not be a multiple of 512: upstream's tools take
+	 * any byte count. The index may map the last, partial sector; a
+	 * device of 512-byte sectors maps virtual_size / 512 of them (as
+	 * loop and nbd round a size down), and ovbd reads every byte.
+	 */
+	if (ovbd_lsmt_vsectors(t) >= OVBD_LSMT_INVALID)
 		return ovbd_fail_val(e, EINVAL, "lsmt virtual_size", t->virtual_size,
 				     "below 2^59 bytes");
 	room = file_size - OVBD_LSMT_HDR_SIZE;
@@ -164,7 +167,7 @@ void ovbd_lsmt_index_grow(struct ovbd_lsmt_layer *l, struct ovbd_seg *segs, u64 
 int ovbd_lsmt_index_feed(struct ovbd_lsmt_layer *l, const u8 *raw, size_t n,
 			 struct ovbd_err *e)
 {
-	u64 vsectors = l->tail.virtual_size >> 9;
+	u64 vsectors = ovbd_lsmt_vsectors(&l->tail);
 	size_t i;
 
 	if (n > l->tail.index_size - l->fed)

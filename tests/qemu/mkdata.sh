@@ -240,6 +240,7 @@ craft paxdir "$h/paxdir-lsmt.tar" "$h/tagged.lsmt"
 craft paxdir "$h/paxdir-zfile.tar" "$work/tagged.zfile"
 craft clip "$h/clip.lsmt"		# entries past virtual_size (issue 40)
 craft shrink "$h/shrink.lsmt"
+craft odd "$h/odd.lsmt"			# a virtual_size of 16 sectors + 300 B
 
 # ---- the tar wrapper corpus of tests/cli/tardiff.sh (GNU tar, bsdtar, Python's
 # tarfile, busybox tar): the kernel maps each and reads what ovbd cat reads

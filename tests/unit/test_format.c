@@ -489,7 +489,18 @@ static int test_lsmt_index(void)
 
 	CHECK(lsmt_expect(s, 3, 1 << 20, 7, -EINVAL) == 0);	/* trailer flagged header */
 	CHECK(lsmt_expect(s, 3, 1 << 20, 2, -EINVAL) == 0);	/* not sealed */
-	CHECK(lsmt_expect(s, 3, 1000, 6, -EINVAL) == 0);	/* vsize % 512 */
+	/* any byte count: the index is clipped after the partial last sector */
+	lsmt_build(&img, s, 3, 100, 512 * 120 + 300, 6);
+	CHECK(lsmt_load(&img, &l, &out, &e) == 0);
+	CHECK(ovbd_lsmt_vsectors(&l.tail) == 121 && l.nsegs == 3 && ovbd_seg_len(&out[2]) == 21 &&
+	      l.clipped == 1);
+	free(out);
+	free(img.buf);
+	lsmt_build(&img, s, 3, 100, 512 * 10 + 1, 6);	/* 11 sectors: [10, 15) keeps one */
+	CHECK(lsmt_load(&img, &l, &out, &e) == 0);
+	CHECK(l.nsegs == 2 && ovbd_seg_len(&out[1]) == 1 && l.clipped == 2);
+	free(out);
+	free(img.buf);
 	/* past virtual_size (a merge of a stack that shrank): clipped, or dropped when wholly past */
 	lsmt_build(&img, s, 3, 100, 512 * 150, 6);
 	CHECK(lsmt_load(&img, &l, &out, &e) == 0);

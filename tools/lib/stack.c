@@ -92,6 +92,13 @@ int stack_read(struct stack *s, u64 off, u8 *buf, size_t len, char *why, size_t 
 {
 	u64 sector = off >> 9, left = len >> 9;
 
+	if (len & 511) {	/* a virtual_size's last, partial sector: read whole, keep the head */
+		u8 last[512];
+
+		if (stack_read(s, off + (len & ~(size_t)511), last, sizeof(last), why, wlen))
+			return -1;
+		memcpy(buf + (len & ~(size_t)511), last, len & 511);
+	}
 	while (left) {
 		struct ovbd_piece p;
 		size_t bytes;

@@ -26,7 +26,7 @@ int stack_check_chain(char **paths, const char *const *uuid, const char *const *
 
 /* Open, validate and merge layers, checking the chain: 0, or -1 with why set. */
 int stack_open(struct stack *s, char **paths, unsigned int n, char *why, size_t len);
-/* Read virtual bytes [off, off+len), sector aligned: 0, or -1 with why set (corruption). */
+/* Read virtual bytes [off, off+len), off sector aligned (len may end inside a sector): 0, or -1 with why set (corruption). */
 int stack_read(struct stack *s, u64 off, u8 *buf, size_t len, char *why, size_t wlen);
 void stack_close(struct stack *s);
 
