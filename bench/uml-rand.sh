@@ -14,7 +14,9 @@
 # Prints "RR <round> <direct_reads> <device> <qd> <IOPS>" lines, the
 # medians, and the profiles, into build/uml/rand/summary.txt.
 # Usage: bench/uml-rand.sh   (ROUNDS, default 3; needs build/bench/data
-# from make bench or DATA_ONLY=1 bench/run.sh)
+# from make bench or DATA_ONLY=1 bench/run.sh). PARAM and VALUES compare
+# another module parameter's two values the same way, e.g. the decoded-
+# block cache off and at its default: PARAM=cache_mb VALUES="0 64".
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 . "$TOP/tests/uml/build.sh"
@@ -46,7 +48,9 @@ int main(int argc, char **argv)
 }
 C
 gcc -O2 -o "$A/randloop" "$A/randloop.c"
-DR=/sys/module/dm_overlaybd/parameters/direct_reads
+PARAM=${PARAM:-direct_reads} VALUES=${VALUES:-N Y}
+read -r V1 V2 <<<"$VALUES"
+DR=/sys/module/dm_overlaybd/parameters/$PARAM
 cat >"$A/init.sh" <<EOF
 #!/bin/sh
 RES=$A/res.txt SAMPLE_MIB=256 OVBD=$TOP/tools/build/ovbd RANDREAD=$A/randread
@@ -68,7 +72,7 @@ fio16() {	# DEV: IOPS of 3 s of random 4 KiB reads at queue depth 16, cold
 }
 for dev in za zf zd; do $A/randread /dev/mapper/\$dev 2000; done	# the first touches, untimed
 for r in \$(seq ${ROUNDS:-3}); do
-	for m in N Y; do
+	for m in $V1 $V2; do
 		echo \$m >$DR
 		for dev in za zf zd; do
 			echo "RR \$r \$m \$dev 1 \$(randiops \$dev x | cut -d' ' -f3)"
@@ -79,7 +83,7 @@ done
 echo "STATUS \$(dmsetup status \$zf)"
 # the host's perf samples each setting's reads of zd (uml-rand.sh, below)
 grep '\\[' /proc/kallsyms >$A/modsyms.txt
-for m in N Y; do
+for m in $V1 $V2; do
 	echo \$m >$DR; cold
 	touch $A/prof-\$m.go
 	$A/randloop /dev/mapper/zd $A/prof-\$m.stop
@@ -120,16 +124,16 @@ profile() {	# MODE: perf on the host over UML's CPU for 3 s of MODE's reads
 PIN=${UML_PIN:-$(( $(nproc) - 1 ))}
 UML_PIN=$PIN UML_ARGS="uml_string_erms=$(grep -qw erms /proc/cpuinfo && echo 1 || echo 0)" uml_boot "$A/init.sh" "$A/console.log" 1200 &
 uml=$!
-profile N
-profile Y
+profile $V1
+profile $V2
 wait "$uml" || true
 grep -q '^uml-rand: done' "$A/res.txt" 2>/dev/null || { echo "uml-rand: UML did not finish ($A/console.log)"; tail -5 "$A/res.txt" 2>/dev/null; exit 1; }
 {
 	grep -E '^(RR|STATUS)' "$A/res.txt"
-	for m in N Y; do for dev in za zf zd; do for qd in 1 16; do
+	for m in $V1 $V2; do for dev in za zf zd; do for qd in 1 16; do
 		awk -v m=$m -v d=$dev -v q=$qd '$1 == "RR" && $3 == m && $4 == d && $5 == q {print $6}' "$A/res.txt" | sort -n |
-			awk -v m=$m -v d=$dev -v q=$qd '{v[NR] = $1} END {if (NR) printf "MEDIAN direct_reads=%s %s qd%s %.0f\n", m, d, q, NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+			awk -v p=$PARAM -v m=$m -v d=$dev -v q=$qd '{v[NR] = $1} END {if (NR) printf "MEDIAN %s=%s %s qd%s %.0f\n", p, m, d, q, NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
 	done; done; done
-	cat "$A/prof-N.txt" "$A/prof-Y.txt" | grep -E '^PROF(STAGE|OWN)'
-	cat "$A/prof-N.txt" "$A/prof-Y.txt" | grep PROFSYM
+	cat "$A/prof-$V1.txt" "$A/prof-$V2.txt" | grep -E '^PROF(STAGE|OWN)'
+	cat "$A/prof-$V1.txt" "$A/prof-$V2.txt" | grep PROFSYM
 } | tee "$A/summary.txt"

@@ -28,6 +28,27 @@ kmsg_has() { dmesg | tail -n 20 | grep -q "$1"; }
 one_step_line() {	# K FILE: one "ovbd: " line naming step K (OVBD_TEST_FAIL_AT)
 	[ "$(wc -l <"$2")" = 1 ] && grep -qE "^ovbd: .*step $1 \(" "$2"
 }
+# what more than one part uses, so that each part also runs alone
+# (SECTIONS, and run.sh's second boot): the fixtures' directories
+E=stacks/ext4 V=verity/layout H=hostile
+OVBD_BIN=$(command -v ovbd)
+mem() { awk '/^(SUnreclaim|VmallocUsed):/ {s += $2} END {print s}' /proc/meminfo; }
+zsect() { echo $(( ($(cat "$1") + 511) / 512 )); }
+vtree_ok() {	# MOUNTPOINT: every file's sha256 as in the source tree of layers 0-1
+	(cd "$1" && find . -type f | LC_ALL=C sort | xargs sha256sum) >/tmp/vtree.sha256 2>/dev/null
+	cmp -s /tmp/vtree.sha256 $E/tree-2.sha256
+}
+# DEV reads as $E/ref.raw does: O_DIRECT in 1 MiB and in 4 KiB, and buffered
+# whole from a cold page cache
+reads_match() {	# LABEL DEV
+	[ -n "$refsha" ] || refsha=$(sha256sum <$E/ref.raw | cut -d' ' -f1)
+	check "$1: O_DIRECT 1 MiB reads match the reference" $T 300 blkprobe cmp "$2" $E/ref.raw 1048576
+	check "$1: O_DIRECT 4 KiB reads match the reference" $T 300 blkprobe cmp "$2" $E/ref.raw 4096
+	echo 3 >/proc/sys/vm/drop_caches
+	got=$(dev_sha "$2" "$(stat -c %s $E/ref.raw)")
+	[ "$got" = "$refsha" ] && ok "$1: buffered read of the whole device matches" ||
+		not_ok "$1: buffered read sha256 $got"
+}
 # "# section SECONDS NAME": where the run's time goes (tests/qemu/run.sh sums it)
 section() { echo "# section $(cut -d. -f1 /proc/uptime) $*"; }
 
@@ -40,8 +61,8 @@ if [ -n "$want" ] && [ -z "$OVBD_SLICED" ]; then
 	OVBD_SLICED=1 exec sh /tmp/sliced.sh
 fi
 
-# a part that uses what an earlier one sets (run.sh adds it to a resumed run)
-# needs: prefetch=concurrency sharing=verity
+# a part that uses what an earlier one leaves (run.sh adds it to a resumed run)
+# needs:
 # ---- module
 section module
 check "insmod dm-overlaybd" insmod /modules/dm-overlaybd.ko
@@ -107,7 +128,6 @@ fi
 
 # ---- ovbd-made ext4 stacks: 2 and 10 layers, and 255 layers
 section ext4-stacks
-E=stacks/ext4
 check_tree() {	# NAME LAYERS|oci:DIR:TAG TREE_MANIFEST DISK_SHA
 	local name=$1 n=$2 tree=$3 disk=$4
 	set --; for f in $(ls $E/L* | head -n "$n"); do set -- "$@" "$f"; done
@@ -183,6 +203,17 @@ if [ -d registry ] && command -v docker-registry >/dev/null && command -v nbdkit
 			ls -l /proc/$k/fd/ | grep -q " $store/.*(deleted)" || return 1
 		done
 	}
+	lazy_piece_ok() {	# NAME: each nbdkit's cache piece as lazy_piece() sizes it for its blob
+		local size pid got want
+		awk '$1 == "layer" && $7 > 0 {print $4, $7}' /run/ovbd/$1.lazy >/tmp/pieces
+		[ -s /tmp/pieces ] || return 1
+		while read -r size pid; do
+			got=$(tr '\0' '\n' </proc/$pid/cmdline | sed -n 's/^cache-min-block-size=//p')
+			want=$(awk -v s="$size" 'BEGIN { p = 65536; while (p < 524288 && p * 2 * 128 <= s) p *= 2; print p }')
+			echo "blob of $size B: piece $got, want $want"
+			[ "$got" = "$want" ] || return 1
+		done </tmp/pieces
+	}
 	left() {	# an nbd connection, nbdkit, loop device or dm device
 		ls /sys/block/nbd*/pid >/dev/null 2>&1 || pidof nbdkit >/dev/null ||
 		[ -n "$(losetup -a)" ] || [ -n "$(dmsetup ls | grep -v 'No devices')" ]
@@ -219,6 +250,7 @@ if [ -d registry ] && command -v docker-registry >/dev/null && command -v nbdkit
 		check "open --lazy: status shows every layer remote, on an nbd device" sh -c \
 			"[ \$(ovbd status lz | grep -c '^layer [0-9] sha256:.* remote /dev/nbd') = 2 ]"
 		check "open --lazy: TMPDIR=the store for nbdkit's cache file only, not for the supervisor" lazy_env_ok lz
+		check "open --lazy: each blob's registry requests are pieces sized by its size ($(lazy_piece_ok lz | tr '\n' ';'))" lazy_piece_ok lz
 		mount -t ext4 -o ro,noload /dev/mapper/lz /mnt/lz
 		check "open --lazy: mounted, every file's sha256 matches (read from the registry)" tree_ok /mnt/lz
 		nbdread=$(awk '{s += $3} END {print s * 512}' /sys/block/nbd*/stat)
@@ -567,12 +599,7 @@ check "ovbd close: each of its $steps steps (dm remove) failed in turn: one line
 # ---- verified images: dm-verity under every layer that has a root hash in
 # the manifest, from ovbd open to every block read
 section verity
-V=verity/layout
 mkdir -p /mnt/vr
-vtree_ok() {	# MOUNTPOINT: every file's sha256 as in the source tree of layers 0-1
-	(cd "$1" && find . -type f | LC_ALL=C sort | xargs sha256sum) >/tmp/vtree.sha256 2>/dev/null
-	cmp -s /tmp/vtree.sha256 $E/tree-2.sha256
-}
 vleft() { dmsetup ls | grep -qE "^($1(-|\s)|ovbd-blob-)" || [ -n "$(losetup -a)" ]; }
 vnothing_left() { i=0; while [ $i -lt 50 ] && vleft "$1"; do sleep 0.1; i=$((i + 1)); done; ! vleft "$1"; }
 if ovbd open vr oci:$V:v >/tmp/open.out 2>&1; then
@@ -921,17 +948,7 @@ check "8 concurrent readers for 20 s, every block verified" $T 120 blkprobe stre
 # hole pieces zeroed in map (0), on the workqueue (1: every one) and as by
 # default (large ones on the workqueue): the same bytes, direct and buffered
 ZW=/sys/module/dm_overlaybd/parameters/zero_work_sectors
-zw0=$(cat $ZW) refsha=$(sha256sum <$E/ref.raw | cut -d' ' -f1)
-# DEV reads as $E/ref.raw does: O_DIRECT in 1 MiB and in 4 KiB, and buffered
-# whole from a cold page cache
-reads_match() {	# LABEL DEV
-	check "$1: O_DIRECT 1 MiB reads match the reference" $T 300 blkprobe cmp "$2" $E/ref.raw 1048576
-	check "$1: O_DIRECT 4 KiB reads match the reference" $T 300 blkprobe cmp "$2" $E/ref.raw 4096
-	echo 3 >/proc/sys/vm/drop_caches
-	got=$(dev_sha "$2" "$(stat -c %s $E/ref.raw)")
-	[ "$got" = "$refsha" ] && ok "$1: buffered read of the whole device matches" ||
-		not_ok "$1: buffered read sha256 $got"
-}
+zw0=$(cat $ZW)
 for zw in 0 1 "$zw0"; do
 	echo "$zw" >$ZW
 	reads_match "zero_work_sectors=$zw" /dev/mapper/conc
@@ -1166,7 +1183,6 @@ check "the tar wrapper corpus: the kernel maps all $n wrappers (GNU tar, bsdtar,
 
 # ---- hostile images (issue 10): each class refused cleanly or read right
 section hostile
-H=hostile
 # entries past virtual_size, as overlaybd-merge of a stack that shrank writes
 # them: clipped, exactly virtual_size read, as the reference made from FORMAT.md;
 # a virtual_size of any byte count (shrink, odd) maps its whole sectors, as
@@ -1182,9 +1198,6 @@ for kind in clip shrink odd; do
 		not_ok "entries past virtual_size ($kind): ovbd open refused it"
 	fi
 done
-mem() { awk '/^(SUnreclaim|VmallocUsed):/ {s += $2} END {print s}' /proc/meminfo; }
-OVBD_BIN=$(command -v ovbd)
-zsect() { echo $(( ($(cat "$1") + 511) / 512 )); }
 lz=$(losetup -r -f --show $H/bomb.zfile)
 $DM create --readonly bombz --table "0 $(zsect $H/bomb.bytes) zfile $lz $(stat -c %s $H/bomb.zfile)" && $DM mknodes bombz
 sync; echo 3 >/proc/sys/vm/drop_caches; before=$(mem)

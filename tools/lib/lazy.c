@@ -53,7 +53,6 @@
 
 #define RUN_DIR		OVBD_RUN_DIR
 #define NBD_MAX		128
-#define LAZY_CACHE_BLOCK "512K"	/* nbdkit's cache filter: the unit of each registry request */
 
 enum layer_state { L_LOCAL, L_REMOTE, L_FAILED };
 
@@ -252,7 +251,7 @@ static void stop_nbdkit(pid_t pid)
 
 /* What serve_remotes() starts for one layer. */
 struct remote_start {
-	char sock[256], pidf[256], url[4400], hdr[5200], dev[32];
+	char sock[256], pidf[256], url[4400], hdr[5200], dev[32], piece[48];
 	char *kit[16];
 	pid_t pid;
 	unsigned int idx;	/* of /dev/nbdN */
@@ -293,6 +292,30 @@ static int connect_nbd(struct remote_start *r, unsigned int idx, const char *nbd
 }
 
 /* The nbdkit command line of layer i, in r (which keeps the strings it points at). */
+/*
+ * The unit of each registry request for a blob of size bytes (nbdkit's
+ * cache filter block): 512 KiB from 64 MiB up (side by side on the bench's
+ * 163 MB layer, 512 KiB fetched 30% fewer bytes than 1 MiB before the first
+ * read, and 256 KiB read slower: bench/analysis.md); a smaller blob gets
+ * size / 128, at least 64 KiB, a power of two. Before its first read every
+ * layer is read at both ends (its header, then its trailer, index and jump
+ * table), so a 16 MiB layer of an image of many fetched two 512 KiB pieces
+ * of little but padding for a few KiB each. OVBD_LAZY_PIECE (bytes, a power
+ * of two of 4 KiB to 16 MiB) sets one size for every blob, for measuring.
+ */
+static unsigned int lazy_piece(u64 size)
+{
+	const char *t = getenv("OVBD_LAZY_PIECE");
+	unsigned long v = t && *t ? strtoul(t, NULL, 10) : 0;
+	unsigned int p = 64 << 10;
+
+	if (v >= 4096 && v <= (16ul << 20) && !(v & (v - 1)))
+		return (unsigned int)v;
+	while (p < (512u << 10) && (u64)p * 2 * 128 <= size)
+		p *= 2;
+	return p;
+}
+
 static void nbdkit_argv(struct remote_start *r, const struct lazy *z, unsigned int i,
 			const struct reg_client *c, const char *self, const char *tmo)
 {
@@ -307,7 +330,8 @@ static void nbdkit_argv(struct remote_start *r, const struct lazy *z, unsigned i
 		 !strncmp(c->base, "http://", 7) ? "--plain-http " : "", c->ref.host, c->ref.repo,
 		 z->l[i].digest);
 	/*
-	 * The cache filter turns each miss into one 512 KiB Range request and
+	 * The cache filter turns each miss into one Range request of a piece
+	 * (lazy_piece(): 512 KiB for a blob of 64 MiB or more) and
 	 * serves what the probe, the ctrs and the file system read again
 	 * from its file (an unlinked temporary file in the store's
 	 * directory, gone with nbdkit). The curl plugin serialises its
@@ -317,6 +341,7 @@ static void nbdkit_argv(struct remote_start *r, const struct lazy *z, unsigned i
 	 * pieces fetch 30% fewer bytes than 1 MiB ones before the first read
 	 * and read the tree as fast (256 KiB ones read it slower).
 	 */
+	snprintf(r->piece, sizeof(r->piece), "cache-min-block-size=%u", lazy_piece(z->l[i].size));
 	r->kit[a++] = "nbdkit";
 	r->kit[a++] = "--unix";
 	r->kit[a++] = r->sock;
@@ -328,7 +353,7 @@ static void nbdkit_argv(struct remote_start *r, const struct lazy *z, unsigned i
 	r->kit[a++] = r->url;
 	r->kit[a++] = (char *)tmo;
 	r->kit[a++] = "cache-on-read=true";
-	r->kit[a++] = "cache-min-block-size=" LAZY_CACHE_BLOCK;
+	r->kit[a++] = r->piece;
 	if (c->insecure)	/* registries.conf: insecure, and TLS it is */
 		r->kit[a++] = "sslverify=false";
 	/* no Authorization header (and no helper run per renewal) where the registry asked for none */
