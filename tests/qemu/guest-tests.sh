@@ -61,8 +61,6 @@ if [ -n "$want" ] && [ -z "$OVBD_SLICED" ]; then
 	OVBD_SLICED=1 exec sh /tmp/sliced.sh
 fi
 
-# a part that uses what an earlier one leaves (run.sh adds it to a resumed run)
-# needs:
 # ---- module
 section module
 check "insmod dm-overlaybd" insmod /modules/dm-overlaybd.ko

@@ -90,21 +90,20 @@ done
 # 6.12 in the CI run of a17c20c, after 184 results, so most likely in the
 # containers part, where runc and crun create cgroups and attach their
 # device programs) is booted once more for the part it died in and
-# the parts after it (with the parts those need: guest-tests.sh's
-# "# needs:" line). The first console keeps its results up to that part,
-# and its splat check covers it up to the Oops; the Oops is said on a "#"
-# line, the first console kept. Any other death, or a second one, fails.
-int3='(Oops: )?int3: [0-9a-f]{4} \[#1\]'
-cut=""	# the part the first boot died in; its results come from the second
-if [ $rc != 124 ] && [ -z "${SMOKE:-}" ] && ! grep -q "=== guest done" "$log" && tr -d '\r' <"$log" | grep -qE "$int3"; then
+# the parts after it (each part runs alone: what several use is in
+# guest-tests.sh's prelude). The first console keeps its results up to
+# that part, and its splat check covers it up to the Oops; the Oops is
+# said on a "#" line, the first console kept. Any other death, or a
+# second one, fails.
+cut="" oops=0	# the part the first boot died in (its results come from the second), the Oops' line
+[ $rc != 124 ] && [ -z "${SMOKE:-}" ] && ! grep -q "=== guest done" "$log" &&
+	oops=$(tr -d '\r' <"$log" | grep -nE -m1 '(Oops: )?int3: [0-9a-f]{4} \[#1\]' | cut -d: -f1)
+if [ "${oops:-0}" -gt 0 ]; then
 	cut=$(tr -d '\r' <"$log" | awk '/^# section [0-9]+ / { s = $4 } END { print s }')
-	gt=$TOP/tests/qemu/guest-tests.sh
 	rest=$(awk -v from="${cut:-module}" -v only=",$(echo ${SECTIONS:-} | tr ' ' ,)," '/^section [a-z0-9-]+$/ {
 		if ($2 == from) on = 1
-		if (on && $2 != "module" && $2 != "end" && (only == ",," || index(only, "," $2 ","))) { printf "%s%s", sep, $2; sep = "," } }' "$gt")
-	for need in $(sed -n 's/^# needs: //p' "$gt"); do	# PART=PART2: PART uses what PART2 sets
-		case ",$rest," in *",${need%=*},"*) case ",$rest," in *",${need#*=},"*) ;; *) rest="$rest,${need#*=}";; esac;; esac
-	done
+		if (on && $2 != "module" && $2 != "end" && (only == ",," || index(only, "," $2 ","))) { printf "%s%s", sep, $2; sep = "," } }' \
+		"$TOP/tests/qemu/guest-tests.sh")
 	mv "$log" "${log%.log}-died.log"
 	echo "# qemu $kver: the guest died of an int3 Oops in part '${cut:-module}' ($(tr -d '\r' <"${log%.log}-died.log" |
 		grep -m1 -oE 'RIP: [^ ]+')); booting once more for ${rest:-end} (first console: ${log%.log}-died.log)"
@@ -137,7 +136,7 @@ fi
 # runs nothing, and must not pass)
 check "[$tag] the guest's test script ran to its end (guest: ${SMOKE:+smoke }tests finished)" \
 	grep -q "guest: ${SMOKE:+smoke }tests finished" "$log"
-splats=$( { [ -n "$cut" ] && tr -d '\r' <"${log%.log}-died.log" | awk '/int3: [0-9a-f]+ \[#1\]/ { exit } { print }'
+splats=$( { [ -n "$cut" ] && tr -d '\r' <"${log%.log}-died.log" | head -n $((oops - 1))
 	tr -d '\r' <"$log"; } | grep -nE 'BUG:|WARNING:|Oops|general protection fault|KASAN|UBSAN|hung task|soft lockup|Call Trace' | head -5)
 check "[$tag] no kernel splat on the console${splats:+: $splats}" [ -z "$splats" ]
 summary

@@ -291,7 +291,6 @@ static int connect_nbd(struct remote_start *r, unsigned int idx, const char *nbd
 	return 0;
 }
 
-/* The nbdkit command line of layer i, in r (which keeps the strings it points at). */
 /*
  * The unit of each registry request (nbdkit's cache filter block): 512 KiB
  * for every blob. Side by side on the bench's 163 MB layer, 512 KiB fetched
@@ -312,6 +311,7 @@ static unsigned int lazy_piece(void)
 	return v >= 4096 && v <= (16ul << 20) && !(v & (v - 1)) ? (unsigned int)v : 512u << 10;
 }
 
+/* The nbdkit command line of layer i, in r (which keeps the strings it points at). */
 static void nbdkit_argv(struct remote_start *r, const struct lazy *z, unsigned int i,
 			const struct reg_client *c, const char *self, const char *tmo)
 {
@@ -326,16 +326,13 @@ static void nbdkit_argv(struct remote_start *r, const struct lazy *z, unsigned i
 		 !strncmp(c->base, "http://", 7) ? "--plain-http " : "", c->ref.host, c->ref.repo,
 		 z->l[i].digest);
 	/*
-	 * The cache filter turns each miss into one 512 KiB Range request
-	 * (lazy_piece()) and
-	 * serves what the probe, the ctrs and the file system read again
-	 * from its file (an unlinked temporary file in the store's
-	 * directory, gone with nbdkit). The curl plugin serialises its
-	 * requests, so the readahead filter's prefetches would wait in line
-	 * with the reads: side by side in bench/analysis.md, the first read
-	 * took 2.7 s through readahead and 1.3 s through the cache; 512 KiB
-	 * pieces fetch 30% fewer bytes than 1 MiB ones before the first read
-	 * and read the tree as fast (256 KiB ones read it slower).
+	 * The cache filter turns each miss into one Range request of a piece
+	 * (lazy_piece()) and serves what the probe, the ctrs and the file
+	 * system read again from its file (an unlinked temporary file in the
+	 * store's directory, gone with nbdkit). The curl plugin serialises
+	 * its requests, so the readahead filter's prefetches would wait in
+	 * line with the reads: side by side in bench/analysis.md, the first
+	 * read took 2.7 s through readahead and 1.3 s through the cache.
 	 */
 	snprintf(r->piece, sizeof(r->piece), "cache-min-block-size=%u", lazy_piece());
 	r->kit[a++] = "nbdkit";
