@@ -45,6 +45,8 @@ cp -r $A/lay /tmp/img/lay
 	{ echo "uml-verity: open failed"; echo o >/proc/sysrq-trigger; sleep 10; }
 vpart=\$(dmsetup ls | grep -oE '^ovbd-blob-[0-9a-f]+-[0-9a-f]+-v' | head -n 1)
 echo "BENCH uml_verity_devices \$(dmsetup ls | grep -cE '^ovbd-blob-[0-9a-f]+-[0-9a-f]+-v[[:space:]]')"
+# the verity device's data block size (its table's 7th field): 4096 for ovbd's ZFile blobs
+echo "BENCH uml_verity_dbs \$(dmsetup table \$vpart | awk '{print \$7}')"
 for dev in zd zv; do seqread \$dev warmup >/dev/null; done
 for r in 1 2 3 4; do
 	if [ \$((r % 2)) = 1 ]; then order="zd zv"; else order="zv zd"; fi

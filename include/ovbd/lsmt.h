@@ -42,6 +42,12 @@ struct ovbd_lsmt_hdr {
 	char user_tag[OVBD_LSMT_TAG_LEN + 1];
 };
 
+/* The sectors that a virtual size of bytes covers, its last partial sector included. */
+static inline u64 ovbd_lsmt_bytes_to_sectors(u64 bytes)
+{
+	return (bytes >> 9) + !!(bytes & 511);
+}
+
 /*
  * The sectors virtual_size covers, its last partial sector included (any
  * byte count is valid): where the index is clipped. A device of 512-byte
@@ -49,7 +55,7 @@ struct ovbd_lsmt_hdr {
  */
 static inline u64 ovbd_lsmt_vsectors(const struct ovbd_lsmt_hdr *h)
 {
-	return (h->virtual_size >> 9) + !!(h->virtual_size & 511);
+	return ovbd_lsmt_bytes_to_sectors(h->virtual_size);
 }
 
 /*

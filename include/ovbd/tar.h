@@ -10,10 +10,14 @@
  * The wrapper ovbd writes, as upstream's overlaybd-commit --tar does: a PAX
  * header and its record block, the payload's ustar header, the payload at
  * OVBD_TAR_PAYLOAD_OFFSET, zeros to a whole block, then two zero blocks
- * (the end-of-archive marker).
+ * (the end-of-archive marker). Unlike upstream's, more zero blocks follow,
+ * up to a multiple of OVBD_TAR_ALIGN bytes (tar readers stop at the marker;
+ * GNU tar pads its archives to 10240-byte records the same way), so that
+ * dm-verity can cover a ZFile blob with 4096-byte data blocks.
  */
 #define OVBD_TAR_PAYLOAD_OFFSET	(3 * OVBD_TAR_BLOCK)
 #define OVBD_TAR_END_BLOCKS	2
+#define OVBD_TAR_ALIGN		4096
 
 /* Bytes of zeros after a payload of payload_size bytes, to a whole block. */
 static inline u64 ovbd_tar_pad(u64 payload_size)
@@ -21,11 +25,13 @@ static inline u64 ovbd_tar_pad(u64 payload_size)
 	return (OVBD_TAR_BLOCK - payload_size % OVBD_TAR_BLOCK) % OVBD_TAR_BLOCK;
 }
 
-/* The size of the blob that wraps a payload of payload_size bytes. */
+/* The size of the blob that ovbd writes around a payload of payload_size bytes. */
 static inline u64 ovbd_tar_blob_size(u64 payload_size)
 {
-	return OVBD_TAR_PAYLOAD_OFFSET + payload_size + ovbd_tar_pad(payload_size) +
-	       OVBD_TAR_END_BLOCKS * OVBD_TAR_BLOCK;
+	u64 end = OVBD_TAR_PAYLOAD_OFFSET + payload_size + ovbd_tar_pad(payload_size) +
+		  OVBD_TAR_END_BLOCKS * OVBD_TAR_BLOCK;
+
+	return end + (OVBD_TAR_ALIGN - end % OVBD_TAR_ALIGN) % OVBD_TAR_ALIGN;
 }
 
 /* How much of the blob start callers pass to ovbd_tar_find_payload(). */

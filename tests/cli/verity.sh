@@ -64,6 +64,12 @@ import json; s = json.load(open('show.json')); assert len(s['layers']) == 2
 for l in s['layers']:
     assert l['verity'] and l['hash_offset'] == 4096 and l['hash_block_size'] == 4096 and l['data_blocks'] > 0"
 py() { python3 -c "import json; l = json.load(open('show.json'))['layers'][$1]; print(l['$2'])"; }
+# ovbd's wrapper ends on a multiple of 4096 bytes: the ZFile layer takes 4096-byte
+# data blocks (the zfile target reads aligned to them wherever the payload
+# starts), the uncompressed layer 512 (its payload starts at byte 1536)
+check "verity show: the ZFile layer has 4096-byte data blocks, the uncompressed one 512" \
+	sh -c "[ \$(stat -c %s '$(py 0 blob)') -gt 0 ] && [ \$(( \$(stat -c %s '$(py 0 blob)') % 4096 )) = 0 ] &&
+	       [ '$(py 0 data_block_size)' = 4096 ] && [ '$(py 1 data_block_size)' = 512 ]"
 verify() {	# LAYER BLOB TREE: veritysetup verify with what show printed, no superblock trusted
 	veritysetup verify "$2" "$3" "$(py $1 root_hash)" --no-superblock --salt "$(py $1 salt)" \
 		--data-block-size "$(py $1 data_block_size)" --data-blocks "$(py $1 data_blocks)" \

@@ -21,14 +21,14 @@ cp /bin/busybox "$root/bin/busybox"
 # util-linux and lvm2 tools go to /sbin, ahead of busybox's applets in PATH
 for t in dmsetup losetup blockdev; do copy_bin "/sbin/$t" "$root/sbin/$t"; done
 copy_bin "$OVBD" "$root/bin/ovbd"
-# open --lazy: nbdkit with its curl plugin and readahead filter, the kernel
+# open --lazy: nbdkit with its curl plugin and its filters, the kernel
 # nbd client's nbd-client, and a registry to serve inside the guest
 nbdlib=/usr/lib/x86_64-linux-gnu/nbdkit
 if command -v nbdkit >/dev/null && [ -d "$nbdlib" ]; then
 	copy_bin "$(command -v nbdkit)" "$root/bin/nbdkit"
 	mkdir -p "$root$nbdlib/plugins" "$root$nbdlib/filters"
 	copy_bin "$nbdlib/plugins/nbdkit-curl-plugin.so" "$root$nbdlib/plugins/nbdkit-curl-plugin.so"
-	for f in readahead cache; do
+	for f in readahead cache retry-request; do
 		copy_bin "$nbdlib/filters/nbdkit-$f-filter.so" "$root$nbdlib/filters/nbdkit-$f-filter.so"
 	done
 fi

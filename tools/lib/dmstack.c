@@ -907,8 +907,12 @@ int dmstack_open(struct dmstack *s, const char *name, char **blobs, unsigned int
 				failf(why, len, "layer %u: a verified blob must be a multiple of 512 bytes", i);
 				goto rollback;
 			}
-			/* the targets above read the payload at sector granularity: no larger block */
-			if (l->payload_off % o->verity[i].data_block_size) {
+			/*
+			 * the zfile target reads aligned to its lower device's
+			 * blocks; the lsmt target reads an uncompressed payload
+			 * at sector granularity, so it must start on a block
+			 */
+			if (!l->zfile && l->payload_off % o->verity[i].data_block_size) {
 				failf(why, len, "layer %u: dm-verity data blocks of %u bytes, but its payload starts at byte %llu: reads would not be aligned to them",
 				      i, o->verity[i].data_block_size, (unsigned long long)l->payload_off);
 				goto rollback;

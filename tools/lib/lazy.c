@@ -249,10 +249,25 @@ static void stop_nbdkit(pid_t pid)
 		kill(pid, SIGKILL);
 }
 
+/* A failed registry request is tried LAZY_RETRIES more times, LAZY_RETRY_DELAY s apart. */
+#define LAZY_RETRIES		1
+#define LAZY_RETRY_DELAY	1
+#define LAZY_STR2(x)		#x
+#define LAZY_STR(x)		LAZY_STR2(x)
+/*
+ * The kernel's nbd timeout, in requests' worth of nbdkit's time: nbdkit's
+ * curl plugin serves one request at a time, so in a stalled registry the
+ * requests the kernel sent wait in line, each for its tries. A timeout
+ * that fires marks the device's only connection dead, and the layer then
+ * fails every read until the handover, even after the registry is back:
+ * it must allow for a queue, not for one request.
+ */
+#define LAZY_NBD_QUEUE		8
+
 /* What serve_remotes() starts for one layer. */
 struct remote_start {
 	char sock[256], pidf[256], url[4400], hdr[5200], dev[32], piece[48];
-	char *kit[16];
+	char *kit[20];
 	pid_t pid;
 	unsigned int idx;	/* of /dev/nbdN */
 };
@@ -342,11 +357,21 @@ static void nbdkit_argv(struct remote_start *r, const struct lazy *z, unsigned i
 	r->kit[a++] = r->pidf;
 	r->kit[a++] = "--readonly";
 	r->kit[a++] = "--filter=cache";
+	/*
+	 * Below the cache, a request that failed (a timeout, a reset
+	 * connection, a registry's 5xx) is tried once more after a second
+	 * (LAZY_RETRIES, LAZY_RETRY_DELAY): after a registry stalled and came
+	 * back, the first request for a piece not yet fetched failed once
+	 * without it. The kernel's own timeout allows for both tries.
+	 */
+	r->kit[a++] = "--filter=retry-request";
 	r->kit[a++] = "curl";
 	r->kit[a++] = r->url;
 	r->kit[a++] = (char *)tmo;
 	r->kit[a++] = "cache-on-read=true";
 	r->kit[a++] = r->piece;
+	r->kit[a++] = "retry-request-retries=" LAZY_STR(LAZY_RETRIES);
+	r->kit[a++] = "retry-request-delay=" LAZY_STR(LAZY_RETRY_DELAY);
 	if (c->insecure)	/* registries.conf: insecure, and TLS it is */
 		r->kit[a++] = "sslverify=false";
 	/* no Authorization header (and no helper run per renewal) where the registry asked for none */
@@ -386,10 +411,13 @@ static int serve_remotes(struct lazy *z, const struct reg_client *c, char *why, 
 	snprintf(tmo, sizeof(tmo), "timeout=%ld", secs);
 	/*
 	 * The kernel's own timeout per request, a backstop for an nbdkit that
-	 * no longer answers (killed: 6.1 then fails the read only when it
-	 * expires): curl's timeout and 10 s for nbdkit to say so first.
+	 * no longer answers: a queue (LAZY_NBD_QUEUE) of requests that each
+	 * take curl's timeout for each try and the delays between them, and
+	 * 10 s for nbdkit to say so first. An nbdkit that exits is the
+	 * supervisor's to see (supervise_nbdkits), not this timeout's.
 	 */
-	snprintf(nbd_tmo, sizeof(nbd_tmo), "%ld", secs + 10);
+	snprintf(nbd_tmo, sizeof(nbd_tmo), "%ld",
+		 LAZY_NBD_QUEUE * ((LAZY_RETRIES + 1) * secs + LAZY_RETRIES * LAZY_RETRY_DELAY) + 10);
 	mkdir(RUN_DIR, 0700);
 	/* nbdkit's cache filter keeps its temporary file in the store's directory */
 	snprintf(tmpdir, sizeof(tmpdir), "TMPDIR=%s", z->store);
@@ -414,7 +442,7 @@ static int serve_remotes(struct lazy *z, const struct reg_client *c, char *why, 
 	}
 	for (i = 0; i < z->n; i++)	/* every one reaped, even after a failure */
 		if (rs[i].pid > 0 && run_wait(rs[i].pid) && !why[0])
-			failf(why, len, "layer %u: nbdkit (the nbdkit package, curl plugin, cache filter) did not start", i);
+			failf(why, len, "layer %u: nbdkit (the nbdkit package: curl plugin, cache and retry-request filters) did not start", i);
 	/*
 	 * nbdkit's parent exits once the socket listens; the daemon writes the
 	 * pid file after that fork, so wait for it: without the pid, close and
@@ -658,6 +686,33 @@ static void lazy_download(const struct lazy *z, const struct lazy_opts *o)
 	_exit(0);
 }
 
+/*
+ * An nbdkit of z that exited (killed, crashed): disconnect its nbd device,
+ * so that the reads waiting on it fail with EIO at once, on 6.1 too (whose
+ * nbd would wait for its timeout), and every later read fails at once.
+ * The device stays held by the stack's table, so no other open takes its
+ * index; the handover brings the layer back.
+ */
+static void supervise_nbdkits(struct lazy *z, const struct lazy_opts *o)
+{
+	unsigned int i;
+
+	for (i = 0; i < z->n; i++) {
+		struct lazy_layer *l = &z->l[i];
+		char *argv[] = { "nbd-client", "-d", l->nbd, NULL };
+
+		if (l->state != L_REMOTE || l->nbdkit <= 0 || !l->nbd[0] || nbdkit_alive(l->nbdkit))
+			continue;
+		run_quiet(argv);
+		l->nbdkit = 0;
+		snprintf(l->why, sizeof(l->why),
+			 "nbdkit exited: %s disconnected, its reads fail until the handover", l->nbd);
+		lazy_say(o, "%s: %s %u: %s", z->name, l->of < 0 ? "layer" : "tree of layer",
+			 l->of < 0 ? i : (unsigned int)l->of, l->why);
+		lazy_save(z);
+	}
+}
+
 /* The supervisor: pull in a child, hand over each blob that is complete, retry on failure. */
 static void supervise(struct lazy *z, struct dmstack *s, const struct layer_verity *v,
 		      const struct lazy_opts *o)
@@ -673,8 +728,10 @@ static void supervise(struct lazy *z, struct dmstack *s, const struct layer_veri
 		char go[256];
 
 		state_path(go, sizeof(go), z->name, "go");
-		while (!stopping && access(go, F_OK))
+		while (!stopping && access(go, F_OK)) {
+			supervise_nbdkits(z, o);
 			nap_ms(100);
+		}
 		unlink(go);
 	}
 	wait_start_reads(z);
@@ -684,6 +741,7 @@ static void supervise(struct lazy *z, struct dmstack *s, const struct layer_veri
 			if (!child)
 				lazy_download(z, o);
 		}
+		supervise_nbdkits(z, o);
 		for (i = 0, remote = 0; i < z->nlayers; i++) {
 			char path[4400], why[600];
 

@@ -116,7 +116,7 @@ u64 lsmt_commit(int raw_fd, u64 raw_size, struct stack *lower, const struct byte
 
 	c.wbuf = xmalloc(CHUNK_SECTORS << 9);
 	if (lower)
-		lower_sectors = (lower->virtual_size + 511) >> 9;	/* a partial last sector too */
+		lower_sectors = ovbd_lsmt_bytes_to_sectors(lower->virtual_size);
 	for (k = 0; k < (r ? nr : 1); k++) {
 		u64 first = r ? r[k].off >> 9 : 0;
 		u64 last = r ? (r[k].off + r[k].len + 511) >> 9 : vsectors;

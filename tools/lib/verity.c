@@ -29,9 +29,9 @@ struct verity_sb {
 } __attribute__((packed));
 _Static_assert(sizeof(struct verity_sb) == VERITY_SB_SIZE, "the verity superblock is 512 bytes");
 
-u32 verity_data_block_size(u64 size, u64 payload_off)
+u32 verity_data_block_size(u64 size, u64 payload_off, bool zfile)
 {
-	if (size && !(size % 4096) && !(payload_off % 4096))
+	if (size && !(size % 4096) && (zfile || !(payload_off % 4096)))
 		return 4096;
 	if (size && !(size % 512))
 		return 512;
@@ -301,7 +301,7 @@ int verity_tree_file(const char *blob, const char *tree, u32 dbs, const u8 *salt
 		goto out;
 	}
 	if (!dbs)
-		dbs = verity_data_block_size((u64)st.st_size, 0);
+		dbs = verity_data_block_size((u64)st.st_size, 0, false);
 	if (verity_begin(&vb, (u64)st.st_size, dbs, salt, salt_size, out, tree, why, len))
 		goto out;
 	buf = malloc(1u << 20);

@@ -58,9 +58,14 @@ struct verity_builder {
 
 /*
  * The data block size of a blob of size bytes whose payload starts at
- * payload_off, or 0 when the size is not a multiple of 512.
+ * payload_off, or 0 when the size is not a multiple of 512: 4096 where
+ * the size is a multiple of it and the target above reads aligned to it
+ * (the zfile target rounds its reads out to its lower device's logical
+ * block size, so a ZFile payload may start anywhere; the lsmt target
+ * reads an uncompressed payload at sector granularity, so its payload
+ * must start on a 4096-byte boundary), else 512.
  */
-u32 verity_data_block_size(u64 size, u64 payload_off);
+u32 verity_data_block_size(u64 size, u64 payload_off, bool zfile);
 /*
  * Start the tree of a blob of size bytes in the file fd (path for
  * messages), with data blocks of dbs bytes (4096 or 512, dividing size)

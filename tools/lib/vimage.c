@@ -79,7 +79,7 @@ int vimage_make_tree(struct oci_layout *lay, const char *blob_digest, u32 dbs, c
 	int fd, ret;
 
 	snprintf(blob, sizeof(blob), "%s/blobs/sha256/%s", lay->dir, blob_digest + 7);
-	if (!dbs) {	/* 4096 only where the payload starts on a 4096-byte boundary */
+	if (!dbs) {	/* 4096 where the blob's size and payload allow it */
 		struct blob b;
 
 		if (blob_open(&b, blob)) {
@@ -87,7 +87,7 @@ int vimage_make_tree(struct oci_layout *lay, const char *blob_digest, u32 dbs, c
 			blob_close(&b);
 			return -1;
 		}
-		dbs = verity_data_block_size(b.file_size, b.payload_off);
+		dbs = verity_data_block_size(b.file_size, b.payload_off, b.zfile);
 		blob_close(&b);
 	}
 	snprintf(tmp, sizeof(tmp), "%s/blobs/sha256/.verity.XXXXXX", lay->dir);
