@@ -699,14 +699,16 @@ static void supervise_nbdkits(struct lazy *z, const struct lazy_opts *o)
 
 	for (i = 0; i < z->n; i++) {
 		struct lazy_layer *l = &z->l[i];
-		char *argv[] = { "nbd-client", "-d", l->nbd, NULL };
+		char dev[sizeof(l->nbd)];
+		char *argv[] = { "nbd-client", "-d", dev, NULL };
 
 		if (l->state != L_REMOTE || l->nbdkit <= 0 || !l->nbd[0] || nbdkit_alive(l->nbdkit))
 			continue;
+		memcpy(dev, l->nbd, sizeof(dev));
 		run_quiet(argv);
 		l->nbdkit = 0;
 		snprintf(l->why, sizeof(l->why),
-			 "nbdkit exited: %s disconnected, its reads fail until the handover", l->nbd);
+			 "nbdkit exited: %s disconnected, its reads fail until the handover", dev);
 		lazy_say(o, "%s: %s %u: %s", z->name, l->of < 0 ? "layer" : "tree of layer",
 			 l->of < 0 ? i : (unsigned int)l->of, l->why);
 		lazy_save(z);
