@@ -260,6 +260,19 @@ if [ -d registry ] && command -v docker-registry >/dev/null && command -v nbdkit
 		readers_across_handover lz /mnt/lz
 		check "after the handover: loop devices of the stored blobs, no nbd device" sh -c \
 			"ovbd status lz | grep -q '^loop  /dev/loop.* /tmp/store/blobs/sha256/' && ! ovbd status lz | grep -q nbd && ! ls /sys/block/nbd*/pid >/dev/null 2>&1"
+		# the handover ends on the stored blobs' shared parts (one set per blob),
+		# which a second open of the image, its blobs stored now, reuses
+		check "after the handover: each layer on its stored blob's shared part, no private part left ($(dmsetup ls | tr '\n' ' '))" sh -c \
+			"[ \$(dmsetup ls | grep -cE '^ovbd-blob-[0-9a-f]{24}-[lz]\s') = 2 ] && ! dmsetup ls | grep -qE '^lz-' &&
+			 ovbd status lz | grep -qE 'ovbd-blob-[0-9a-f]{24}-z: .*\(used by lz\)'"
+		if ovbd open --lazy lz2 $REG/ext4:v1 >/tmp/open2.out 2>&1; then
+			check "a second open --lazy of the image after the handover: the same two parts, used by both" sh -c \
+				"[ \$(dmsetup ls | grep -cE '^ovbd-blob-') = 2 ] && ovbd status lz2 | grep -qE 'ovbd-blob-[0-9a-f]{24}-z: .*\(used by (lz, lz2|lz2, lz)\)'"
+			ovbd close lz2 >/dev/null
+			check "... closed: the parts stay for lz" sh -c "[ \$(dmsetup ls | grep -cE '^ovbd-blob-') = 2 ]"
+		else
+			not_ok "a second open --lazy after the handover: $(cat /tmp/open2.out)"
+		fi
 		drop
 		check "after the handover: every file still matches" tree_ok /mnt/lz
 		umount /mnt/lz

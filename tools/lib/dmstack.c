@@ -983,6 +983,78 @@ undo:
 	return -1;
 }
 
+/*
+ * The handover of layer i onto the stored blob's shared parts: found or
+ * made under the parts lock (with dm-verity from v where the layer has
+ * it), the lsmt device reloaded onto them (its suspend drains the I/O in
+ * flight), then the private parts that read the layer until now removed.
+ * 0; 1 when a private part could not be removed (why says which; it goes
+ * with the stack); -1 on failure, when nothing changed.
+ */
+int dmstack_share_handover(struct dmstack *s, unsigned int i, const char *blob,
+			   const struct layer_verity *v, char *why, size_t len)
+{
+	static struct dmstack_made m;
+	struct dmstack_opts o = { 0 };
+	struct layer_verity *vs = NULL;
+	struct dmstack_layer *l, saved;
+	char old[3][DMSTACK_NAME_MAX + 8], u[OVBD_DM_UUID_MAX], rb[300];
+	unsigned int k, nold = 0;
+	int lock, ret = -1;
+
+	if (i >= s->nlayers || !s->layer[i].lsmt || s->layer[i].part[0])
+		return failf(why, len, "%s: layer %u has no private parts to hand over", s->name, i);
+	l = &s->layer[i];
+	memset(&m, 0, sizeof(m));
+	if (v) {	/* dmstack_share_layer reads the verity of layer i from an array */
+		vs = calloc(s->nlayers, sizeof(*vs));
+		if (!vs)
+			return failf(why, len, "out of memory");
+		vs[i] = *v;
+		vs[i].set = true;
+		o.verity = vs;
+	}
+	/* what reads layer i now: its zfile part, and its verity or tail part */
+	if (l->zfile)
+		dmstack_zfile_name(old[nold++], sizeof(old[0]), s->name, i);
+	snprintf(old[nold++], sizeof(old[0]), "%.*s-v%03u", DMSTACK_NAME_MAX - 8, s->name, i % 1000);
+	snprintf(old[nold++], sizeof(old[0]), "%.*s-t%03u", DMSTACK_NAME_MAX - 8, s->name, i % 1000);
+	saved = *l;
+	lock = dmstack_lock(why, len);
+	if (lock < 0)
+		goto out;
+	if (dmstack_share_layer(s, i, blob, &o, &m, why, len) || dmstack_render(s, why, len))
+		goto rollback;
+	for (k = 0; k < s->ndev && !s->dev[k].top; k++)
+		;
+	if (k == s->ndev) {
+		failf(why, len, "%s: no lsmt device", s->name);
+		goto rollback;
+	}
+	if (dm_reload(s->dev[k].name, s->dev[k].line, s->dev[k].nlines, why, len))
+		goto rollback;
+	dmstack_unlock(lock);
+	for (k = 0; k < m.nfd; k++)	/* the tables hold the loops now */
+		close(m.fds[k]);
+	l->verity = NULL;		/* vs goes; the shared part keeps what it needs */
+	/* unused now; what cannot go now goes with the stack (dmstack_close) */
+	ret = 0;
+	for (k = 0; k < nold; k++)
+		if (!dm_uuid(old[k], u, sizeof(u)) && dm_remove(old[k], rb, sizeof(rb)) && !ret) {
+			failf(why, len, "%s stays until close: %s", old[k], dmstack_one_line(rb));
+			ret = 1;
+		}
+	goto out;
+rollback:
+	dmstack_rollback(s->name, &m, why, len);
+	dmstack_unlock(lock);
+	*l = saved;
+	dmstack_render(s, why + strlen(why), len - strlen(why));
+out:
+	free(vs);
+	return ret;
+}
+
 /* ---- the record, status and removal */
 
 static void dmstack_record_path(char *buf, size_t len, const char *name)

@@ -126,6 +126,17 @@ int dmstack_retarget(struct dmstack *s, unsigned int i, const char *dev, char *w
 int dmstack_retarget_verity(struct dmstack *s, unsigned int i, const char *data, const char *tree,
 			    char *why, size_t len);
 /*
+ * The handover of layer i (an LSMT layer read through private parts, such
+ * as an nbd device's during a lazy phase) onto the shared parts of the
+ * stored blob, with dm-verity from v (NULL: none; v->tree the tree file):
+ * found or made, the lsmt device reloaded onto them, the private parts
+ * removed, so that the stack ends on the parts any other open of the blob
+ * uses. 0; 1 with why set when a private part stays until close; -1 on
+ * failure, when the live tables stay as they were.
+ */
+int dmstack_share_handover(struct dmstack *s, unsigned int i, const char *blob,
+			   const struct layer_verity *v, char *why, size_t len);
+/*
  * Remove NAME's devices (found by DM UUID) and what a killed open left,
  * and its image record. 0 when something was removed, 1 when nothing of
  * NAME existed, -1 with why set on failure (a second close goes on).

@@ -533,19 +533,23 @@ static struct lazy_layer *tree_of(struct lazy *z, unsigned int i)
 }
 
 /*
- * Hand layer i over from its nbd device to a loop device of the stored blob
- * (path). A verified layer's tree is made from the stored blob and must give
- * the manifest's root hash (the pull checked it too); then its verity
- * device is reloaded onto the loop devices of the blob and of the tree.
+ * Hand layer i over from its nbd device to the stored blob (path): an LSMT
+ * layer onto the blob's shared parts (dmstack_share_handover), else, or
+ * when that fails, its private parts onto a loop device of the blob. A
+ * verified layer's tree is made from the stored blob and must give the
+ * manifest's root hash (the pull checked it too); its verity device, shared
+ * or private, reads the blob and the tree through loop devices. 0, with why
+ * empty or saying what to log; -1 with why set.
  */
 static int hand_over(struct lazy *z, struct dmstack *s, const struct layer_verity *v,
 		     unsigned int i, const char *path, char *why, size_t len)
 {
 	struct lazy_layer *l = &z->l[i], *t = tree_of(z, i);
-	char loop[64], tloop[64], tdigest[OCI_DIGEST_LEN + 1];
+	char loop[64], tloop[64], tdigest[OCI_DIGEST_LEN + 1], note[400];
 	struct layer_verity made;
 	int fd, tfd = -1, r;
 
+	why[0] = 0;	/* on success: empty, or what to say of it */
 	if (v && v[i].set) {
 		struct oci_layout lay = { z->store };
 		u64 tsize;
@@ -555,9 +559,21 @@ static int hand_over(struct lazy *z, struct dmstack *s, const struct layer_verit
 			return -1;
 		if (memcmp(made.root, v[i].root, VERITY_DIGEST))
 			return failf(why, len, "the stored blob's dm-verity root hash is not the manifest's");
-		if (loop_attach(made.tree, false, tloop, sizeof(tloop), &tfd, why, len))
-			return -1;
 	}
+	/*
+	 * An LSMT layer: onto the stored blob's parts, shared with every other
+	 * stack of it. The lsmt device's reload reads every layer again, so it
+	 * fails while another layer cannot be read (its nbdkit gone): then the
+	 * layer's own private parts are pointed at the stored blob instead.
+	 */
+	note[0] = 0;
+	if (s->layer[i].lsmt) {
+		r = dmstack_share_handover(s, i, path, v && v[i].set ? &made : NULL, note, sizeof(note));
+		if (r >= 0)
+			goto local;
+	}
+	if (v && v[i].set && loop_attach(made.tree, false, tloop, sizeof(tloop), &tfd, why, len))
+		return -1;
 	if (loop_attach(path, false, loop, sizeof(loop), &fd, why, len)) {
 		if (tfd >= 0)
 			close(tfd);
@@ -568,8 +584,16 @@ static int hand_over(struct lazy *z, struct dmstack *s, const struct layer_verit
 	close(fd);		/* the table holds it now; else autoclear: the loop goes */
 	if (tfd >= 0)
 		close(tfd);
-	if (r)
+	if (r) {
+		if (note[0])
+			snprintf(why + strlen(why), len - strlen(why), " (its shared parts: %.200s)", note);
 		return -1;
+	}
+	if (note[0]) {
+		snprintf(why, len, "on its private parts (its shared parts: %.300s)", note);
+		note[0] = 0;	/* said once, through why */
+	}
+local:
 	l->state = L_LOCAL;
 	if (t)
 		t->state = L_LOCAL;
@@ -577,6 +601,8 @@ static int hand_over(struct lazy *z, struct dmstack *s, const struct layer_verit
 	stop_remote(l, z->name, i);
 	if (t)
 		stop_remote(t, z->name, (unsigned int)(t - z->l));
+	if (note[0])		/* shared, but a private part stays until close */
+		snprintf(why, len, "%.300s", note);
 	return 0;
 }
 
@@ -756,6 +782,8 @@ static void supervise(struct lazy *z, struct dmstack *s, const struct layer_veri
 					lazy_say(o, "%s: layer %u: %s", z->name, i, why);
 				} else {
 					z->l[i].why[0] = 0;
+					if (why[0])
+						lazy_say(o, "%s: layer %u: handed over %s", z->name, i, why);
 				}
 				lazy_save(z);
 			}
