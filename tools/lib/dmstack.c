@@ -182,10 +182,10 @@ int dmstack_probe(struct dmstack *s, const char *name, char **blobs, unsigned in
 	return 0;
 }
 
-/* NAME-zNNN; dmstack_probe() keeps NAME short enough for it. */
-static void dmstack_zfile_name(char *out, size_t len, const char *name, unsigned int i)
+/* NAME-<kind>NNN, a private part of layer i; dmstack_probe() keeps NAME short enough for it. */
+static void dmstack_private_name(char *out, size_t len, const char *name, char kind, unsigned int i)
 {
-	snprintf(out, len, "%.*s-z%03u", DMSTACK_NAME_MAX - 8, name, i % 1000);
+	snprintf(out, len, "%.*s-%c%03u", DMSTACK_NAME_MAX - 8, name, kind, i % 1000);
 }
 
 static struct dmstack_dev *dmstack_add_dev(struct dmstack *s, const char *name, int layer)
@@ -222,7 +222,7 @@ int dmstack_render(struct dmstack *s, char *why, size_t len)
 	for (i = 0; i < s->nlayers; i++) {
 		const struct dmstack_layer *l = &s->layer[i];
 
-		dmstack_zfile_name(zname, sizeof(zname), s->name, i);
+		dmstack_private_name(zname, sizeof(zname), s->name, 'z', i);
 		if (l->zfile && !l->part[0]) {	/* a private zfile part (or the lone ZFile) */
 			snprintf(p, sizeof(p), "%s %llu", l->lower, (unsigned long long)l->file_size);
 			dmstack_set_line(dmstack_add_dev(s, l->lsmt ? zname : s->name, l->lsmt ? (int)i : -1),
@@ -469,7 +469,7 @@ static int dmstack_add_tail(struct dmstack *s, unsigned int i, const char *given
 	if (given)
 		snprintf(dev, sizeof(dev), "%s", given);
 	else
-		snprintf(dev, sizeof(dev), "%.*s-t%03u", DMSTACK_NAME_MAX - 8, s->name, i % 1000);
+		dmstack_private_name(dev, sizeof(dev), s->name, 't', i);
 	snprintf(d.name, sizeof(d.name), "%s", dev);
 	d.layer = (int)i;
 	snprintf(p, sizeof(p), "%s 0", l->lower);
@@ -531,7 +531,7 @@ static int dmstack_add_verity(struct dmstack *s, unsigned int i, const struct la
 	if (given)
 		snprintf(dev, sizeof(dev), "%s", given);
 	else
-		snprintf(dev, sizeof(dev), "%.*s-v%03u", DMSTACK_NAME_MAX - 8, s->name, i % 1000);
+		dmstack_private_name(dev, sizeof(dev), s->name, 'v', i);
 	if (ovbd_step("verity create", dev, why, len))
 		return -1;
 	r = crypt_init_data_device(&cd, tloop, l->lower);
@@ -565,7 +565,7 @@ int dmstack_retarget_verity(struct dmstack *s, unsigned int i, const char *data,
 
 	if (!v)
 		return failf(why, len, "%s: layer %u has no verity device", s->name, i);
-	snprintf(dev, sizeof(dev), "%.*s-v%03u", DMSTACK_NAME_MAX - 8, s->name, i % 1000);
+	dmstack_private_name(dev, sizeof(dev), s->name, 'v', i);
 	verity_hex(v->root, VERITY_DIGEST, root);
 	verity_hex(v->salt, v->salt_size, salt);
 	/* the table libcryptsetup loaded, with the new devices: dm-verity's format 1 */
@@ -1016,9 +1016,9 @@ int dmstack_share_handover(struct dmstack *s, unsigned int i, const char *blob,
 	}
 	/* what reads layer i now: its zfile part, and its verity or tail part */
 	if (l->zfile)
-		dmstack_zfile_name(old[nold++], sizeof(old[0]), s->name, i);
-	snprintf(old[nold++], sizeof(old[0]), "%.*s-v%03u", DMSTACK_NAME_MAX - 8, s->name, i % 1000);
-	snprintf(old[nold++], sizeof(old[0]), "%.*s-t%03u", DMSTACK_NAME_MAX - 8, s->name, i % 1000);
+		dmstack_private_name(old[nold++], sizeof(old[0]), s->name, 'z', i);
+	dmstack_private_name(old[nold++], sizeof(old[0]), s->name, 'v', i);
+	dmstack_private_name(old[nold++], sizeof(old[0]), s->name, 't', i);
 	saved = *l;
 	lock = dmstack_lock(why, len);
 	if (lock < 0)

@@ -360,9 +360,9 @@ static void nbdkit_argv(struct remote_start *r, const struct lazy *z, unsigned i
 	/*
 	 * Below the cache, a request that failed (a timeout, a reset
 	 * connection, a registry's 5xx) is tried once more after a second
-	 * (LAZY_RETRIES, LAZY_RETRY_DELAY): after a registry stalled and came
-	 * back, the first request for a piece not yet fetched failed once
-	 * without it. The kernel's own timeout allows for both tries.
+	 * (LAZY_RETRIES, LAZY_RETRY_DELAY), so that a transient failure costs
+	 * a second, not an EIO. The kernel's own timeout allows for both
+	 * tries of a queue of requests (LAZY_NBD_QUEUE).
 	 */
 	r->kit[a++] = "--filter=retry-request";
 	r->kit[a++] = "curl";
@@ -569,8 +569,10 @@ static int hand_over(struct lazy *z, struct dmstack *s, const struct layer_verit
 	note[0] = 0;
 	if (s->layer[i].lsmt) {
 		r = dmstack_share_handover(s, i, path, v && v[i].set ? &made : NULL, note, sizeof(note));
-		if (r >= 0)
+		if (r >= 0) {	/* shared; note: a private part that stays until close */
+			snprintf(why, len, "%.300s", r ? note : "");
 			goto local;
+		}
 	}
 	if (v && v[i].set && loop_attach(made.tree, false, tloop, sizeof(tloop), &tfd, why, len))
 		return -1;
@@ -589,10 +591,8 @@ static int hand_over(struct lazy *z, struct dmstack *s, const struct layer_verit
 			snprintf(why + strlen(why), len - strlen(why), " (its shared parts: %.200s)", note);
 		return -1;
 	}
-	if (note[0]) {
+	if (note[0])
 		snprintf(why, len, "on its private parts (its shared parts: %.300s)", note);
-		note[0] = 0;	/* said once, through why */
-	}
 local:
 	l->state = L_LOCAL;
 	if (t)
@@ -601,8 +601,6 @@ local:
 	stop_remote(l, z->name, i);
 	if (t)
 		stop_remote(t, z->name, (unsigned int)(t - z->l));
-	if (note[0])		/* shared, but a private part stays until close */
-		snprintf(why, len, "%.300s", note);
 	return 0;
 }
 
